@@ -68,6 +68,78 @@ public class Libc {
     public static final AddressLayout C_POINTER = ValueLayout.ADDRESS
             .withTargetLayout(MemoryLayout.sequenceLayout(java.lang.Long.MAX_VALUE, JAVA_BYTE));
     public static final ValueLayout.OfLong C_LONG = ValueLayout.JAVA_LONG;
+    private static final int SOL_SOCKET = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define SOL_SOCKET 1
+     * }
+     */
+    public static int SOL_SOCKET() {
+        return SOL_SOCKET;
+    }
+    private static final int SO_REUSEADDR = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * #define SO_REUSEADDR 2
+     * }
+     */
+    public static int SO_REUSEADDR() {
+        return SO_REUSEADDR;
+    }
+    private static final int SO_ERROR = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * #define SO_ERROR 4
+     * }
+     */
+    public static int SO_ERROR() {
+        return SO_ERROR;
+    }
+    private static final int SO_KEEPALIVE = (int)9L;
+    /**
+     * {@snippet lang=c :
+     * #define SO_KEEPALIVE 9
+     * }
+     */
+    public static int SO_KEEPALIVE() {
+        return SO_KEEPALIVE;
+    }
+    private static final int SO_LINGER = (int)13L;
+    /**
+     * {@snippet lang=c :
+     * #define SO_LINGER 13
+     * }
+     */
+    public static int SO_LINGER() {
+        return SO_LINGER;
+    }
+    private static final int SO_REUSEPORT = (int)15L;
+    /**
+     * {@snippet lang=c :
+     * #define SO_REUSEPORT 15
+     * }
+     */
+    public static int SO_REUSEPORT() {
+        return SO_REUSEPORT;
+    }
+    private static final int IPV6_V6ONLY = (int)26L;
+    /**
+     * {@snippet lang=c :
+     * #define IPV6_V6ONLY 26
+     * }
+     */
+    public static int IPV6_V6ONLY() {
+        return IPV6_V6ONLY;
+    }
+    private static final int TCP_NODELAY = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define TCP_NODELAY 1
+     * }
+     */
+    public static int TCP_NODELAY() {
+        return TCP_NODELAY;
+    }
     private static final int EPERM = (int)1L;
     /**
      * {@snippet lang=c :
@@ -347,77 +419,680 @@ public class Libc {
     public static int EPOLL_CTL_MOD() {
         return EPOLL_CTL_MOD;
     }
-    private static final int SOL_SOCKET = (int)1L;
+    private static final int SOCK_STREAM = (int)1L;
     /**
      * {@snippet lang=c :
-     * #define SOL_SOCKET 1
+     * enum __socket_type.SOCK_STREAM = 1
      * }
      */
-    public static int SOL_SOCKET() {
-        return SOL_SOCKET;
+    public static int SOCK_STREAM() {
+        return SOCK_STREAM;
     }
-    private static final int SO_REUSEADDR = (int)2L;
+    private static final int SOCK_CLOEXEC = (int)524288L;
     /**
      * {@snippet lang=c :
-     * #define SO_REUSEADDR 2
+     * enum __socket_type.SOCK_CLOEXEC = 524288
      * }
      */
-    public static int SO_REUSEADDR() {
-        return SO_REUSEADDR;
+    public static int SOCK_CLOEXEC() {
+        return SOCK_CLOEXEC;
     }
-    private static final int SO_ERROR = (int)4L;
+    private static final int SOCK_NONBLOCK = (int)2048L;
     /**
      * {@snippet lang=c :
-     * #define SO_ERROR 4
+     * enum __socket_type.SOCK_NONBLOCK = 2048
      * }
      */
-    public static int SO_ERROR() {
-        return SO_ERROR;
+    public static int SOCK_NONBLOCK() {
+        return SOCK_NONBLOCK;
     }
-    private static final int SO_KEEPALIVE = (int)9L;
+    private static final int SHUT_RD = (int)0L;
     /**
      * {@snippet lang=c :
-     * #define SO_KEEPALIVE 9
+     * enum <anonymous>.SHUT_RD = 0
      * }
      */
-    public static int SO_KEEPALIVE() {
-        return SO_KEEPALIVE;
+    public static int SHUT_RD() {
+        return SHUT_RD;
     }
-    private static final int SO_LINGER = (int)13L;
+    private static final int SHUT_WR = (int)1L;
     /**
      * {@snippet lang=c :
-     * #define SO_LINGER 13
+     * enum <anonymous>.SHUT_WR = 1
      * }
      */
-    public static int SO_LINGER() {
-        return SO_LINGER;
+    public static int SHUT_WR() {
+        return SHUT_WR;
     }
-    private static final int SO_REUSEPORT = (int)15L;
+    private static final int SHUT_RDWR = (int)2L;
     /**
      * {@snippet lang=c :
-     * #define SO_REUSEPORT 15
+     * enum <anonymous>.SHUT_RDWR = 2
      * }
      */
-    public static int SO_REUSEPORT() {
-        return SO_REUSEPORT;
+    public static int SHUT_RDWR() {
+        return SHUT_RDWR;
     }
-    private static final int IPV6_V6ONLY = (int)26L;
-    /**
-     * {@snippet lang=c :
-     * #define IPV6_V6ONLY 26
-     * }
-     */
-    public static int IPV6_V6ONLY() {
-        return IPV6_V6ONLY;
+
+    private static class socket {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Libc.C_INT,
+            Libc.C_INT,
+            Libc.C_INT,
+            Libc.C_INT
+        );
+
+        public static final MemorySegment ADDR = Libc.findOrThrow("socket");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
-    private static final int TCP_NODELAY = (int)1L;
+
     /**
+     * Function descriptor for:
      * {@snippet lang=c :
-     * #define TCP_NODELAY 1
+     * extern int socket(int __domain, int __type, int __protocol)
      * }
      */
-    public static int TCP_NODELAY() {
-        return TCP_NODELAY;
+    public static FunctionDescriptor socket$descriptor() {
+        return socket.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern int socket(int __domain, int __type, int __protocol)
+     * }
+     */
+    public static MethodHandle socket$handle() {
+        return socket.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern int socket(int __domain, int __type, int __protocol)
+     * }
+     */
+    public static MemorySegment socket$address() {
+        return socket.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern int socket(int __domain, int __type, int __protocol)
+     * }
+     */
+    public static int socket(int __domain, int __type, int __protocol) {
+        var mh$ = socket.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("socket", __domain, __type, __protocol);
+            }
+            return (int)mh$.invokeExact(__domain, __type, __protocol);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class bind {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Libc.C_INT,
+            Libc.C_INT,
+            Libc.C_POINTER,
+            Libc.C_INT
+        );
+
+        public static final MemorySegment ADDR = Libc.findOrThrow("bind");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern int bind(int __fd, const struct sockaddr *__addr, socklen_t __len)
+     * }
+     */
+    public static FunctionDescriptor bind$descriptor() {
+        return bind.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern int bind(int __fd, const struct sockaddr *__addr, socklen_t __len)
+     * }
+     */
+    public static MethodHandle bind$handle() {
+        return bind.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern int bind(int __fd, const struct sockaddr *__addr, socklen_t __len)
+     * }
+     */
+    public static MemorySegment bind$address() {
+        return bind.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern int bind(int __fd, const struct sockaddr *__addr, socklen_t __len)
+     * }
+     */
+    public static int bind(int __fd, MemorySegment __addr, int __len) {
+        var mh$ = bind.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bind", __fd, __addr, __len);
+            }
+            return (int)mh$.invokeExact(__fd, __addr, __len);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class getsockname {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Libc.C_INT,
+            Libc.C_INT,
+            Libc.C_POINTER,
+            Libc.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = Libc.findOrThrow("getsockname");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern int getsockname(int __fd, struct sockaddr *restrict __addr, socklen_t *restrict __len)
+     * }
+     */
+    public static FunctionDescriptor getsockname$descriptor() {
+        return getsockname.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern int getsockname(int __fd, struct sockaddr *restrict __addr, socklen_t *restrict __len)
+     * }
+     */
+    public static MethodHandle getsockname$handle() {
+        return getsockname.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern int getsockname(int __fd, struct sockaddr *restrict __addr, socklen_t *restrict __len)
+     * }
+     */
+    public static MemorySegment getsockname$address() {
+        return getsockname.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern int getsockname(int __fd, struct sockaddr *restrict __addr, socklen_t *restrict __len)
+     * }
+     */
+    public static int getsockname(int __fd, MemorySegment __addr, MemorySegment __len) {
+        var mh$ = getsockname.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("getsockname", __fd, __addr, __len);
+            }
+            return (int)mh$.invokeExact(__fd, __addr, __len);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class connect {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Libc.C_INT,
+            Libc.C_INT,
+            Libc.C_POINTER,
+            Libc.C_INT
+        );
+
+        public static final MemorySegment ADDR = Libc.findOrThrow("connect");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern int connect(int __fd, const struct sockaddr *__addr, socklen_t __len)
+     * }
+     */
+    public static FunctionDescriptor connect$descriptor() {
+        return connect.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern int connect(int __fd, const struct sockaddr *__addr, socklen_t __len)
+     * }
+     */
+    public static MethodHandle connect$handle() {
+        return connect.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern int connect(int __fd, const struct sockaddr *__addr, socklen_t __len)
+     * }
+     */
+    public static MemorySegment connect$address() {
+        return connect.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern int connect(int __fd, const struct sockaddr *__addr, socklen_t __len)
+     * }
+     */
+    public static int connect(int __fd, MemorySegment __addr, int __len) {
+        var mh$ = connect.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("connect", __fd, __addr, __len);
+            }
+            return (int)mh$.invokeExact(__fd, __addr, __len);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class getpeername {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Libc.C_INT,
+            Libc.C_INT,
+            Libc.C_POINTER,
+            Libc.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = Libc.findOrThrow("getpeername");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern int getpeername(int __fd, struct sockaddr *restrict __addr, socklen_t *restrict __len)
+     * }
+     */
+    public static FunctionDescriptor getpeername$descriptor() {
+        return getpeername.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern int getpeername(int __fd, struct sockaddr *restrict __addr, socklen_t *restrict __len)
+     * }
+     */
+    public static MethodHandle getpeername$handle() {
+        return getpeername.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern int getpeername(int __fd, struct sockaddr *restrict __addr, socklen_t *restrict __len)
+     * }
+     */
+    public static MemorySegment getpeername$address() {
+        return getpeername.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern int getpeername(int __fd, struct sockaddr *restrict __addr, socklen_t *restrict __len)
+     * }
+     */
+    public static int getpeername(int __fd, MemorySegment __addr, MemorySegment __len) {
+        var mh$ = getpeername.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("getpeername", __fd, __addr, __len);
+            }
+            return (int)mh$.invokeExact(__fd, __addr, __len);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class getsockopt {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Libc.C_INT,
+            Libc.C_INT,
+            Libc.C_INT,
+            Libc.C_INT,
+            Libc.C_POINTER,
+            Libc.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = Libc.findOrThrow("getsockopt");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern int getsockopt(int __fd, int __level, int __optname, void *restrict __optval, socklen_t *restrict __optlen)
+     * }
+     */
+    public static FunctionDescriptor getsockopt$descriptor() {
+        return getsockopt.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern int getsockopt(int __fd, int __level, int __optname, void *restrict __optval, socklen_t *restrict __optlen)
+     * }
+     */
+    public static MethodHandle getsockopt$handle() {
+        return getsockopt.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern int getsockopt(int __fd, int __level, int __optname, void *restrict __optval, socklen_t *restrict __optlen)
+     * }
+     */
+    public static MemorySegment getsockopt$address() {
+        return getsockopt.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern int getsockopt(int __fd, int __level, int __optname, void *restrict __optval, socklen_t *restrict __optlen)
+     * }
+     */
+    public static int getsockopt(int __fd, int __level, int __optname, MemorySegment __optval, MemorySegment __optlen) {
+        var mh$ = getsockopt.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("getsockopt", __fd, __level, __optname, __optval, __optlen);
+            }
+            return (int)mh$.invokeExact(__fd, __level, __optname, __optval, __optlen);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class setsockopt {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Libc.C_INT,
+            Libc.C_INT,
+            Libc.C_INT,
+            Libc.C_INT,
+            Libc.C_POINTER,
+            Libc.C_INT
+        );
+
+        public static final MemorySegment ADDR = Libc.findOrThrow("setsockopt");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern int setsockopt(int __fd, int __level, int __optname, const void *__optval, socklen_t __optlen)
+     * }
+     */
+    public static FunctionDescriptor setsockopt$descriptor() {
+        return setsockopt.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern int setsockopt(int __fd, int __level, int __optname, const void *__optval, socklen_t __optlen)
+     * }
+     */
+    public static MethodHandle setsockopt$handle() {
+        return setsockopt.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern int setsockopt(int __fd, int __level, int __optname, const void *__optval, socklen_t __optlen)
+     * }
+     */
+    public static MemorySegment setsockopt$address() {
+        return setsockopt.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern int setsockopt(int __fd, int __level, int __optname, const void *__optval, socklen_t __optlen)
+     * }
+     */
+    public static int setsockopt(int __fd, int __level, int __optname, MemorySegment __optval, int __optlen) {
+        var mh$ = setsockopt.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("setsockopt", __fd, __level, __optname, __optval, __optlen);
+            }
+            return (int)mh$.invokeExact(__fd, __level, __optname, __optval, __optlen);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class listen {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Libc.C_INT,
+            Libc.C_INT,
+            Libc.C_INT
+        );
+
+        public static final MemorySegment ADDR = Libc.findOrThrow("listen");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern int listen(int __fd, int __n)
+     * }
+     */
+    public static FunctionDescriptor listen$descriptor() {
+        return listen.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern int listen(int __fd, int __n)
+     * }
+     */
+    public static MethodHandle listen$handle() {
+        return listen.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern int listen(int __fd, int __n)
+     * }
+     */
+    public static MemorySegment listen$address() {
+        return listen.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern int listen(int __fd, int __n)
+     * }
+     */
+    public static int listen(int __fd, int __n) {
+        var mh$ = listen.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("listen", __fd, __n);
+            }
+            return (int)mh$.invokeExact(__fd, __n);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class shutdown {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Libc.C_INT,
+            Libc.C_INT,
+            Libc.C_INT
+        );
+
+        public static final MemorySegment ADDR = Libc.findOrThrow("shutdown");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern int shutdown(int __fd, int __how)
+     * }
+     */
+    public static FunctionDescriptor shutdown$descriptor() {
+        return shutdown.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern int shutdown(int __fd, int __how)
+     * }
+     */
+    public static MethodHandle shutdown$handle() {
+        return shutdown.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern int shutdown(int __fd, int __how)
+     * }
+     */
+    public static MemorySegment shutdown$address() {
+        return shutdown.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern int shutdown(int __fd, int __how)
+     * }
+     */
+    public static int shutdown(int __fd, int __how) {
+        var mh$ = shutdown.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("shutdown", __fd, __how);
+            }
+            return (int)mh$.invokeExact(__fd, __how);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+    private static final int IPPROTO_TCP = (int)6L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.IPPROTO_TCP = 6
+     * }
+     */
+    public static int IPPROTO_TCP() {
+        return IPPROTO_TCP;
+    }
+    private static final int IPPROTO_IPV6 = (int)41L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.IPPROTO_IPV6 = 41
+     * }
+     */
+    public static int IPPROTO_IPV6() {
+        return IPPROTO_IPV6;
+    }
+
+    private static class accept4 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Libc.C_INT,
+            Libc.C_INT,
+            Libc.C_POINTER,
+            Libc.C_POINTER,
+            Libc.C_INT
+        );
+
+        public static final MemorySegment ADDR = Libc.findOrThrow("accept4");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern int accept4(int __fd, struct sockaddr *__addr, socklen_t *__addr_len, int __flags)
+     * }
+     */
+    public static FunctionDescriptor accept4$descriptor() {
+        return accept4.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern int accept4(int __fd, struct sockaddr *__addr, socklen_t *__addr_len, int __flags)
+     * }
+     */
+    public static MethodHandle accept4$handle() {
+        return accept4.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern int accept4(int __fd, struct sockaddr *__addr, socklen_t *__addr_len, int __flags)
+     * }
+     */
+    public static MemorySegment accept4$address() {
+        return accept4.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern int accept4(int __fd, struct sockaddr *__addr, socklen_t *__addr_len, int __flags)
+     * }
+     */
+    public static int accept4(int __fd, MemorySegment __addr, MemorySegment __addr_len, int __flags) {
+        var mh$ = accept4.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("accept4", __fd, __addr, __addr_len, __flags);
+            }
+            return (int)mh$.invokeExact(__fd, __addr, __addr_len, __flags);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
     }
 
     private static class poll {
@@ -1013,663 +1688,6 @@ public class Libc {
            throw new AssertionError("should not reach here", ex$);
         }
     }
-    private static final int SOCK_STREAM = (int)1L;
-    /**
-     * {@snippet lang=c :
-     * enum __socket_type.SOCK_STREAM = 1
-     * }
-     */
-    public static int SOCK_STREAM() {
-        return SOCK_STREAM;
-    }
-    private static final int SOCK_CLOEXEC = (int)524288L;
-    /**
-     * {@snippet lang=c :
-     * enum __socket_type.SOCK_CLOEXEC = 524288
-     * }
-     */
-    public static int SOCK_CLOEXEC() {
-        return SOCK_CLOEXEC;
-    }
-    private static final int SOCK_NONBLOCK = (int)2048L;
-    /**
-     * {@snippet lang=c :
-     * enum __socket_type.SOCK_NONBLOCK = 2048
-     * }
-     */
-    public static int SOCK_NONBLOCK() {
-        return SOCK_NONBLOCK;
-    }
-    private static final int SHUT_RD = (int)0L;
-    /**
-     * {@snippet lang=c :
-     * enum <anonymous>.SHUT_RD = 0
-     * }
-     */
-    public static int SHUT_RD() {
-        return SHUT_RD;
-    }
-    private static final int SHUT_WR = (int)1L;
-    /**
-     * {@snippet lang=c :
-     * enum <anonymous>.SHUT_WR = 1
-     * }
-     */
-    public static int SHUT_WR() {
-        return SHUT_WR;
-    }
-    private static final int SHUT_RDWR = (int)2L;
-    /**
-     * {@snippet lang=c :
-     * enum <anonymous>.SHUT_RDWR = 2
-     * }
-     */
-    public static int SHUT_RDWR() {
-        return SHUT_RDWR;
-    }
-
-    private static class socket {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            Libc.C_INT,
-            Libc.C_INT,
-            Libc.C_INT,
-            Libc.C_INT
-        );
-
-        public static final MemorySegment ADDR = Libc.findOrThrow("socket");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * extern int socket(int __domain, int __type, int __protocol)
-     * }
-     */
-    public static FunctionDescriptor socket$descriptor() {
-        return socket.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * extern int socket(int __domain, int __type, int __protocol)
-     * }
-     */
-    public static MethodHandle socket$handle() {
-        return socket.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * extern int socket(int __domain, int __type, int __protocol)
-     * }
-     */
-    public static MemorySegment socket$address() {
-        return socket.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * extern int socket(int __domain, int __type, int __protocol)
-     * }
-     */
-    public static int socket(int __domain, int __type, int __protocol) {
-        var mh$ = socket.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("socket", __domain, __type, __protocol);
-            }
-            return (int)mh$.invokeExact(__domain, __type, __protocol);
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class bind {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            Libc.C_INT,
-            Libc.C_INT,
-            __CONST_SOCKADDR_ARG.layout(),
-            Libc.C_INT
-        );
-
-        public static final MemorySegment ADDR = Libc.findOrThrow("bind");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * extern int bind(int __fd, __CONST_SOCKADDR_ARG __addr, socklen_t __len)
-     * }
-     */
-    public static FunctionDescriptor bind$descriptor() {
-        return bind.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * extern int bind(int __fd, __CONST_SOCKADDR_ARG __addr, socklen_t __len)
-     * }
-     */
-    public static MethodHandle bind$handle() {
-        return bind.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * extern int bind(int __fd, __CONST_SOCKADDR_ARG __addr, socklen_t __len)
-     * }
-     */
-    public static MemorySegment bind$address() {
-        return bind.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * extern int bind(int __fd, __CONST_SOCKADDR_ARG __addr, socklen_t __len)
-     * }
-     */
-    public static int bind(int __fd, MemorySegment __addr, int __len) {
-        var mh$ = bind.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("bind", __fd, __addr, __len);
-            }
-            return (int)mh$.invokeExact(__fd, __addr, __len);
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class getsockname {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            Libc.C_INT,
-            Libc.C_INT,
-            __SOCKADDR_ARG.layout(),
-            Libc.C_POINTER
-        );
-
-        public static final MemorySegment ADDR = Libc.findOrThrow("getsockname");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * extern int getsockname(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __len)
-     * }
-     */
-    public static FunctionDescriptor getsockname$descriptor() {
-        return getsockname.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * extern int getsockname(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __len)
-     * }
-     */
-    public static MethodHandle getsockname$handle() {
-        return getsockname.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * extern int getsockname(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __len)
-     * }
-     */
-    public static MemorySegment getsockname$address() {
-        return getsockname.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * extern int getsockname(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __len)
-     * }
-     */
-    public static int getsockname(int __fd, MemorySegment __addr, MemorySegment __len) {
-        var mh$ = getsockname.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("getsockname", __fd, __addr, __len);
-            }
-            return (int)mh$.invokeExact(__fd, __addr, __len);
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class connect {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            Libc.C_INT,
-            Libc.C_INT,
-            __CONST_SOCKADDR_ARG.layout(),
-            Libc.C_INT
-        );
-
-        public static final MemorySegment ADDR = Libc.findOrThrow("connect");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * extern int connect(int __fd, __CONST_SOCKADDR_ARG __addr, socklen_t __len)
-     * }
-     */
-    public static FunctionDescriptor connect$descriptor() {
-        return connect.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * extern int connect(int __fd, __CONST_SOCKADDR_ARG __addr, socklen_t __len)
-     * }
-     */
-    public static MethodHandle connect$handle() {
-        return connect.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * extern int connect(int __fd, __CONST_SOCKADDR_ARG __addr, socklen_t __len)
-     * }
-     */
-    public static MemorySegment connect$address() {
-        return connect.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * extern int connect(int __fd, __CONST_SOCKADDR_ARG __addr, socklen_t __len)
-     * }
-     */
-    public static int connect(int __fd, MemorySegment __addr, int __len) {
-        var mh$ = connect.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("connect", __fd, __addr, __len);
-            }
-            return (int)mh$.invokeExact(__fd, __addr, __len);
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class getpeername {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            Libc.C_INT,
-            Libc.C_INT,
-            __SOCKADDR_ARG.layout(),
-            Libc.C_POINTER
-        );
-
-        public static final MemorySegment ADDR = Libc.findOrThrow("getpeername");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * extern int getpeername(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __len)
-     * }
-     */
-    public static FunctionDescriptor getpeername$descriptor() {
-        return getpeername.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * extern int getpeername(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __len)
-     * }
-     */
-    public static MethodHandle getpeername$handle() {
-        return getpeername.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * extern int getpeername(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __len)
-     * }
-     */
-    public static MemorySegment getpeername$address() {
-        return getpeername.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * extern int getpeername(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __len)
-     * }
-     */
-    public static int getpeername(int __fd, MemorySegment __addr, MemorySegment __len) {
-        var mh$ = getpeername.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("getpeername", __fd, __addr, __len);
-            }
-            return (int)mh$.invokeExact(__fd, __addr, __len);
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class getsockopt {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            Libc.C_INT,
-            Libc.C_INT,
-            Libc.C_INT,
-            Libc.C_INT,
-            Libc.C_POINTER,
-            Libc.C_POINTER
-        );
-
-        public static final MemorySegment ADDR = Libc.findOrThrow("getsockopt");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * extern int getsockopt(int __fd, int __level, int __optname, void *restrict __optval, socklen_t *restrict __optlen)
-     * }
-     */
-    public static FunctionDescriptor getsockopt$descriptor() {
-        return getsockopt.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * extern int getsockopt(int __fd, int __level, int __optname, void *restrict __optval, socklen_t *restrict __optlen)
-     * }
-     */
-    public static MethodHandle getsockopt$handle() {
-        return getsockopt.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * extern int getsockopt(int __fd, int __level, int __optname, void *restrict __optval, socklen_t *restrict __optlen)
-     * }
-     */
-    public static MemorySegment getsockopt$address() {
-        return getsockopt.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * extern int getsockopt(int __fd, int __level, int __optname, void *restrict __optval, socklen_t *restrict __optlen)
-     * }
-     */
-    public static int getsockopt(int __fd, int __level, int __optname, MemorySegment __optval, MemorySegment __optlen) {
-        var mh$ = getsockopt.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("getsockopt", __fd, __level, __optname, __optval, __optlen);
-            }
-            return (int)mh$.invokeExact(__fd, __level, __optname, __optval, __optlen);
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class setsockopt {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            Libc.C_INT,
-            Libc.C_INT,
-            Libc.C_INT,
-            Libc.C_INT,
-            Libc.C_POINTER,
-            Libc.C_INT
-        );
-
-        public static final MemorySegment ADDR = Libc.findOrThrow("setsockopt");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * extern int setsockopt(int __fd, int __level, int __optname, const void *__optval, socklen_t __optlen)
-     * }
-     */
-    public static FunctionDescriptor setsockopt$descriptor() {
-        return setsockopt.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * extern int setsockopt(int __fd, int __level, int __optname, const void *__optval, socklen_t __optlen)
-     * }
-     */
-    public static MethodHandle setsockopt$handle() {
-        return setsockopt.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * extern int setsockopt(int __fd, int __level, int __optname, const void *__optval, socklen_t __optlen)
-     * }
-     */
-    public static MemorySegment setsockopt$address() {
-        return setsockopt.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * extern int setsockopt(int __fd, int __level, int __optname, const void *__optval, socklen_t __optlen)
-     * }
-     */
-    public static int setsockopt(int __fd, int __level, int __optname, MemorySegment __optval, int __optlen) {
-        var mh$ = setsockopt.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("setsockopt", __fd, __level, __optname, __optval, __optlen);
-            }
-            return (int)mh$.invokeExact(__fd, __level, __optname, __optval, __optlen);
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class listen {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            Libc.C_INT,
-            Libc.C_INT,
-            Libc.C_INT
-        );
-
-        public static final MemorySegment ADDR = Libc.findOrThrow("listen");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * extern int listen(int __fd, int __n)
-     * }
-     */
-    public static FunctionDescriptor listen$descriptor() {
-        return listen.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * extern int listen(int __fd, int __n)
-     * }
-     */
-    public static MethodHandle listen$handle() {
-        return listen.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * extern int listen(int __fd, int __n)
-     * }
-     */
-    public static MemorySegment listen$address() {
-        return listen.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * extern int listen(int __fd, int __n)
-     * }
-     */
-    public static int listen(int __fd, int __n) {
-        var mh$ = listen.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("listen", __fd, __n);
-            }
-            return (int)mh$.invokeExact(__fd, __n);
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class accept4 {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            Libc.C_INT,
-            Libc.C_INT,
-            __SOCKADDR_ARG.layout(),
-            Libc.C_POINTER,
-            Libc.C_INT
-        );
-
-        public static final MemorySegment ADDR = Libc.findOrThrow("accept4");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * extern int accept4(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __addr_len, int __flags)
-     * }
-     */
-    public static FunctionDescriptor accept4$descriptor() {
-        return accept4.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * extern int accept4(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __addr_len, int __flags)
-     * }
-     */
-    public static MethodHandle accept4$handle() {
-        return accept4.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * extern int accept4(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __addr_len, int __flags)
-     * }
-     */
-    public static MemorySegment accept4$address() {
-        return accept4.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * extern int accept4(int __fd, __SOCKADDR_ARG __addr, socklen_t *restrict __addr_len, int __flags)
-     * }
-     */
-    public static int accept4(int __fd, MemorySegment __addr, MemorySegment __addr_len, int __flags) {
-        var mh$ = accept4.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("accept4", __fd, __addr, __addr_len, __flags);
-            }
-            return (int)mh$.invokeExact(__fd, __addr, __addr_len, __flags);
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class shutdown {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            Libc.C_INT,
-            Libc.C_INT,
-            Libc.C_INT
-        );
-
-        public static final MemorySegment ADDR = Libc.findOrThrow("shutdown");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * extern int shutdown(int __fd, int __how)
-     * }
-     */
-    public static FunctionDescriptor shutdown$descriptor() {
-        return shutdown.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * extern int shutdown(int __fd, int __how)
-     * }
-     */
-    public static MethodHandle shutdown$handle() {
-        return shutdown.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * extern int shutdown(int __fd, int __how)
-     * }
-     */
-    public static MemorySegment shutdown$address() {
-        return shutdown.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * extern int shutdown(int __fd, int __how)
-     * }
-     */
-    public static int shutdown(int __fd, int __how) {
-        var mh$ = shutdown.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("shutdown", __fd, __how);
-            }
-            return (int)mh$.invokeExact(__fd, __how);
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
 
     private static class writev {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
@@ -1729,24 +1747,6 @@ public class Libc {
         } catch (Throwable ex$) {
            throw new AssertionError("should not reach here", ex$);
         }
-    }
-    private static final int IPPROTO_TCP = (int)6L;
-    /**
-     * {@snippet lang=c :
-     * enum <anonymous>.IPPROTO_TCP = 6
-     * }
-     */
-    public static int IPPROTO_TCP() {
-        return IPPROTO_TCP;
-    }
-    private static final int IPPROTO_IPV6 = (int)41L;
-    /**
-     * {@snippet lang=c :
-     * enum <anonymous>.IPPROTO_IPV6 = 41
-     * }
-     */
-    public static int IPPROTO_IPV6() {
-        return IPPROTO_IPV6;
     }
 
     private static class close {
@@ -1985,15 +1985,6 @@ public class Libc {
            throw new AssertionError("should not reach here", ex$);
         }
     }
-    private static final int O_CLOEXEC = (int)524288L;
-    /**
-     * {@snippet lang=c :
-     * #define O_CLOEXEC 524288
-     * }
-     */
-    public static int O_CLOEXEC() {
-        return O_CLOEXEC;
-    }
     private static final int AF_INET = (int)2L;
     /**
      * {@snippet lang=c :
@@ -2011,6 +2002,15 @@ public class Libc {
      */
     public static int AF_INET6() {
         return AF_INET6;
+    }
+    private static final int O_CLOEXEC = (int)524288L;
+    /**
+     * {@snippet lang=c :
+     * #define O_CLOEXEC 524288
+     * }
+     */
+    public static int O_CLOEXEC() {
+        return O_CLOEXEC;
     }
 }
 

@@ -1,0 +1,348 @@
+package org.epoll4j;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.time.Duration;
+import java.util.Objects;
+import org.epoll4j.ffi.Libc;
+import org.epoll4j.ffi.epoll_data;
+import org.epoll4j.ffi.epoll_event;
+import org.epoll4j.ffi.timespec;
+import org.epoll4j.internal.Errno;
+import org.epoll4j.internal.Fd;
+
+/**
+ * One epoll instance: a kernel set of file descriptors and the events each is
+ * registered for. See <a href="https://man7.org/linux/man-pages/man7/epoll.7.html">epoll(7)</a>.
+ *
+ * {@snippet :
+ * try (Epoll epoll = Epoll.open(); EpollEvents events = EpollEvents.allocate(64)) {
+ *     epoll.add(fd, Epoll.IN, 42);              // 42 comes back with every event of fd
+ *     int n = epoll.wait(events, 1000);         // up to one second
+ *     for (int i = 0; i < n; i++) {
+ *         if ((events.events(i) & Epoll.IN) != 0) {
+ *             // events.data(i) == 42: read fd
+ *         }
+ *     }
+ * }
+ * }
+ *
+ * <p>Notes:
+ * <ul>
+ * <li>Threading: an {@code Epoll} belongs to the thread that opened it, like the
+ *     confined memory it owns; calls from other threads throw {@link WrongThreadException}.
+ *     To wake a thread blocked in {@code wait}, make an fd in its set ready (an eventfd).
+ * <li>Triggering is level-triggered unless {@link #ET} is given: a level-triggered fd is
+ *     reported by every wait while it stays ready; an edge-triggered fd once per change.
+ *     {@link #ONESHOT} disables the fd after one report until {@link #modify} re-arms it.
+ * <li>{@link #ERR} and {@link #HUP} are always reported, whether asked for or not.
+ * <li>A signal that interrupts a wait (EINTR) does not surface: the wait goes on for
+ *     what is left of the timeout. A wait may still return 0 events before the timeout
+ *     ends only if the kernel wakes it spuriously, which epoll does not document.
+ * <li>Closing an fd removes it from the set only once every duplicate of it is closed;
+ *     {@link #delete} it first.
+ * </ul>
+ */
+public final class Epoll implements AutoCloseable {
+    /** Readable (EPOLLIN). */
+    public static final int IN = Libc.EPOLLIN();
+    /** Writable (EPOLLOUT). */
+    public static final int OUT = Libc.EPOLLOUT();
+    /** Urgent data (EPOLLPRI). */
+    public static final int PRI = Libc.EPOLLPRI();
+    /** An error condition; always reported (EPOLLERR). */
+    public static final int ERR = Libc.EPOLLERR();
+    /** Hang-up; always reported (EPOLLHUP). */
+    public static final int HUP = Libc.EPOLLHUP();
+    /** The peer closed its writing half (EPOLLRDHUP). */
+    public static final int RDHUP = Libc.EPOLLRDHUP();
+    /** Edge-triggered (EPOLLET). */
+    public static final int ET = Libc.EPOLLET();
+    /** Disable after one report until re-armed with {@link #modify} (EPOLLONESHOT). */
+    public static final int ONESHOT = Libc.EPOLLONESHOT();
+    /** Wake one of several epoll sets waiting on the same fd; {@link #add} only (EPOLLEXCLUSIVE). */
+    public static final int EXCLUSIVE = Libc.EPOLLEXCLUSIVE();
+    /** Hold a wake lock while the event is pending (EPOLLWAKEUP; needs CAP_BLOCK_SUSPEND). */
+    public static final int WAKEUP = Libc.EPOLLWAKEUP();
+
+    private static final long EVENTS_OFFSET = epoll_event.events$offset();
+    private static final long DATA_OFFSET = epoll_event.data$offset() + epoll_data.u64$offset();
+
+    private static final MethodHandle CREATE =
+            Errno.capturing(Libc.epoll_create1$address(), Libc.epoll_create1$descriptor());
+    private static final MethodHandle CTL =
+            Errno.capturingCritical(Libc.epoll_ctl$address(), Libc.epoll_ctl$descriptor());
+    private static final MethodHandle WAIT =
+            Errno.capturing(Libc.epoll_wait$address(), Libc.epoll_wait$descriptor());
+    /* A zero timeout never blocks. */
+    private static final MethodHandle POLL =
+            Errno.capturingCritical(Libc.epoll_wait$address(), Libc.epoll_wait$descriptor());
+
+    private final Thread owner = Thread.currentThread();
+    private final Arena arena;
+    private final MemorySegment capture;
+    private final MemorySegment event;
+    private final MemorySegment timeout;
+    private int fd;
+
+    private Epoll(Arena arena) throws ErrnoException {
+        this.arena = arena;
+        this.capture = Errno.allocateCapture(arena);
+        this.event = arena.allocate(epoll_event.layout());
+        this.timeout = arena.allocate(timespec.layout());
+        this.fd = create(capture);
+    }
+
+    /**
+     * Opens a new epoll instance ({@code epoll_create1(EPOLL_CLOEXEC)}), owned by the
+     * calling thread.
+     *
+     * @throws ErrnoException EMFILE, ENFILE or ENOMEM
+     */
+    public static Epoll open() throws ErrnoException {
+        Arena arena = Arena.ofConfined();
+        try {
+            return new Epoll(arena);
+        } catch (ErrnoException | RuntimeException | Error e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    /** The epoll file descriptor. */
+    public int fd() {
+        checkUsable();
+        return fd;
+    }
+
+    /**
+     * Registers {@code fd} for {@code events}; {@code data} comes back with each of its
+     * events ({@code EPOLL_CTL_ADD}).
+     *
+     * @throws ErrnoException EEXIST if fd is registered already, EBADF if fd is not open,
+     *     EPERM if fd does not support epoll (a regular file), EINVAL if fd is this epoll
+     */
+    public void add(int fd, int events, long data) throws ErrnoException {
+        control(Libc.EPOLL_CTL_ADD(), fd, events, data);
+    }
+
+    /**
+     * Changes the events and data of a registered {@code fd} ({@code EPOLL_CTL_MOD}).
+     *
+     * @throws ErrnoException ENOENT if fd is not registered, EBADF if fd is not open,
+     *     EINVAL if events has {@link #EXCLUSIVE}
+     */
+    public void modify(int fd, int events, long data) throws ErrnoException {
+        control(Libc.EPOLL_CTL_MOD(), fd, events, data);
+    }
+
+    /**
+     * Removes {@code fd} from the set ({@code EPOLL_CTL_DEL}).
+     *
+     * @throws ErrnoException ENOENT if fd is not registered, EBADF if fd is not open
+     */
+    public void delete(int fd) throws ErrnoException {
+        control(Libc.EPOLL_CTL_DEL(), fd, 0, 0);
+    }
+
+    /**
+     * Waits for events and writes them to {@code events}; returns how many
+     * ({@code epoll_wait}).
+     *
+     * @param timeoutMillis -1 to wait until an event, 0 to return at once, or a
+     *     positive number of milliseconds
+     * @return the number of events, 0 if the timeout passed first
+     * @throws ErrnoException as epoll_wait(2); EINTR is not thrown (see the class notes)
+     */
+    public int wait(EpollEvents events, int timeoutMillis) throws ErrnoException {
+        checkUsable();
+        if (timeoutMillis < -1) {
+            throw new IllegalArgumentException("timeout must be -1, 0 or positive: " + timeoutMillis);
+        }
+        MemorySegment array = events.array();
+        if (timeoutMillis == 0) {
+            return filled(events, poll(array, events.capacity()));
+        }
+        long deadline = timeoutMillis > 0 ? System.nanoTime() + timeoutMillis * 1_000_000L : 0;
+        int timeout = timeoutMillis;
+        while (true) {
+            int n = waitMillis(array, events.capacity(), timeout);
+            if (n >= 0) {
+                return filled(events, n);
+            }
+            if (timeoutMillis > 0) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return filled(events, 0);
+                }
+                timeout = toMillisRoundedUp(left);
+            }
+        }
+    }
+
+    /**
+     * Waits up to {@code timeout} for events, with nanosecond resolution where the kernel
+     * and libc have {@code epoll_pwait2} (Linux 5.11, glibc 2.35) and millisecond
+     * resolution, rounded up, where they don't.
+     *
+     * @return the number of events, 0 if the timeout passed first
+     * @throws IllegalArgumentException if timeout is negative
+     * @throws ErrnoException as epoll_wait(2); EINTR is not thrown (see the class notes)
+     */
+    public int wait(EpollEvents events, Duration timeout) throws ErrnoException {
+        checkUsable();
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("timeout must not be negative: " + timeout);
+        }
+        MemorySegment array = events.array();
+        long nanos = saturatedNanos(timeout);
+        long deadline = System.nanoTime() + nanos;
+        while (true) {
+            int n = PreciseWait.AVAILABLE
+                    ? waitNanos(array, events.capacity(), nanos)
+                    : waitMillis(array, events.capacity(), toMillisRoundedUp(nanos));
+            if (n > 0) {
+                return filled(events, n);
+            }
+            // Interrupted, or a millisecond wait capped below a very long timeout.
+            nanos = deadline - System.nanoTime();
+            if (nanos <= 0) {
+                return filled(events, 0);
+            }
+        }
+    }
+
+    /** Whether {@link #close()} has not been called. */
+    public boolean isOpen() {
+        return fd >= 0;
+    }
+
+    /**
+     * Closes the epoll fd and frees its memory; fds in the set stay open. Idempotent.
+     * Errors from close(2) are ignored: the fd is released whatever it reports.
+     */
+    @Override
+    public void close() {
+        if (fd < 0) {
+            return;
+        }
+        checkOwner();
+        int closing = fd;
+        fd = -1;
+        Fd.closeQuietly(capture, closing);
+        arena.close();
+    }
+
+    private void control(int op, int target, int events, long data) throws ErrnoException {
+        checkUsable();
+        if (target < 0) {
+            throw new IllegalArgumentException("fd must not be negative: " + target);
+        }
+        event.set(JAVA_INT_UNALIGNED, EVENTS_OFFSET, events);
+        event.set(JAVA_LONG_UNALIGNED, DATA_OFFSET, data);
+        int result;
+        try {
+            result = (int) CTL.invokeExact(capture, fd, op, target, event);
+        } catch (Throwable t) {
+            throw Fd.unexpected(t);
+        }
+        if (result < 0) {
+            throw Errno.exception("epoll_ctl(" + opName(op) + ", fd=" + target + ")", capture);
+        }
+    }
+
+    private int poll(MemorySegment array, int capacity) throws ErrnoException {
+        int n;
+        try {
+            n = (int) POLL.invokeExact(capture, fd, array, capacity, 0);
+        } catch (Throwable t) {
+            throw Fd.unexpected(t);
+        }
+        return n >= 0 || Errno.errno(capture) == Libc.EINTR() ? Math.max(n, 0) : fail("epoll_wait");
+    }
+
+    /** Returns the event count, or -1 if a signal interrupted the wait. */
+    private int waitMillis(MemorySegment array, int capacity, int timeoutMillis) throws ErrnoException {
+        int n;
+        try {
+            n = (int) WAIT.invokeExact(capture, fd, array, capacity, timeoutMillis);
+        } catch (Throwable t) {
+            throw Fd.unexpected(t);
+        }
+        return n >= 0 || Errno.errno(capture) == Libc.EINTR() ? n : fail("epoll_wait");
+    }
+
+    /** Returns the event count, or -1 if a signal interrupted the wait. */
+    private int waitNanos(MemorySegment array, int capacity, long nanos) throws ErrnoException {
+        timeout.set(JAVA_LONG, timespec.tv_sec$offset(), nanos / 1_000_000_000L);
+        timeout.set(JAVA_LONG, timespec.tv_nsec$offset(), nanos % 1_000_000_000L);
+        int n;
+        try {
+            n = (int) PreciseWait.HANDLE.invokeExact(capture, fd, array, capacity, timeout, MemorySegment.NULL);
+        } catch (Throwable t) {
+            throw Fd.unexpected(t);
+        }
+        return n >= 0 || Errno.errno(capture) == Libc.EINTR() ? n : fail("epoll_pwait2");
+    }
+
+    private int fail(String syscall) throws ErrnoException {
+        throw Errno.exception(syscall + "(epfd=" + fd + ")", capture);
+    }
+
+    private static int filled(EpollEvents events, int n) {
+        events.filled(n);
+        return n;
+    }
+
+    static int create(MemorySegment capture) throws ErrnoException {
+        int fd;
+        try {
+            fd = (int) CREATE.invokeExact(capture, Libc.EPOLL_CLOEXEC());
+        } catch (Throwable t) {
+            throw Fd.unexpected(t);
+        }
+        if (fd < 0) {
+            throw Errno.exception("epoll_create1(EPOLL_CLOEXEC)", capture);
+        }
+        return fd;
+    }
+
+    private void checkUsable() {
+        if (fd < 0) {
+            throw new IllegalStateException("Epoll is closed");
+        }
+        checkOwner();
+    }
+
+    private void checkOwner() {
+        if (Thread.currentThread() != owner) {
+            throw new WrongThreadException("Epoll belongs to thread " + owner.getName()
+                    + ", not to " + Thread.currentThread().getName());
+        }
+    }
+
+    private static String opName(int op) {
+        if (op == Libc.EPOLL_CTL_ADD()) {
+            return "ADD";
+        }
+        return op == Libc.EPOLL_CTL_MOD() ? "MOD" : "DEL";
+    }
+
+    private static int toMillisRoundedUp(long nanos) {
+        return (int) Math.min(Integer.MAX_VALUE, (nanos + 999_999) / 1_000_000);
+    }
+
+    private static long saturatedNanos(Duration timeout) {
+        try {
+            return timeout.toNanos();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE / 2; // about 146 years: forever, without overflowing a deadline
+        }
+    }
+}

@@ -1,0 +1,135 @@
+package org.epoll4j;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Objects;
+import org.epoll4j.ffi.epoll_data;
+import org.epoll4j.ffi.epoll_event;
+
+/**
+ * A fixed-capacity array of {@code struct epoll_event} in native memory, filled by
+ * {@link Epoll#wait(EpollEvents, int)}.
+ *
+ * <pre>
+ * struct epoll_event {
+ *     uint32_t     events;   // EPOLLIN, EPOLLOUT, ...
+ *     epoll_data_t data;     // the 64-bit value given to epoll_ctl
+ * } __EPOLL_PACKED;          // packed on x86_64 (12 bytes), natural elsewhere (16)
+ * </pre>
+ *
+ * {@snippet :
+ * try (Epoll epoll = Epoll.open(); EpollEvents events = EpollEvents.allocate(64)) {
+ *     epoll.add(fd, Epoll.IN, 42);
+ *     int n = epoll.wait(events, -1);
+ *     for (int i = 0; i < n; i++) {
+ *         long token = events.data(i);   // 42
+ *         int ready = events.events(i);  // Epoll.IN
+ *     }
+ * }
+ * }
+ *
+ * <p>Notes: the memory belongs to a confined arena: only the thread that allocated the
+ * array may use it or close it, and others get a {@link WrongThreadException}. The
+ * accessors read the native memory directly and allocate nothing; only the first
+ * {@link #size()} entries, those the last wait filled, can be read.
+ */
+public final class EpollEvents implements AutoCloseable {
+    // Sizes and offsets come from jextract's layout, which knows the packing.
+    static final long STRUCT_SIZE = epoll_event.layout().byteSize();
+    private static final long EVENTS_OFFSET = epoll_event.events$offset();
+    private static final long DATA_OFFSET = epoll_event.data$offset() + epoll_data.u64$offset();
+    /* epoll_wait(2) rejects maxevents above INT_MAX / sizeof(struct epoll_event). */
+    private static final int MAX_CAPACITY = (int) (Integer.MAX_VALUE / STRUCT_SIZE);
+
+    private final Arena arena;
+    private final MemorySegment array;
+    private final int capacity;
+    private int size;
+
+    private EpollEvents(Arena arena, int capacity) {
+        this.arena = arena;
+        this.capacity = capacity;
+        this.array = arena.allocate(epoll_event.layout(), capacity);
+    }
+
+    /**
+     * Allocates room for {@code capacity} events, owned by the calling thread.
+     *
+     * @throws IllegalArgumentException if capacity is not in 1 .. INT_MAX / struct size
+     */
+    public static EpollEvents allocate(int capacity) {
+        if (capacity <= 0 || capacity > MAX_CAPACITY) {
+            throw new IllegalArgumentException(
+                    "capacity must be in 1.." + MAX_CAPACITY + ": " + capacity);
+        }
+        Arena arena = Arena.ofConfined();
+        try {
+            return new EpollEvents(arena, capacity);
+        } catch (RuntimeException | Error e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    /** The number of entries this array holds. */
+    public int capacity() {
+        return capacity;
+    }
+
+    /** The number of entries the last {@code wait} filled: 0 before any. */
+    public int size() {
+        return size;
+    }
+
+    /** The ready events of entry {@code i} ({@link Epoll#IN}, {@link Epoll#OUT}, ...). */
+    public int events(int i) {
+        return array.get(JAVA_INT_UNALIGNED, offset(i) + EVENTS_OFFSET);
+    }
+
+    /** The 64-bit value registered with the fd of entry {@code i}. */
+    public long data(int i) {
+        return array.get(JAVA_LONG_UNALIGNED, offset(i) + DATA_OFFSET);
+    }
+
+    /** The native array itself, {@code capacity() * sizeof(struct epoll_event)} bytes. */
+    public MemorySegment segment() {
+        checkOpen();
+        return array;
+    }
+
+    /** Frees the native memory; later calls throw IllegalStateException. Idempotent. */
+    @Override
+    public void close() {
+        if (arena.scope().isAlive()) {
+            arena.close();
+        }
+    }
+
+    /** Whether {@link #close()} has not been called. */
+    public boolean isOpen() {
+        return arena.scope().isAlive();
+    }
+
+    MemorySegment array() {
+        checkOpen();
+        return array;
+    }
+
+    void filled(int n) {
+        size = n;
+    }
+
+    private long offset(int i) {
+        Objects.checkIndex(i, size);
+        return i * STRUCT_SIZE;
+    }
+
+    private void checkOpen() {
+        if (!arena.scope().isAlive()) {
+            throw new IllegalStateException("EpollEvents is closed");
+        }
+    }
+}

@@ -1,0 +1,97 @@
+package org.epoll4j.internal;
+
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.invoke.MethodHandle;
+import org.epoll4j.ErrnoException;
+import org.epoll4j.ffi.Libc;
+
+/**
+ * The one place where errno is captured, named and turned into {@link ErrnoException}.
+ *
+ * <p>jextract's handles do not capture errno, and reading {@code __errno_location()}
+ * after a downcall is unreliable (the JVM may make system calls in between), so every
+ * syscall handle is rebuilt here from jextract's address and descriptor with
+ * {@code Linker.Option.captureCallState("errno")}. Callers pass a capture segment
+ * ({@link #allocateCapture}) as the first argument.
+ */
+public final class Errno {
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final StructLayout CAPTURE_LAYOUT = Linker.Option.captureStateLayout();
+    private static final long ERRNO_OFFSET = CAPTURE_LAYOUT.byteOffset(groupElement("errno"));
+    private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
+
+    /* glibc 2.32+; elsewhere errors are named by number. */
+    private static final boolean HAS_NAMES = LINKER.defaultLookup().find("strerrorname_np").isPresent()
+            && LINKER.defaultLookup().find("strerrordesc_np").isPresent();
+    private static final long MAX_MESSAGE = 256;
+
+    private Errno() {}
+
+    /** Allocates a segment that capturing handles write errno into. */
+    public static MemorySegment allocateCapture(Arena arena) {
+        return arena.allocate(CAPTURE_LAYOUT);
+    }
+
+    /** The errno that the last capturing call through {@code capture} left. */
+    public static int errno(MemorySegment capture) {
+        return capture.get(JAVA_INT, ERRNO_OFFSET);
+    }
+
+    /** The exception for a failed {@code call}, with the errno found in {@code capture}. */
+    public static ErrnoException exception(String call, MemorySegment capture) {
+        return new ErrnoException(call, errno(capture));
+    }
+
+    /**
+     * A handle for {@code address} that captures errno. Its type is the descriptor's
+     * with a leading {@code MemorySegment} for the capture segment.
+     */
+    public static MethodHandle capturing(MemorySegment address, FunctionDescriptor descriptor) {
+        return downcall(address, descriptor, CAPTURE_ERRNO);
+    }
+
+    /**
+     * As {@link #capturing}, for calls that never block: the thread does not leave
+     * the Java state around the call, which saves a transition on hot paths.
+     */
+    public static MethodHandle capturingCritical(MemorySegment address, FunctionDescriptor descriptor) {
+        return downcall(address, descriptor, CAPTURE_ERRNO, Linker.Option.critical(false));
+    }
+
+    @SuppressWarnings("restricted")
+    private static MethodHandle downcall(MemorySegment address, FunctionDescriptor descriptor,
+                                         Linker.Option... options) {
+        try {
+            return LINKER.downcallHandle(address, descriptor, options);
+        } catch (IllegalCallerException e) {
+            throw new IllegalCallerException("epoll4j needs native access: run java with "
+                    + "--enable-native-access=org.epoll4j (module path) or "
+                    + "--enable-native-access=ALL-UNNAMED (class path)", e);
+        }
+    }
+
+    /** The symbolic name of {@code errno}, e.g. {@code "EEXIST"}. */
+    public static String name(int errno) {
+        String name = HAS_NAMES ? string(Libc.strerrorname_np(errno)) : null;
+        return name != null ? name : "errno " + errno;
+    }
+
+    /** The description of {@code errno}, e.g. {@code "File exists"}. */
+    public static String description(int errno) {
+        String description = HAS_NAMES ? string(Libc.strerrordesc_np(errno)) : null;
+        return description != null ? description : "Unknown error " + errno;
+    }
+
+    @SuppressWarnings("restricted")
+    private static String string(MemorySegment cString) {
+        // glibc returns a pointer to a static string, or NULL for an unknown errno.
+        return cString.equals(MemorySegment.NULL) ? null : cString.reinterpret(MAX_MESSAGE).getString(0);
+    }
+}
