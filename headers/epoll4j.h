@@ -1,18 +1,32 @@
 /*
- * The one header jextract reads to generate org.epoll4j.ffi.
- * _GNU_SOURCE exposes accept4, pipe2, epoll_pwait2, strerrorname_np and
- * strerrordesc_np. Which symbols are kept is decided by jextract.args.
+ * The one header jextract reads to generate org.epoll4j.ffi; jextract.args
+ * decides which of its symbols are kept.
+ *
+ * _GNU_SOURCE exposes pipe2, epoll_pwait2, strerrorname_np and strerrordesc_np.
  */
 #define _GNU_SOURCE
+#include <features.h>
+
+/*
+ * Under __USE_GNU, <sys/socket.h> declares every sockaddr argument as a GCC
+ * transparent union (__SOCKADDR_ARG), which jextract cannot express as a
+ * pointer. The socket headers are read without it, so those arguments are
+ * plain struct sockaddr pointers, and accept4 (a GNU extension) is declared
+ * here with glibc's prototype.
+ */
+#undef __USE_GNU
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#define __USE_GNU 1
+extern int accept4(int __fd, struct sockaddr *__addr, socklen_t *__addr_len, int __flags);
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/socket.h>
 #include <sys/uio.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <time.h>
 #include <unistd.h>
