@@ -2,9 +2,9 @@
 # Plain awk (mawk or gawk) and gnuplot; gnuplot is installed from Debian if missing.
 
 # Markdown tables for the active scenarios, and $DATA/cpu-plot.dat for gnuplot.
-# runs.tsv: scenario server round rt_per_s p50_us p99_us p999_us cpu_us_per_rt server_cpu_s
+# runs.tsv: scenario server round rt_per_s p50_us p99_us p999_us cpu_us_per_rt server_cpu_s other_cpu_s
 active_tables() {
-    awk -F '\t' -v servers="${SERVERS[*]}" -v plot="$DATA/cpu-plot.dat" -v headline="$DATA/headline.md" '
+    awk -F '\t' -v seconds="$SECONDS_PER_RUN" -v servers="${SERVERS[*]}" -v plot="$DATA/cpu-plot.dat" -v headline="$DATA/headline.md" '
     function median(list,    n, v, i, j, t) {
         n = split(list, v, " ")
         if (n == 0) return ""
@@ -15,7 +15,7 @@ active_tables() {
     function fmt(x, digits) { return x == "" ? "–" : sprintf("%." digits "f", x) }
     {
         key = $1 SUBSEP $2 SUBSEP $3
-        rt[key] = $4; p50[key] = $5; p99[key] = $6; p999[key] = $7; cpu[key] = $8
+        rt[key] = $4; p50[key] = $5; p99[key] = $6; p999[key] = $7; cpu[key] = $8; other[key] = $10
         if (!($1 in seen)) { seen[$1] = 1; order[++scenarios] = $1 }
         if ($3 > rounds) rounds = $3
     }
@@ -32,25 +32,25 @@ active_tables() {
         for (s = 1; s <= scenarios; s++) {
             sc = order[s]
             printf "\n### %s\n\n", label(sc)
-            printf "| server | server CPU µs per round trip | CPU ratio to C | round trips/s | throughput ratio to C | p50 µs | p99 µs | p99.9 µs | rounds |\n"
-            printf "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+            printf "| server | server CPU µs per round trip | CPU ratio to C | round trips/s | throughput ratio to C | p50 µs | p99 µs | p99.9 µs | rounds | neighbour CPUs |\n"
+            printf "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
             line = label(sc)
             hl = "| " label(sc) " |"
             for (k = 1; k <= ns; k++) {
                 sv = name[k]
-                cl = ""; rl = ""; tl = ""; trl = ""; l50 = ""; l99 = ""; l999 = ""; count = 0
+                cl = ""; rl = ""; tl = ""; trl = ""; l50 = ""; l99 = ""; l999 = ""; ol = ""; count = 0
                 for (r = 1; r <= rounds; r++) {
                     key = sc SUBSEP sv SUBSEP r
                     if (!(key in cpu)) continue
                     count++
                     cl = cl " " cpu[key]; tl = tl " " rt[key]
-                    l50 = l50 " " p50[key]; l99 = l99 " " p99[key]; l999 = l999 " " p999[key]
+                    l50 = l50 " " p50[key]; l99 = l99 " " p99[key]; l999 = l999 " " p999[key]; ol = ol " " other[key] / seconds
                     ckey = sc SUBSEP "c" SUBSEP r
                     if ((ckey in cpu) && cpu[ckey] > 0) { rl = rl " " cpu[key] / cpu[ckey]; trl = trl " " rt[key] / rt[ckey] }
                 }
                 mc = median(cl); mr = median(rl)
-                printf "| %s | %s | %s | %s | %s | %s | %s | %s | %d |\n", sv, fmt(mc, 2), fmt(mr, 3), fmt(median(tl), 0),
-                    fmt(median(trl), 3), fmt(median(l50), 1), fmt(median(l99), 1), fmt(median(l999), 1), count
+                printf "| %s | %s | %s | %s | %s | %s | %s | %s | %d | %s |\n", sv, fmt(mc, 2), fmt(mr, 3), fmt(median(tl), 0),
+                    fmt(median(trl), 3), fmt(median(l50), 1), fmt(median(l99), 1), fmt(median(l999), 1), count, fmt(median(ol), 2)
                 line = line "\t" (mc == "" ? "NaN" : mc) "\t" (mr == "" ? "NaN" : mr)
                 if (k > 1) hl = hl " " fmt(mr, 3) " |"
             }
@@ -201,6 +201,9 @@ write_report() {
             echo "Placement: not pinned (BENCH_PIN=0): the scheduler places server and load generator."
         fi
         echo "The load generator shares the machine with the server, so throughput and latency compare servers here only."
+        echo "The machine is shared: \"neighbour CPUs\" is the median CPU time the rest of the machine used per second of"
+        echo "a measured window (/proc/stat busy time less server and load generator). A run above $NOISE_LIMIT was run again"
+        echo "after a pause while the suite's retry budget lasted; what remains is in that column."
         echo
         echo "Commands (PORT and PID come from the server's \`listening on HOST:PORT\` line and \`\$!\`):"
         echo

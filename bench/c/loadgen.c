@@ -5,10 +5,12 @@
 // counters restart and run for the measured duration. Exits 1 on any
 // mismatch, early close or socket error. Prints one line of key=value pairs:
 //
-//   rt=.. rt_per_s=.. p50_us=.. p99_us=.. p999_us=.. server_cpu_s=.. server_cpu_us_per_rt=.. client_cpu_s=..
+//   rt=.. rt_per_s=.. p50_us=.. p99_us=.. p999_us=.. client_cpu_s=.. server_cpu_s=.. server_cpu_us_per_rt=.. other_cpu_s=..
 //
 // server_cpu_* is present with -P PID: utime+stime of that process, read
 // from /proc/PID/stat at the start and end of the measured window.
+// other_cpu_s is the CPU time the rest of the machine used meanwhile (busy
+// time from /proc/stat less this process and the server): noise from neighbours.
 //
 // Idle mode (-i K): opens K connections, sends one byte on each and waits
 // for its echo (so the server has really accepted and registered it), prints
@@ -134,6 +136,18 @@ static double process_cpu_seconds(int pid) {
     // After ')': state(3) ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime(14) stime(15)
     if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2) return -1;
     return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+// Busy time of the whole machine (all CPUs, everything but idle and iowait), in seconds.
+static double machine_busy_seconds(void) {
+    FILE *f = fopen("/proc/stat", "r");
+    if (f == NULL) return -1;
+    unsigned long long user, nice, system, idle, iowait, irq, softirq, steal;
+    int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &user, &nice, &system, &idle, &iowait, &irq,
+                   &softirq, &steal);
+    fclose(f);
+    if (n != 8) return -1;
+    return (double)(user + nice + system + irq + softirq + steal) / (double)sysconf(_SC_CLK_TCK);
 }
 
 static double own_cpu_seconds(void) {
@@ -367,7 +381,7 @@ int main(int argc, char **argv) {
         send_some(&conns[i]);
     }
     int measuring = 0;
-    double server_cpu_start = 0, client_cpu_start = 0;
+    double server_cpu_start = 0, client_cpu_start = 0, machine_busy_start = 0;
     struct epoll_event events[MAX_EVENTS];
     for (;;) {
         uint64_t now = now_ns();
@@ -375,6 +389,7 @@ int main(int argc, char **argv) {
             measuring = 1;
             server_cpu_start = server_pid > 0 ? process_cpu_seconds(server_pid) : 0;
             client_cpu_start = own_cpu_seconds();
+            machine_busy_start = machine_busy_seconds();
         }
         if (now >= end || stop_requested) break;
         uint64_t next = measuring ? end : measure_from;
@@ -392,13 +407,14 @@ int main(int argc, char **argv) {
     }
     double elapsed = (double)(now_ns() - measure_from) / 1e9;
     double client_cpu = own_cpu_seconds() - client_cpu_start;
+    double machine_busy = machine_busy_seconds() - machine_busy_start;
     printf("rt=%llu rt_per_s=%.1f p50_us=%.1f p99_us=%.1f p999_us=%.1f client_cpu_s=%.3f",
            (unsigned long long)completed, completed / elapsed, percentile_us(0.50), percentile_us(0.99),
            percentile_us(0.999), client_cpu);
     if (server_pid > 0) {
         double server_cpu = process_cpu_seconds(server_pid) - server_cpu_start;
-        printf(" server_cpu_s=%.3f server_cpu_us_per_rt=%.3f", server_cpu,
-               completed > 0 ? server_cpu * 1e6 / (double)completed : 0.0);
+        printf(" server_cpu_s=%.3f server_cpu_us_per_rt=%.3f other_cpu_s=%.3f", server_cpu,
+               completed > 0 ? server_cpu * 1e6 / (double)completed : 0.0, machine_busy - server_cpu - client_cpu);
     }
     printf(" connections=%d message_bytes=%zu seconds=%.2f\n", conn_count, message_size, elapsed);
     return completed > 0 ? 0 : 1;
