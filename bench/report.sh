@@ -167,7 +167,9 @@ write_report() {
     local tables
     tables=$(active_tables)
     if ((plots)); then
-        plot_cpu_per_rt || log "cpu-per-rt plot failed"
+        if [[ -s $DATA/runs.tsv ]]; then
+            plot_cpu_per_rt || log "cpu-per-rt plot failed"
+        fi
         if [[ -s $DATA/wait-cost.tsv ]]; then
             plot_wait_cost || log "wait-cost plot failed"
         fi
