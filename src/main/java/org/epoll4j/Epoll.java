@@ -83,15 +83,16 @@ public final class Epoll implements AutoCloseable {
     private static final MethodHandle POLL =
             Errno.capturingCritical(Libc.epoll_wait$address(), Libc.epoll_wait$descriptor());
 
-    private final Thread owner = Thread.currentThread();
+    private final Thread owner;
     private final Arena arena;
     private final MemorySegment capture;
     private final MemorySegment event;
     private final MemorySegment timeout;
     private int fd;
 
-    private Epoll(Arena arena) throws ErrnoException {
+    private Epoll(Arena arena, Thread owner) throws ErrnoException {
         this.arena = arena;
+        this.owner = owner;
         this.capture = Errno.allocateCapture(arena);
         this.event = arena.allocate(epoll_event.layout());
         this.timeout = arena.allocate(timespec.layout());
@@ -105,9 +106,20 @@ public final class Epoll implements AutoCloseable {
      * @throws ErrnoException EMFILE, ENFILE or ENOMEM
      */
     public static Epoll open() throws ErrnoException {
-        Arena arena = Arena.ofConfined();
+        return open(Arena.ofConfined(), Thread.currentThread());
+    }
+
+    /**
+     * Opens an epoll instance usable from any thread, for an owner (the event loop)
+     * that runs it on one thread at a time but not always the same one.
+     */
+    static Epoll openShared() throws ErrnoException {
+        return open(Arena.ofShared(), null);
+    }
+
+    private static Epoll open(Arena arena, Thread owner) throws ErrnoException {
         try {
-            return new Epoll(arena);
+            return new Epoll(arena, owner);
         } catch (ErrnoException | RuntimeException | Error e) {
             arena.close();
             throw e;
@@ -321,7 +333,7 @@ public final class Epoll implements AutoCloseable {
     }
 
     private void checkOwner() {
-        if (Thread.currentThread() != owner) {
+        if (owner != null && Thread.currentThread() != owner) {
             throw new WrongThreadException("Epoll belongs to thread " + owner.getName()
                     + ", not to " + Thread.currentThread().getName());
         }

@@ -32,7 +32,9 @@ import org.epoll4j.ffi.epoll_event;
  * }
  *
  * <p>Notes: the memory belongs to a confined arena: only the thread that allocated the
- * array may use it or close it, and others get a {@link WrongThreadException}. The
+ * array may read it or close it, and others get a {@link WrongThreadException}; after
+ * {@link #close()}, reads throw {@link IllegalStateException} ({@link #capacity()} and
+ * {@link #size()} still answer). The
  * accessors read the native memory directly and allocate nothing; only the first
  * {@link #size()} entries, those the last wait filled, can be read.
  */
@@ -61,16 +63,28 @@ public final class EpollEvents implements AutoCloseable {
      * @throws IllegalArgumentException if capacity is not in 1 .. INT_MAX / struct size
      */
     public static EpollEvents allocate(int capacity) {
-        if (capacity <= 0 || capacity > MAX_CAPACITY) {
-            throw new IllegalArgumentException(
-                    "capacity must be in 1.." + MAX_CAPACITY + ": " + capacity);
-        }
-        Arena arena = Arena.ofConfined();
+        checkCapacity(capacity);
+        return allocate(capacity, Arena.ofConfined());
+    }
+
+    /** Allocates an array usable from any thread, for the event loop. */
+    static EpollEvents allocateShared(int capacity) {
+        return allocate(capacity, Arena.ofShared());
+    }
+
+    private static EpollEvents allocate(int capacity, Arena arena) {
         try {
             return new EpollEvents(arena, capacity);
         } catch (RuntimeException | Error e) {
             arena.close();
             throw e;
+        }
+    }
+
+    private static void checkCapacity(int capacity) {
+        if (capacity <= 0 || capacity > MAX_CAPACITY) {
+            throw new IllegalArgumentException(
+                    "capacity must be in 1.." + MAX_CAPACITY + ": " + capacity);
         }
     }
 
@@ -123,6 +137,9 @@ public final class EpollEvents implements AutoCloseable {
     }
 
     private long offset(int i) {
+        if (i >= size) {
+            checkOpen();
+        }
         Objects.checkIndex(i, size);
         return i * STRUCT_SIZE;
     }

@@ -59,10 +59,11 @@ public final class Errno {
 
     /**
      * As {@link #capturing}, for calls that never block: the thread does not leave
-     * the Java state around the call, which saves a transition on hot paths.
+     * the Java state around the call, which saves a transition on hot paths, and
+     * heap segments may be passed (the GC waits for the call, which is short).
      */
     public static MethodHandle capturingCritical(MemorySegment address, FunctionDescriptor descriptor) {
-        return downcall(address, descriptor, CAPTURE_ERRNO, Linker.Option.critical(false));
+        return downcall(address, descriptor, CAPTURE_ERRNO, Linker.Option.critical(true));
     }
 
     @SuppressWarnings("restricted")

@@ -11,6 +11,8 @@ public final class Fd {
             Errno.capturingCritical(Libc.read$address(), Libc.read$descriptor());
     private static final MethodHandle WRITE =
             Errno.capturingCritical(Libc.write$address(), Libc.write$descriptor());
+    private static final MethodHandle WRITEV =
+            Errno.capturingCritical(Libc.writev$address(), Libc.writev$descriptor());
     /* Not critical: closing a socket with SO_LINGER set may block. */
     private static final MethodHandle CLOSE =
             Errno.capturing(Libc.close$address(), Libc.close$descriptor());
@@ -53,6 +55,23 @@ public final class Fd {
             throw unexpected(t);
         }
         return n >= 0 || wouldBlock(capture) ? Math.max(n, 0) : fail("write", fd, capture);
+    }
+
+    /**
+     * Writes the {@code count} buffers that {@code iov} describes ({@code struct iovec[]})
+     * to a non-blocking fd, in order.
+     *
+     * @return the bytes written, 0 if the write would block or was interrupted
+     */
+    public static long writev(MemorySegment capture, int fd, MemorySegment iov, int count)
+            throws ErrnoException {
+        long n;
+        try {
+            n = (long) WRITEV.invokeExact(capture, fd, iov, count);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+        return n >= 0 || wouldBlock(capture) ? Math.max(n, 0) : fail("writev", fd, capture);
     }
 
     /**
