@@ -1,0 +1,87 @@
+package org.epoll4j;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import org.epoll4j.ffi.iovec;
+import org.epoll4j.internal.Errno;
+import org.epoll4j.internal.Fd;
+import org.epoll4j.internal.Socket;
+
+/**
+ * The native memory of one event loop, from one arena: errno capture, socket
+ * scratch, the read buffer that every connection shares, the iovec array for
+ * writev, and a pool of fixed-size chunks that hold queued output.
+ *
+ * <p>The arena is shared, not confined, because a loop may be opened on one thread
+ * and run on another; only one thread uses it at a time. Pooled chunks are reused
+ * and freed with the arena.
+ */
+final class IoContext implements AutoCloseable {
+    static final int READ_BUFFER_SIZE = 64 * 1024;
+    static final int CHUNK_SIZE = 16 * 1024;
+    /** iovecs per writev: enough for a few hundred KiB a call. */
+    static final int MAX_IOV = 32;
+    private static final long IOV_SIZE = iovec.layout().byteSize();
+    private static final long IOV_BASE = iovec.iov_base$offset();
+    private static final long IOV_LEN = iovec.iov_len$offset();
+
+    private final Arena arena = Arena.ofShared();
+    final MemorySegment capture = Errno.allocateCapture(arena);
+    final MemorySegment scratch = arena.allocate(Socket.SCRATCH_SIZE);
+    private final MemorySegment readBuffer = arena.allocate(READ_BUFFER_SIZE);
+    private final ByteBuffer readView = readBuffer.asByteBuffer();
+    private final MemorySegment iov = arena.allocate(iovec.layout(), MAX_IOV);
+    private final ArrayDeque<MemorySegment> chunks = new ArrayDeque<>();
+
+    /** Reads from {@code fd} into the read buffer: bytes read, 0 would block, -1 EOF. */
+    int read(int fd) throws ErrnoException {
+        return (int) Fd.read(capture, fd, readBuffer, READ_BUFFER_SIZE);
+    }
+
+    /** The read buffer's first {@code length} bytes, as the buffer handlers see. */
+    ByteBuffer view(int length) {
+        return readView.limit(length).position(0);
+    }
+
+    /** Writes what the kernel takes of {@code src}'s remaining bytes; returns how many. */
+    long write(int fd, ByteBuffer src) throws ErrnoException {
+        int length = src.remaining();
+        // The loop's own read buffer (an echo) goes out without a new segment.
+        MemorySegment bytes = src == readView && src.position() == 0 ? readBuffer : MemorySegment.ofBuffer(src);
+        return Fd.write(capture, fd, bytes, length);
+    }
+
+    /** Points iovec {@code i} at {@code length} bytes of {@code chunk} from {@code offset}. */
+    void iov(int i, MemorySegment chunk, long offset, long length) {
+        long at = i * IOV_SIZE;
+        iov.set(JAVA_LONG, at + IOV_BASE, chunk.address() + offset);
+        iov.set(JAVA_LONG, at + IOV_LEN, length);
+    }
+
+    /** Writes the first {@code count} iovecs to {@code fd}; returns the bytes written. */
+    long writev(int fd, int count) throws ErrnoException {
+        return Fd.writev(capture, fd, iov, count);
+    }
+
+    /** A chunk of {@link #CHUNK_SIZE} bytes for queued output. */
+    MemorySegment takeChunk() {
+        MemorySegment chunk = chunks.pollLast();
+        return chunk != null ? chunk : arena.allocate(CHUNK_SIZE);
+    }
+
+    /** Returns a chunk to the pool. */
+    void giveChunk(MemorySegment chunk) {
+        chunks.addLast(chunk);
+    }
+
+    /** Frees all of the loop's native memory. */
+    @Override
+    public void close() {
+        chunks.clear();
+        arena.close();
+    }
+}

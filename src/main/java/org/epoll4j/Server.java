@@ -1,0 +1,123 @@
+package org.epoll4j;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import org.epoll4j.ffi.Libc;
+import org.epoll4j.internal.Fd;
+import org.epoll4j.internal.Socket;
+
+/**
+ * A listening TCP socket of an {@link EventLoop}: each connection it accepts is
+ * registered with the loop and handed to the server's {@link ConnectionHandler}.
+ *
+ * {@snippet :
+ * Server server = loop.listen(new InetSocketAddress("127.0.0.1", 0), handler);
+ * int port = server.localAddress().getPort();   // the port the kernel chose
+ * }
+ *
+ * <p>Notes:
+ * <ul>
+ * <li>Threading: every method belongs to the loop's thread.
+ * <li>One readiness event accepts at most {@value #ACCEPT_BUDGET} connections, so a
+ *     flood of connects cannot starve the loop's other sources.
+ * <li>Out of fds (EMFILE, ENFILE), the server closes a reserved fd, accepts the
+ *     pending connection and closes it at once (the client sees its connection end),
+ *     then reserves an fd again. If it cannot, it stops accepting for
+ *     {@link #ACCEPT_PAUSE} and tries again. Existing connections are served
+ *     throughout, and accepting resumes as soon as fds are free.
+ * </ul>
+ */
+public final class Server extends Source {
+    /** The most connections accepted per readiness event. */
+    public static final int ACCEPT_BUDGET = 64;
+    /** How long accepting pauses when no fd can be had for a pending connection. */
+    public static final Duration ACCEPT_PAUSE = Duration.ofMillis(100);
+
+    private final EventLoop loop;
+    private final ConnectionHandler handler;
+    private final InetSocketAddress localAddress;
+
+    Server(EventLoop loop, int fd, ConnectionHandler handler, InetSocketAddress localAddress) {
+        super(fd);
+        this.loop = loop;
+        this.handler = handler;
+        this.localAddress = localAddress;
+    }
+
+    /** The address the server listens on, with the real port when 0 was asked for. */
+    public InetSocketAddress localAddress() {
+        return localAddress;
+    }
+
+    /** Whether the server is still accepting, i.e. not closed. */
+    public boolean isOpen() {
+        loop.checkInLoop();
+        return fd >= 0;
+    }
+
+    /** Stops accepting and closes the listening socket; connections stay. Idempotent. */
+    public void close() {
+        loop.checkInLoop();
+        closeWithLoop();
+    }
+
+    @Override
+    void closeWithLoop() {
+        if (fd >= 0) {
+            loop.unregister(this);
+            Fd.closeQuietly(loop.io().capture, fd);
+            fd = -1;
+        }
+    }
+
+    @Override
+    void ready(int events) {
+        for (int i = 0; i < ACCEPT_BUDGET && fd >= 0; i++) {
+            int accepted;
+            try {
+                accepted = Socket.accept(loop.io().capture, fd);
+            } catch (ErrnoException e) {
+                if (!recover(e)) {
+                    return;
+                }
+                continue;
+            }
+            if (accepted < 0) {
+                return;
+            }
+            loop.adopt(accepted, handler);
+        }
+    }
+
+    /** Handles a failed accept; returns whether to go on accepting. */
+    private boolean recover(ErrnoException e) {
+        int errno = e.errno();
+        if (errno == Libc.EMFILE() || errno == Libc.ENFILE()) {
+            if (loop.shedOnePending(fd)) {
+                return true;
+            }
+        } else if (errno == Libc.ECONNABORTED() || errno == Libc.EPROTO() || errno == Libc.EPERM()) {
+            return true; // that one connection failed; others may be pending
+        }
+        pause();
+        return false;
+    }
+
+    private void pause() {
+        try {
+            loop.modify(this, 0);
+        } catch (ErrnoException e) {
+            loop.report(e);
+            return;
+        }
+        loop.schedule(ACCEPT_PAUSE, () -> {
+            if (fd >= 0) {
+                try {
+                    loop.modify(this, Epoll.IN);
+                } catch (ErrnoException e) {
+                    loop.report(e);
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,49 @@
+package org.epoll4j;
+
+import java.util.Comparator;
+import java.util.PriorityQueue;
+
+/**
+ * The loop's timers, earliest first. Deadlines are absolute ({@link System#nanoTime}),
+ * so an interrupted or early wait never shifts them; cancelled timers leave the
+ * queue when their deadline comes.
+ */
+final class Timers {
+    private static final Comparator<Timer> ORDER =
+            Comparator.<Timer>comparingLong(t -> t.deadline).thenComparingLong(t -> t.sequence);
+
+    private final PriorityQueue<Timer> queue = new PriorityQueue<>(ORDER);
+    private long sequence;
+
+    Timer add(EventLoop loop, long delayNanos, Runnable task) {
+        Timer timer = new Timer(loop, System.nanoTime() + delayNanos, sequence++, task);
+        queue.add(timer);
+        return timer;
+    }
+
+    /** Milliseconds to wait for the earliest timer, rounded up; -1 if there is none. */
+    int timeoutMillis() {
+        Timer first = queue.peek();
+        if (first == null) {
+            return -1;
+        }
+        long left = first.deadline - System.nanoTime();
+        return left <= 0 ? 0 : (int) Math.min(Integer.MAX_VALUE, (left + 999_999) / 1_000_000);
+    }
+
+    /** Runs the timers that are due, in order; {@code failed} gets their exceptions. */
+    void runDue(EventLoop loop) {
+        long now = System.nanoTime();
+        Timer first;
+        while ((first = queue.peek()) != null && first.deadline - now <= 0) {
+            queue.poll();
+            if (first.fire()) {
+                loop.runTask(first.task);
+            }
+        }
+    }
+
+    void clear() {
+        queue.clear();
+    }
+}

@@ -1,0 +1,112 @@
+package org.epoll4j;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+
+/**
+ * A connection's output that the kernel has not taken yet, in order, in chunks of
+ * native memory from the loop's pool; written with writev(2).
+ */
+final class WriteQueue {
+    private MemorySegment[] chunks = new MemorySegment[4];
+    private int head;
+    private int count;
+    /** Offset of the first unsent byte in the head chunk. */
+    private long headStart;
+    /** Bytes used in the tail chunk. */
+    private long tailEnd;
+    private long size;
+
+    /** Bytes queued. */
+    long size() {
+        return size;
+    }
+
+    /** Appends {@code src}'s remaining bytes and consumes them. */
+    void append(ByteBuffer src, IoContext io) {
+        MemorySegment bytes = MemorySegment.ofBuffer(src);
+        long length = bytes.byteSize();
+        long copied = 0;
+        while (copied < length) {
+            if (count == 0 || tailEnd == IoContext.CHUNK_SIZE) {
+                addChunk(io.takeChunk());
+            }
+            long n = Math.min(length - copied, IoContext.CHUNK_SIZE - tailEnd);
+            MemorySegment.copy(bytes, ValueLayout.JAVA_BYTE, copied, chunk(count - 1), ValueLayout.JAVA_BYTE,
+                    tailEnd, n);
+            tailEnd += n;
+            copied += n;
+        }
+        size += length;
+        src.position(src.limit());
+    }
+
+    /**
+     * Writes as much as the kernel takes; returns the bytes written. Chunks that have
+     * gone out return to the pool.
+     */
+    long flush(int fd, IoContext io) throws ErrnoException {
+        int iovs = Math.min(count, IoContext.MAX_IOV);
+        for (int i = 0; i < iovs; i++) {
+            long start = i == 0 ? headStart : 0;
+            long end = i == count - 1 ? tailEnd : IoContext.CHUNK_SIZE;
+            io.iov(i, chunk(i), start, end - start);
+        }
+        long written = io.writev(fd, iovs);
+        consume(written, io);
+        return written;
+    }
+
+    /** Returns every chunk to the pool and forgets the queued bytes. */
+    void clear(IoContext io) {
+        while (count > 0) {
+            io.giveChunk(removeHead());
+        }
+        size = 0;
+    }
+
+    private void consume(long written, IoContext io) {
+        size -= written;
+        long left = written;
+        while (left > 0) {
+            long end = count == 1 ? tailEnd : IoContext.CHUNK_SIZE;
+            long inHead = end - headStart;
+            if (left < inHead) {
+                headStart += left;
+                return;
+            }
+            left -= inHead;
+            io.giveChunk(removeHead());
+        }
+        if (count == 0) {
+            tailEnd = 0;
+        }
+    }
+
+    private MemorySegment chunk(int i) {
+        return chunks[(head + i) % chunks.length];
+    }
+
+    private void addChunk(MemorySegment chunk) {
+        if (count == chunks.length) {
+            MemorySegment[] grown = new MemorySegment[count * 2];
+            for (int i = 0; i < count; i++) {
+                grown[i] = chunk(i);
+            }
+            chunks = grown;
+            head = 0;
+        }
+        chunks[(head + count++) % chunks.length] = chunk;
+        tailEnd = 0;
+    }
+
+    private MemorySegment removeHead() {
+        MemorySegment chunk = chunks[head];
+        chunks[head] = null;
+        head = (head + 1) % chunks.length;
+        count--;
+        headStart = 0;
+        return chunk;
+    }
+}
