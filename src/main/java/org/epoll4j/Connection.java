@@ -257,7 +257,7 @@ public final class Connection extends Source {
     private void read(boolean hangup) {
         IoContext io = loop.io();
         int reads = hangup ? READS_AFTER_HANGUP : 1;
-        for (int i = 0; i < reads && (interest & Epoll.IN) != 0; i++) {
+        for (int i = 0; i < reads && (interest & Epoll.IN) != 0 && (state & CLOSED) == 0; i++) {
             int n;
             try {
                 n = io.read(fd);

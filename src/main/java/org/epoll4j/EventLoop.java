@@ -49,6 +49,9 @@ import org.epoll4j.internal.Socket;
 public final class EventLoop implements Executor, AutoCloseable {
     private static final int EVENTS = 1024;
     private static final int BACKLOG = 4096;
+    static final int SHED = 1;
+    static final int NONE_PENDING = 0;
+    static final int OUT_OF_FDS = -1;
 
     private final Epoll epoll;
     private final EpollEvents events;
@@ -226,8 +229,8 @@ public final class EventLoop implements Executor, AutoCloseable {
             Socket.connect(io.capture, io.scratch, fd, address);
             register(connection, Epoll.OUT);
         } catch (ErrnoException e) {
-            // The failure is the connection's: it reaches the handler, after connect returns.
-            register(connection, 0);
+            // The failure is the connection's: it reaches the handler after connect returns.
+            // The socket stays unregistered: epoll would report an unconnected socket as HUP.
             execute(() -> connection.failConnect(e));
         } catch (RuntimeException e) {
             Fd.closeQuietly(io.capture, fd);
@@ -314,24 +317,34 @@ public final class EventLoop implements Executor, AutoCloseable {
 
     /**
      * At EMFILE: frees the reserved fd, accepts one pending connection and closes it,
-     * then reserves an fd again. Returns false if that could not be done.
+     * then reserves an fd again.
+     *
+     * @return {@link #SHED} if a connection was refused, {@link #NONE_PENDING} if none
+     *     was waiting, {@link #OUT_OF_FDS} if no fd could be had for it
      */
-    boolean shedOnePending(int listener) {
+    int shedOnePending(int listener) {
         if (reserve < 0) {
-            return false;
+            return OUT_OF_FDS;
         }
         Fd.closeQuietly(io.capture, reserve);
         reserve = -1;
+        int result;
         try {
             int refused = Socket.accept(io.capture, listener);
             if (refused >= 0) {
                 Fd.closeQuietly(io.capture, refused);
             }
-            reserve = Socket.open(io.capture, Libc.AF_INET());
-            return refused >= 0;
+            result = refused >= 0 ? SHED : NONE_PENDING;
         } catch (ErrnoException e) {
-            return false;
+            result = OUT_OF_FDS;
         }
+        try {
+            reserve = Socket.open(io.capture, Libc.AF_INET());
+        } catch (ErrnoException e) {
+            // Another fd took its place; the server pauses accepting until fds free up.
+            result = result == SHED ? SHED : OUT_OF_FDS;
+        }
+        return result;
     }
 
     void runTask(Runnable task) {

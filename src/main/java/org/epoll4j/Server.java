@@ -93,8 +93,9 @@ public final class Server extends Source {
     private boolean recover(ErrnoException e) {
         int errno = e.errno();
         if (errno == Libc.EMFILE() || errno == Libc.ENFILE()) {
-            if (loop.shedOnePending(fd)) {
-                return true;
+            int shed = loop.shedOnePending(fd);
+            if (shed != EventLoop.OUT_OF_FDS) {
+                return shed == EventLoop.SHED;
             }
         } else if (errno == Libc.ECONNABORTED() || errno == Libc.EPROTO() || errno == Libc.EPERM()) {
             return true; // that one connection failed; others may be pending
