@@ -156,7 +156,7 @@ machine_section() {
     echo "- C: \`$(gcc --version | head -n 1)\`, \`-O2\`"
     echo "- Netty: 4.2.18.Final, native epoll transport (classifier linux-x86_64), its default settings (on Java 25 that means no sun.misc.Unsafe and the adaptive allocator)"
     if [[ -n ${STEAL_START:-} && -n ${STEAL_END:-} ]]; then
-        echo "- Hypervisor steal during the runs: $(awk -v a="$STEAL_START" -v b="$STEAL_END" 'BEGIN {split(a, x, " "); split(b, y, " "); d = y[2] - x[2]; printf "%.1f%%", d > 0 ? 100 * (y[1] - x[1]) / d : 0}') of CPU time (/proc/stat)"
+        echo "- Hypervisor steal during the runs: $(awk -v a="$STEAL_START" -v b="$STEAL_END" 'BEGIN {split(a, x, " "); split(b, y, " "); d = y[2] - x[2]; printf("%.1f%%", (d > 0 ? 100 * (y[1] - x[1]) / d : 0))}') of CPU time (/proc/stat)"
     fi
     echo "- Open-file limit: $(ulimit -Sn) soft, $(ulimit -Hn) hard; ephemeral ports $(tr '\t' '-' </proc/sys/net/ipv4/ip_local_port_range)"
 }

@@ -9,8 +9,7 @@
 //
 // server_cpu_* is present with -P PID: utime+stime of that process, read
 // from /proc/PID/stat at the start and end of the measured window.
-// other_cpu_s is the CPU time the rest of the machine used meanwhile (busy
-// time from /proc/stat less this process and the server): noise from neighbours.
+// other_cpu_s is the CPU time every other process used meanwhile: noise from neighbours.
 //
 // Idle mode (-i K): opens K connections, sends one byte on each and waits
 // for its echo (so the server has really accepted and registered it), prints
@@ -23,6 +22,7 @@
 // tens of thousands of connections to one port don't run out of ports.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <netinet/in.h>
@@ -138,16 +138,64 @@ static double process_cpu_seconds(int pid) {
     return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
 }
 
-// Busy time of the whole machine (all CPUs, everything but idle and iowait), in seconds.
-static double machine_busy_seconds(void) {
-    FILE *f = fopen("/proc/stat", "r");
-    if (f == NULL) return -1;
-    unsigned long long user, nice, system, idle, iowait, irq, softirq, steal;
-    int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &user, &nice, &system, &idle, &iowait, &irq,
-                   &softirq, &steal);
-    fclose(f);
-    if (n != 8) return -1;
-    return (double)(user + nice + system + irq + softirq + steal) / (double)sysconf(_SC_CLK_TCK);
+// CPU time of every other process, to tell how busy the neighbours were. Summed per
+// process from /proc/PID/stat, which is exact, rather than taken from /proc/stat, whose
+// tick sampling under- or over-counts a ping-pong load by half a CPU.
+struct process_ticks {
+    int pid;
+    unsigned long long ticks; // utime+stime, plus cutime+cstime: children that exited and were reaped
+};
+
+static struct process_ticks *neighbours_start, *neighbours_end;
+static size_t neighbours_start_count, neighbours_end_count;
+enum { MAX_PROCESSES = 1 << 16 };
+
+static int by_pid(const void *a, const void *b) {
+    return ((const struct process_ticks *)a)->pid - ((const struct process_ticks *)b)->pid;
+}
+
+static size_t scan_neighbours(struct process_ticks *out, int server_pid) {
+    DIR *proc = opendir("/proc");
+    if (proc == NULL) return 0;
+    size_t count = 0;
+    int self = getpid();
+    struct dirent *entry;
+    while ((entry = readdir(proc)) != NULL && count < MAX_PROCESSES) {
+        int pid = atoi(entry->d_name);
+        if (pid <= 0 || pid == self || pid == server_pid) continue;
+        char path[64], line[1024];
+        snprintf(path, sizeof path, "/proc/%d/stat", pid);
+        FILE *f = fopen(path, "r");
+        if (f == NULL) continue; // exited meanwhile
+        size_t n = fread(line, 1, sizeof line - 1, f);
+        fclose(f);
+        line[n] = 0;
+        char *p = strrchr(line, ')');
+        unsigned long long utime, stime;
+        long long cutime, cstime;
+        if (p == NULL || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %lld %lld", &utime,
+                                &stime, &cutime, &cstime) != 4)
+            continue;
+        out[count].pid = pid;
+        out[count].ticks = utime + stime + (unsigned long long)(cutime + cstime);
+        count++;
+    }
+    closedir(proc);
+    qsort(out, count, sizeof *out, by_pid);
+    return count;
+}
+
+// CPU seconds the other processes used between the two scans. A process born meanwhile
+// counts whole; one that exited counts through its parent's cutime/cstime once reaped.
+static double neighbour_cpu_seconds(void) {
+    unsigned long long ticks = 0;
+    for (size_t i = 0; i < neighbours_end_count; i++) {
+        struct process_ticks *before = bsearch(&neighbours_end[i], neighbours_start, neighbours_start_count,
+                                               sizeof *neighbours_start, by_pid);
+        unsigned long long was = before != NULL ? before->ticks : 0;
+        if (neighbours_end[i].ticks > was) ticks += neighbours_end[i].ticks - was;
+    }
+    return (double)ticks / (double)sysconf(_SC_CLK_TCK);
 }
 
 static double own_cpu_seconds(void) {
@@ -381,7 +429,10 @@ int main(int argc, char **argv) {
         send_some(&conns[i]);
     }
     int measuring = 0;
-    double server_cpu_start = 0, client_cpu_start = 0, machine_busy_start = 0;
+    double server_cpu_start = 0, client_cpu_start = 0;
+    neighbours_start = calloc(MAX_PROCESSES, sizeof *neighbours_start);
+    neighbours_end = calloc(MAX_PROCESSES, sizeof *neighbours_end);
+    if (neighbours_start == NULL || neighbours_end == NULL) fail("calloc");
     struct epoll_event events[MAX_EVENTS];
     for (;;) {
         uint64_t now = now_ns();
@@ -389,7 +440,7 @@ int main(int argc, char **argv) {
             measuring = 1;
             server_cpu_start = server_pid > 0 ? process_cpu_seconds(server_pid) : 0;
             client_cpu_start = own_cpu_seconds();
-            machine_busy_start = machine_busy_seconds();
+            neighbours_start_count = scan_neighbours(neighbours_start, server_pid);
         }
         if (now >= end || stop_requested) break;
         uint64_t next = measuring ? end : measure_from;
@@ -407,14 +458,14 @@ int main(int argc, char **argv) {
     }
     double elapsed = (double)(now_ns() - measure_from) / 1e9;
     double client_cpu = own_cpu_seconds() - client_cpu_start;
-    double machine_busy = machine_busy_seconds() - machine_busy_start;
+    neighbours_end_count = scan_neighbours(neighbours_end, server_pid);
     printf("rt=%llu rt_per_s=%.1f p50_us=%.1f p99_us=%.1f p999_us=%.1f client_cpu_s=%.3f",
            (unsigned long long)completed, completed / elapsed, percentile_us(0.50), percentile_us(0.99),
            percentile_us(0.999), client_cpu);
     if (server_pid > 0) {
         double server_cpu = process_cpu_seconds(server_pid) - server_cpu_start;
         printf(" server_cpu_s=%.3f server_cpu_us_per_rt=%.3f other_cpu_s=%.3f", server_cpu,
-               completed > 0 ? server_cpu * 1e6 / (double)completed : 0.0, machine_busy - server_cpu - client_cpu);
+               completed > 0 ? server_cpu * 1e6 / (double)completed : 0.0, neighbour_cpu_seconds());
     }
     printf(" connections=%d message_bytes=%zu seconds=%.2f\n", conn_count, message_size, elapsed);
     return completed > 0 ? 0 : 1;
