@@ -203,9 +203,10 @@ write_report() {
             echo "Placement: not pinned (BENCH_PIN=0): the scheduler places server and load generator."
         fi
         echo "The load generator shares the machine with the server, so throughput and latency compare servers here only."
-        echo "The machine is shared: \"neighbour CPUs\" is the median CPU time the rest of the machine used per second of"
-        echo "a measured window (/proc/stat busy time less server and load generator). A run above $NOISE_LIMIT was run again"
-        echo "after a pause while the suite's retry budget lasted; what remains is in that column."
+        echo "The machine is shared: \"neighbour CPUs\" is the median CPU time all other processes used per second of a"
+        echo "measured window (utime+stime of every other /proc/PID/stat, plus children reaped meanwhile, which can overcount)."
+        echo "A run above $NOISE_LIMIT was run again after a pause while the suite's retry budget lasted; what remains is in"
+        echo "that column."
         echo
         echo "Commands (PORT and PID come from the server's \`listening on HOST:PORT\` line and \`\$!\`):"
         echo
