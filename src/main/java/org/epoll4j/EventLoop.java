@@ -5,12 +5,9 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.epoll4j.ffi.Libc;
 import org.epoll4j.internal.EventFd;
 import org.epoll4j.internal.Fd;
@@ -48,33 +45,27 @@ import org.epoll4j.internal.Socket;
  */
 public final class EventLoop implements Executor, AutoCloseable {
     private static final int EVENTS = 1024;
-    private static final int BACKLOG = 4096;
-    static final int SHED = 1;
-    static final int NONE_PENDING = 0;
-    static final int OUT_OF_FDS = -1;
 
     private final Epoll epoll;
     private final EpollEvents events;
     private final IoContext io;
-    private final EventFd waker;
+    private final Tasks tasks;
+    private final FdReserve reserve;
     private final Registry registry = new Registry();
     private final Timers timers = new Timers();
-    private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
-    private final AtomicBoolean wakeupPending = new AtomicBoolean();
     private final CountDownLatch released = new CountDownLatch(1);
     private volatile Thread thread = Thread.currentThread();
     private volatile boolean stopping;
     private boolean running;
     private boolean closed;
-    /** An fd kept in reserve, given up to accept and refuse a connection at EMFILE. */
-    private int reserve = -1;
 
     private EventLoop(Epoll epoll, EpollEvents events, IoContext io, EventFd waker) throws ErrnoException {
         this.epoll = epoll;
         this.events = events;
         this.io = io;
-        this.waker = waker;
-        register(new Waker(), Epoll.IN);
+        this.tasks = new Tasks(this, waker);
+        this.reserve = new FdReserve(io);
+        register(tasks, Epoll.IN);
     }
 
     /**
@@ -129,7 +120,7 @@ public final class EventLoop implements Executor, AutoCloseable {
                     }
                 }
                 timers.runDue(this);
-                runTasks();
+                tasks.runQueued();
             }
         } catch (ErrnoException e) {
             throw new UncheckedIOException(e);
@@ -149,7 +140,7 @@ public final class EventLoop implements Executor, AutoCloseable {
     /** Makes {@link #run()} return after the current iteration. Any thread. */
     public void stop() {
         stopping = true;
-        wakeup();
+        tasks.wakeup();
     }
 
     /**
@@ -164,10 +155,7 @@ public final class EventLoop implements Executor, AutoCloseable {
         if (isClosed()) {
             throw new RejectedExecutionException("EventLoop is closed");
         }
-        tasks.add(task);
-        if (Thread.currentThread() != thread) {
-            wakeup();
-        }
+        tasks.add(task, Thread.currentThread() == thread);
     }
 
     /**
@@ -194,21 +182,8 @@ public final class EventLoop implements Executor, AutoCloseable {
     public Server listen(InetSocketAddress address, ConnectionHandler handler) throws ErrnoException {
         checkInLoop();
         Objects.requireNonNull(handler, "handler");
-        int fd = Socket.open(io.capture, Sockaddr.family(address));
-        try {
-            Socket.setInt(io.capture, io.scratch, fd, Libc.SOL_SOCKET(), Libc.SO_REUSEADDR(), 1, "SO_REUSEADDR");
-            Socket.bind(io.capture, io.scratch, fd, address);
-            Socket.listen(io.capture, fd, BACKLOG);
-            if (reserve < 0) {
-                reserve = Socket.open(io.capture, Libc.AF_INET());
-            }
-            Server server = new Server(this, fd, handler, Socket.localAddress(io.capture, io.scratch, fd));
-            register(server, Epoll.IN);
-            return server;
-        } catch (ErrnoException | RuntimeException e) {
-            Fd.closeQuietly(io.capture, fd);
-            throw e;
-        }
+        reserve.fill();
+        return Server.open(this, address, handler);
     }
 
     /**
@@ -301,50 +276,9 @@ public final class EventLoop implements Executor, AutoCloseable {
         registry.remove(source);
     }
 
-    /** Registers a socket that a server accepted and opens its connection. */
-    void adopt(int fd, ConnectionHandler handler) {
-        Connection connection = new Connection(this, handler, fd, false);
-        try {
-            Socket.setInt(io.capture, io.scratch, fd, Libc.IPPROTO_TCP(), Libc.TCP_NODELAY(), 1, "TCP_NODELAY");
-            register(connection, connection.interest());
-        } catch (ErrnoException e) {
-            // Reset before it was registered, or no room in the epoll set: drop it.
-            Fd.closeQuietly(io.capture, fd);
-            return;
-        }
-        connection.opened();
-    }
-
-    /**
-     * At EMFILE: frees the reserved fd, accepts one pending connection and closes it,
-     * then reserves an fd again.
-     *
-     * @return {@link #SHED} if a connection was refused, {@link #NONE_PENDING} if none
-     *     was waiting, {@link #OUT_OF_FDS} if no fd could be had for it
-     */
-    int shedOnePending(int listener) {
-        if (reserve < 0) {
-            return OUT_OF_FDS;
-        }
-        Fd.closeQuietly(io.capture, reserve);
-        reserve = -1;
-        int result;
-        try {
-            int refused = Socket.accept(io.capture, listener);
-            if (refused >= 0) {
-                Fd.closeQuietly(io.capture, refused);
-            }
-            result = refused >= 0 ? SHED : NONE_PENDING;
-        } catch (ErrnoException e) {
-            result = OUT_OF_FDS;
-        }
-        try {
-            reserve = Socket.open(io.capture, Libc.AF_INET());
-        } catch (ErrnoException e) {
-            // Another fd took its place; the server pauses accepting until fds free up.
-            result = result == SHED ? SHED : OUT_OF_FDS;
-        }
-        return result;
+    /** The fd kept back for EMFILE; see {@link FdReserve}. */
+    FdReserve reserve() {
+        return reserve;
     }
 
     void runTask(Runnable task) {
@@ -363,7 +297,7 @@ public final class EventLoop implements Executor, AutoCloseable {
         current.getUncaughtExceptionHandler().uncaughtException(current, e);
     }
 
-    private void register(Source source, int interest) throws ErrnoException {
+    void register(Source source, int interest) throws ErrnoException {
         long data = registry.add(source);
         try {
             epoll.add(source.fd, interest, data);
@@ -373,35 +307,11 @@ public final class EventLoop implements Executor, AutoCloseable {
         }
     }
 
-    private void runTasks() {
-        for (int n = tasks.size(); n > 0; n--) {
-            Runnable task = tasks.poll();
-            if (task == null) {
-                return;
-            }
-            runTask(task);
-        }
-    }
-
-    private void wakeup() {
-        if (wakeupPending.compareAndSet(false, true)) {
-            try {
-                waker.signal();
-            } catch (ErrnoException | IllegalStateException e) {
-                // Closed, or the counter is full: either way the loop needs no wake-up.
-            }
-        }
-    }
-
     private void release() {
         registry.forEach(Source::closeWithLoop);
         timers.clear();
-        tasks.clear();
-        if (reserve >= 0) {
-            Fd.closeQuietly(io.capture, reserve);
-            reserve = -1;
-        }
-        for (AutoCloseable resource : new AutoCloseable[] {waker, events, epoll, io}) {
+        reserve.release();
+        for (AutoCloseable resource : new AutoCloseable[] {events, epoll, io}) {
             closeQuietly(resource);
         }
         released.countDown();
@@ -415,28 +325,6 @@ public final class EventLoop implements Executor, AutoCloseable {
             resource.close();
         } catch (Exception e) {
             throw new IllegalStateException("closing " + resource + " failed", e);
-        }
-    }
-
-    /** The loop's eventfd: readable when another thread wants the loop's attention. */
-    private final class Waker extends Source {
-        Waker() {
-            super(waker.fd());
-        }
-
-        @Override
-        void ready(int events) {
-            wakeupPending.set(false);
-            try {
-                waker.drain();
-            } catch (ErrnoException e) {
-                report(e);
-            }
-        }
-
-        @Override
-        void closeWithLoop() {
-            unregister(this);
         }
     }
 }

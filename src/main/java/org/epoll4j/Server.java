@@ -4,6 +4,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import org.epoll4j.ffi.Libc;
 import org.epoll4j.internal.Fd;
+import org.epoll4j.internal.Sockaddr;
 import org.epoll4j.internal.Socket;
 
 /**
@@ -33,6 +34,8 @@ public final class Server extends Source {
     /** How long accepting pauses when no fd can be had for a pending connection. */
     public static final Duration ACCEPT_PAUSE = Duration.ofMillis(100);
 
+    private static final int BACKLOG = 4096;
+
     private final EventLoop loop;
     private final ConnectionHandler handler;
     private final InetSocketAddress localAddress;
@@ -42,6 +45,24 @@ public final class Server extends Source {
         this.loop = loop;
         this.handler = handler;
         this.localAddress = localAddress;
+    }
+
+    /** Binds and listens on {@code address}, and registers the socket with {@code loop}. */
+    static Server open(EventLoop loop, InetSocketAddress address, ConnectionHandler handler)
+            throws ErrnoException {
+        IoContext io = loop.io();
+        int fd = Socket.open(io.capture, Sockaddr.family(address));
+        try {
+            Socket.setInt(io.capture, io.scratch, fd, Libc.SOL_SOCKET(), Libc.SO_REUSEADDR(), 1, "SO_REUSEADDR");
+            Socket.bind(io.capture, io.scratch, fd, address);
+            Socket.listen(io.capture, fd, BACKLOG);
+            Server server = new Server(loop, fd, handler, Socket.localAddress(io.capture, io.scratch, fd));
+            loop.register(server, Epoll.IN);
+            return server;
+        } catch (ErrnoException | RuntimeException e) {
+            Fd.closeQuietly(io.capture, fd);
+            throw e;
+        }
     }
 
     /** The address the server listens on, with the real port when 0 was asked for. */
@@ -85,17 +106,32 @@ public final class Server extends Source {
             if (accepted < 0) {
                 return;
             }
-            loop.adopt(accepted, handler);
+            adopt(accepted);
         }
+    }
+
+    /** Registers an accepted socket and opens its connection. */
+    private void adopt(int accepted) {
+        IoContext io = loop.io();
+        Connection connection = new Connection(loop, handler, accepted, false);
+        try {
+            Socket.setInt(io.capture, io.scratch, accepted, Libc.IPPROTO_TCP(), Libc.TCP_NODELAY(), 1, "TCP_NODELAY");
+            loop.register(connection, connection.interest());
+        } catch (ErrnoException e) {
+            // Reset before it was registered, or no room in the epoll set: drop it.
+            Fd.closeQuietly(io.capture, accepted);
+            return;
+        }
+        connection.opened();
     }
 
     /** Handles a failed accept; returns whether to go on accepting. */
     private boolean recover(ErrnoException e) {
         int errno = e.errno();
         if (errno == Libc.EMFILE() || errno == Libc.ENFILE()) {
-            int shed = loop.shedOnePending(fd);
-            if (shed != EventLoop.OUT_OF_FDS) {
-                return shed == EventLoop.SHED;
+            int shed = loop.reserve().shed(fd);
+            if (shed != FdReserve.OUT_OF_FDS) {
+                return shed == FdReserve.SHED;
             }
         } else if (errno == Libc.ECONNABORTED() || errno == Libc.EPROTO() || errno == Libc.EPERM()) {
             return true; // that one connection failed; others may be pending

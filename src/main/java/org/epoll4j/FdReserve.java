@@ -1,0 +1,69 @@
+package org.epoll4j;
+
+import org.epoll4j.ffi.Libc;
+import org.epoll4j.internal.Fd;
+import org.epoll4j.internal.Socket;
+
+/**
+ * One fd held back for the moment the process runs out (EMFILE): given up, it lets a
+ * server accept a pending connection and close it, so that the client learns at once
+ * and the listening socket stops being readable, instead of the loop spinning on it.
+ */
+final class FdReserve {
+    /** A pending connection was accepted and closed. */
+    static final int SHED = 1;
+    /** No connection was pending. */
+    static final int NONE_PENDING = 0;
+    /** No fd could be had: the caller pauses accepting. */
+    static final int OUT_OF_FDS = -1;
+
+    private final IoContext io;
+    private int fd = -1;
+
+    FdReserve(IoContext io) {
+        this.io = io;
+    }
+
+    /** Holds an fd back, if none is held yet. */
+    void fill() throws ErrnoException {
+        if (fd < 0) {
+            fd = Socket.open(io.capture, Libc.AF_INET());
+        }
+    }
+
+    /**
+     * Frees the reserved fd, accepts one pending connection on {@code listener} and
+     * closes it, then reserves an fd again.
+     *
+     * @return {@link #SHED}, {@link #NONE_PENDING} or {@link #OUT_OF_FDS}
+     */
+    int shed(int listener) {
+        if (fd < 0) {
+            return OUT_OF_FDS;
+        }
+        release();
+        int result;
+        try {
+            int refused = Socket.accept(io.capture, listener);
+            if (refused >= 0) {
+                Fd.closeQuietly(io.capture, refused);
+            }
+            result = refused >= 0 ? SHED : NONE_PENDING;
+        } catch (ErrnoException e) {
+            result = OUT_OF_FDS;
+        }
+        try {
+            fill();
+        } catch (ErrnoException e) {
+            // Another fd took its place: with nothing in reserve, the server pauses next time.
+        }
+        return result;
+    }
+
+    void release() {
+        if (fd >= 0) {
+            Fd.closeQuietly(io.capture, fd);
+            fd = -1;
+        }
+    }
+}

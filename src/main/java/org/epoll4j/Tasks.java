@@ -1,0 +1,76 @@
+package org.epoll4j;
+
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.epoll4j.internal.EventFd;
+
+/**
+ * Tasks handed to the loop from any thread, and the eventfd in the loop's epoll set
+ * that wakes it for them. At most one wake-up is outstanding: a task added while one
+ * is pending writes nothing to the eventfd.
+ */
+final class Tasks extends Source {
+    private final EventLoop loop;
+    private final EventFd waker;
+    private final Queue<Runnable> queue = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean wakeupPending = new AtomicBoolean();
+
+    Tasks(EventLoop loop, EventFd waker) {
+        super(waker.fd());
+        this.loop = loop;
+        this.waker = waker;
+    }
+
+    /** Queues {@code task}; wakes the loop unless {@code inLoop}. Any thread. */
+    void add(Runnable task, boolean inLoop) {
+        queue.add(task);
+        if (!inLoop) {
+            wakeup();
+        }
+    }
+
+    /** Makes the loop's wait return. Any thread. */
+    void wakeup() {
+        if (wakeupPending.compareAndSet(false, true)) {
+            try {
+                waker.signal();
+            } catch (ErrnoException | IllegalStateException e) {
+                // Closed, or the counter is full: either way the loop needs no wake-up.
+            }
+        }
+    }
+
+    boolean isEmpty() {
+        return queue.isEmpty();
+    }
+
+    /** Runs the tasks queued so far, in order; later ones wait for the next turn. */
+    void runQueued() {
+        for (int n = queue.size(); n > 0; n--) {
+            Runnable task = queue.poll();
+            if (task == null) {
+                return;
+            }
+            loop.runTask(task);
+        }
+    }
+
+    @Override
+    void ready(int events) {
+        // Cleared before the drain: a task added after it writes to the eventfd again.
+        wakeupPending.set(false);
+        try {
+            waker.drain();
+        } catch (ErrnoException e) {
+            loop.report(e);
+        }
+    }
+
+    @Override
+    void closeWithLoop() {
+        loop.unregister(this);
+        queue.clear();
+        waker.close();
+    }
+}
