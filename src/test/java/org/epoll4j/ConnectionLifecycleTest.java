@@ -1,0 +1,126 @@
+package org.epoll4j;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** How connections end: half-closed by the client, reset by it, or failed by their handler. */
+class ConnectionLifecycleTest {
+    @Test
+    @Timeout(60)
+    void halfClosedClientStillReceivesEveryByte() throws Exception {
+        Random random = new Random(3);
+        byte[] payload = new byte[1024 * 1024];
+        random.nextBytes(payload);
+        Echo echo = new Echo();
+        try (LoopThread server = LoopThread.serve(echo); Socket client = EchoClient.connect(server.address())) {
+            AtomicReference<IOException> writeFailure = new AtomicReference<>();
+            Thread writer = Thread.ofVirtual().start(() -> {
+                try {
+                    EchoClient.writeInChunks(client.getOutputStream(), payload, new Random(4));
+                    client.shutdownOutput();
+                } catch (IOException e) {
+                    writeFailure.set(e);
+                }
+            });
+            assertArrayEquals(payload, EchoClient.readFully(client.getInputStream(), payload.length, random));
+            EchoClient.assertEndOfStream(client);
+            writer.join();
+            assertNull(writeFailure.get());
+            assertNull(awaitClose(echo).cause(), "an orderly close");
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void dataThatArrivesWithTheFinIsEchoedBeforeTheClose() throws Exception {
+        Echo echo = new Echo();
+        try (LoopThread server = LoopThread.serve(echo); Socket client = EchoClient.connect(server.address())) {
+            client.getOutputStream().write("last words".getBytes());
+            client.shutdownOutput();
+            assertEquals("last words", new String(EchoClient.readFully(client.getInputStream(), 10, new Random(0))));
+            EchoClient.assertEndOfStream(client);
+            assertNull(awaitClose(echo).cause());
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void aClientResetMidStreamClosesItsConnectionAndTheLoopServesOthers() throws Exception {
+        Echo echo = new Echo();
+        try (LoopThread server = LoopThread.serve(echo)) {
+            try (Socket resetting = EchoClient.connect(server.address())) {
+                byte[] payload = new byte[64 * 1024];
+                new Random(5).nextBytes(payload);
+                resetting.getOutputStream().write(payload);
+                EchoClient.readFully(resetting.getInputStream(), 1024, new Random(0)); // the echo is flowing
+                resetting.setSoLinger(true, 0);
+            } // close with SO_LINGER 0: RST, with echoed bytes still unread
+
+            IOException cause = awaitClose(echo).cause();
+            if (cause != null) {
+                // The reset surfaces on the server's next read (ECONNRESET) or write (EPIPE).
+                ErrnoException error = assertInstanceOf(ErrnoException.class, cause);
+                assertTrue(List.of("ECONNRESET", "EPIPE").contains(error.errnoName()), error.getMessage());
+            }
+            try (Socket other = EchoClient.connect(server.address())) {
+                EchoClient.assertEchoes(other, "still serving");
+            }
+            assertEquals(2, echo.opened.get());
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void aHandlerThatThrowsClosesOnlyItsOwnConnection() throws Exception {
+        RuntimeException thrown = new IllegalStateException("the handler's bug");
+        Echo faulty = new Echo() {
+            @Override
+            public void onData(Connection connection, ByteBuffer data) {
+                if (data.get(data.position()) == 'X') {
+                    throw thrown;
+                }
+                super.onData(connection, data);
+            }
+        };
+        try (LoopThread server = LoopThread.serve(faulty);
+             Socket bystander = EchoClient.connect(server.address());
+             Socket victim = EchoClient.connect(server.address())) {
+            EchoClient.assertEchoes(bystander, "before");
+            victim.getOutputStream().write("X marks the spot".getBytes());
+
+            assertTrue(EchoClient.hasEnded(victim), "the client sees its connection end");
+            IOException cause = awaitClose(faulty).cause();
+            assertInstanceOf(IOException.class, cause);
+            assertSame(thrown, cause.getCause());
+            EchoClient.assertEchoes(bystander, "after");
+            try (Socket newcomer = EchoClient.connect(server.address())) {
+                EchoClient.assertEchoes(newcomer, "newcomer");
+            }
+            server.call(() -> null); // a full loop iteration: any second onClose has run
+            assertEquals(0, faulty.closes.stream().filter(c -> c.cause() != null).count(),
+                    "one onClose per connection: " + faulty.closes);
+        }
+    }
+
+    private static Echo.Closed awaitClose(Echo echo) throws InterruptedException {
+        Echo.Closed closed = echo.closes.poll(20, TimeUnit.SECONDS);
+        if (closed == null) {
+            throw new AssertionError("onClose did not run");
+        }
+        return closed;
+    }
+}
