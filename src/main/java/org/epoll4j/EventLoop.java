@@ -56,7 +56,8 @@ public final class EventLoop implements Executor, AutoCloseable {
     private final CountDownLatch released = new CountDownLatch(1);
     private volatile Thread thread = Thread.currentThread();
     private volatile boolean stopping;
-    private boolean running;
+    /** The thread inside {@link #run()}, or null. */
+    private volatile Thread runner;
     private boolean closed;
 
     private EventLoop(Epoll epoll, EpollEvents events, IoContext io, EventFd waker) throws ErrnoException {
@@ -104,10 +105,10 @@ public final class EventLoop implements Executor, AutoCloseable {
             if (closed) {
                 throw new IllegalStateException("EventLoop is closed");
             }
-            if (running) {
-                throw new IllegalStateException("EventLoop is already running on " + thread.getName());
+            if (runner != null) {
+                throw new IllegalStateException("EventLoop is already running on " + runner.getName());
             }
-            running = true;
+            runner = Thread.currentThread();
             thread = Thread.currentThread();
         }
         try {
@@ -127,7 +128,7 @@ public final class EventLoop implements Executor, AutoCloseable {
         } finally {
             boolean release;
             synchronized (this) {
-                running = false;
+                runner = null;
                 stopping = false;
                 release = closed;
             }
@@ -155,7 +156,9 @@ public final class EventLoop implements Executor, AutoCloseable {
         if (isClosed()) {
             throw new RejectedExecutionException("EventLoop is closed");
         }
-        tasks.add(task, Thread.currentThread() == thread);
+        // Only a task from inside run() may skip the wake-up: the loop checks for tasks
+        // before it waits again. Any other caller may race with run() taking over.
+        tasks.add(task, Thread.currentThread() == runner);
     }
 
     /**
@@ -227,7 +230,7 @@ public final class EventLoop implements Executor, AutoCloseable {
                 releaseNow = false;
             } else {
                 closed = true;
-                releaseNow = !running;
+                releaseNow = runner == null;
             }
         }
         if (releaseNow) {
