@@ -1,0 +1,144 @@
+package org.epoll4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Which thread may do what: stop, close and execute from anywhere; the rest on the loop's thread. */
+class EventLoopThreadingTest {
+    @Test
+    @Timeout(30)
+    void stopFromAnotherThreadMakesABlockedRunReturn() throws Exception {
+        try (EventLoop loop = EventLoop.open()) {
+            CountDownLatch running = new CountDownLatch(1);
+            loop.execute(running::countDown);
+            Thread runner = Thread.ofPlatform().name("event-loop").start(loop::run);
+            assertTrue(running.await(20, TimeUnit.SECONDS));
+            Thread.sleep(100); // no tasks, no timers, no fds ready: give it time to block in epoll_wait
+            assertTrue(runner.isAlive());
+
+            loop.stop();
+            runner.join(TimeUnit.SECONDS.toMillis(20));
+            assertFalse(runner.isAlive(), "run() returned");
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void aStopRequestedBeforeRunMakesRunReturnAtOnce() throws Exception {
+        try (EventLoop loop = EventLoop.open()) {
+            loop.stop();
+            loop.run(); // returns, or the timeout fails the test
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void closeFromAnotherThreadWhileRunningEndsRunAndReleasesEveryFd() throws Exception {
+        warmUpJavaSockets();
+        long fdsBefore = OpenFds.count();
+        Echo echo = new Echo();
+        LoopThread server = LoopThread.serve(echo);
+        try (Socket client = EchoClient.connect(server.address())) {
+            EchoClient.assertEchoes(client, "open");
+
+            server.loop().close();
+            server.thread().join(TimeUnit.SECONDS.toMillis(20));
+            assertFalse(server.thread().isAlive(), "run() returned");
+            assertTrue(EchoClient.hasEnded(client), "the loop's connections are closed");
+            assertThrows(RejectedExecutionException.class, () -> server.loop().execute(() -> {}));
+            assertEquals(1, echo.closes.size(), "onClose ran for the connection");
+            assertEquals(null, echo.closes.peek().cause(), "closing the loop is an orderly close");
+        }
+        server.close();
+        assertEquals(fdsBefore, OpenFds.count(), "fds open after the loop and its client closed");
+    }
+
+    @Test
+    @Timeout(30)
+    void executeFromAnotherThreadRunsTasksOnTheLoopThreadInOrder() throws Exception {
+        try (LoopThread loop = LoopThread.start()) {
+            AtomicReference<Thread> ranOn = new AtomicReference<>();
+            List<Integer> order = new ArrayList<>(); // touched by the loop thread only
+            CountDownLatch done = new CountDownLatch(1);
+            loop.loop().execute(() -> ranOn.set(Thread.currentThread()));
+            for (int i = 0; i < 100; i++) {
+                int n = i;
+                loop.loop().execute(() -> order.add(n));
+            }
+            loop.loop().execute(done::countDown);
+            assertTrue(done.await(20, TimeUnit.SECONDS));
+            assertSame(loop.thread(), ranOn.get());
+            assertEquals(IntStream.range(0, 100).boxed().toList(), loop.call(() -> List.copyOf(order)));
+            assertFalse(loop.loop().inLoop());
+            assertTrue(loop.call(loop.loop()::inLoop));
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void loopMethodsFromAnotherThreadThrowWrongThreadException() throws Exception {
+        AtomicReference<Connection> accepted = new AtomicReference<>();
+        Echo echo = new Echo() {
+            @Override
+            public void onOpen(Connection connection) {
+                accepted.set(connection);
+            }
+        };
+        try (LoopThread server = LoopThread.serve(echo); Socket client = EchoClient.connect(server.address())) {
+            EventLoop loop = server.loop();
+            assertThrows(WrongThreadException.class, () -> loop.listen(LoopThread.LOOPBACK, echo));
+            assertThrows(WrongThreadException.class, () -> loop.connect(server.address(), echo));
+            assertThrows(WrongThreadException.class, () -> loop.schedule(Duration.ZERO, () -> {}));
+            Eventually.until("the server accepts", () -> accepted.get() != null);
+            Connection connection = accepted.get();
+            assertThrows(WrongThreadException.class, connection::queuedBytes);
+            assertThrows(WrongThreadException.class, () -> connection.write(ByteBuffer.allocate(1)));
+            assertThrows(WrongThreadException.class, connection::close);
+            EchoClient.assertEchoes(client, "unharmed");
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void aTaskThatThrowsIsReportedAndTheLoopGoesOn() throws Exception {
+        try (LoopThread loop = LoopThread.start()) {
+            RuntimeException thrown = new IllegalStateException("the task's bug");
+            loop.loop().execute(() -> {
+                throw thrown;
+            });
+            assertEquals("after", loop.call(() -> "after"));
+            List<Throwable> reported = loop.takeReported();
+            assertEquals(1, reported.size(), "reported: " + reported);
+            assertSame(thrown, assertInstanceOf(IllegalStateException.class, reported.get(0)));
+        }
+    }
+
+    /** Makes the JDK open whatever it opens lazily for sockets, before fds are counted. */
+    private static void warmUpJavaSockets() throws Exception {
+        try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+             Socket client = new Socket(listener.getInetAddress(), listener.getLocalPort());
+             Socket peer = listener.accept()) {
+            client.getOutputStream().write(1);
+            assertEquals(1, peer.getInputStream().read());
+        }
+    }
+}
