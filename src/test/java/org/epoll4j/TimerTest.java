@@ -1,0 +1,154 @@
+package org.epoll4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Timers run on the loop thread in deadline order, FIFO on ties, and never once cancelled. */
+class TimerTest {
+    @Test
+    @Timeout(30)
+    void timersWithDifferentDelaysFireInDeadlineOrder() throws Exception {
+        try (LoopThread loop = LoopThread.start()) {
+            List<String> fired = new CopyOnWriteArrayList<>();
+            CountDownLatch done = new CountDownLatch(3);
+            loop.call(() -> {
+                schedule(loop, 60, "third", fired, done);
+                schedule(loop, 20, "first", fired, done);
+                schedule(loop, 40, "second", fired, done);
+                return null;
+            });
+            assertTrue(done.await(20, TimeUnit.SECONDS));
+            assertEquals(List.of("first", "second", "third"), fired);
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void timersWithEqualDelaysFireInTheOrderTheyWereScheduled() throws Exception {
+        try (LoopThread loop = LoopThread.start()) {
+            List<String> fired = new CopyOnWriteArrayList<>();
+            CountDownLatch done = new CountDownLatch(3);
+            loop.call(() -> {
+                schedule(loop, 10, "a", fired, done);
+                schedule(loop, 10, "b", fired, done);
+                schedule(loop, 10, "c", fired, done);
+                return null;
+            });
+            assertTrue(done.await(20, TimeUnit.SECONDS));
+            assertEquals(List.of("a", "b", "c"), fired);
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void aCancelledTimerDoesNotFire() throws Exception {
+        try (LoopThread loop = LoopThread.start()) {
+            List<String> fired = new CopyOnWriteArrayList<>();
+            CountDownLatch done = new CountDownLatch(2);
+            Timer cancelled = loop.call(() -> {
+                schedule(loop, 10, "before", fired, done);
+                Timer timer = schedule(loop, 20, "cancelled", fired, done);
+                schedule(loop, 40, "after", fired, done);
+                assertTrue(timer.cancel());
+                assertFalse(timer.cancel(), "a second cancel");
+                return timer;
+            });
+            assertTrue(done.await(20, TimeUnit.SECONDS));
+            assertEquals(List.of("before", "after"), fired);
+            assertTrue(loop.call(cancelled::isDone));
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void cancellingATimerThatHasRunReturnsFalse() throws Exception {
+        try (LoopThread loop = LoopThread.start()) {
+            CountDownLatch ran = new CountDownLatch(1);
+            Timer timer = loop.call(() -> loop.loop().schedule(Duration.ZERO, ran::countDown));
+            assertTrue(ran.await(20, TimeUnit.SECONDS));
+            assertFalse(loop.call(timer::cancel));
+            assertTrue(loop.call(timer::isDone));
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void aTimerNeverFiresBeforeItsDelay() throws Exception {
+        try (LoopThread loop = LoopThread.start()) {
+            long delayNanos = TimeUnit.MILLISECONDS.toNanos(50);
+            long[] elapsed = new long[1];
+            CountDownLatch ran = new CountDownLatch(1);
+            loop.call(() -> {
+                long start = System.nanoTime();
+                return loop.loop().schedule(Duration.ofNanos(delayNanos), () -> {
+                    elapsed[0] = System.nanoTime() - start;
+                    ran.countDown();
+                });
+            });
+            assertTrue(ran.await(20, TimeUnit.SECONDS));
+            // A lower bound only, which the Timer docs promise: a busy machine makes it later, never earlier.
+            assertTrue(elapsed[0] >= delayNanos, "fired after " + elapsed[0] + " ns");
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void scheduleFromAnotherThreadThrowsWrongThreadException() throws Exception {
+        try (LoopThread loop = LoopThread.start()) {
+            assertThrows(WrongThreadException.class, () -> loop.loop().schedule(Duration.ofMillis(1), () -> {}));
+            Timer timer = loop.call(() -> loop.loop().schedule(Duration.ofDays(1), () -> {}));
+            assertThrows(WrongThreadException.class, timer::cancel);
+            assertTrue(loop.call(timer::cancel));
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void aNegativeDelayIsRejectedWithTheDelayInTheMessage() throws Exception {
+        try (LoopThread loop = LoopThread.start()) {
+            IllegalArgumentException e = loop.call(() -> assertThrows(IllegalArgumentException.class,
+                    () -> loop.loop().schedule(Duration.ofMillis(-5), () -> {})));
+            assertTrue(e.getMessage().contains("PT-0.005S"), e.getMessage());
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void aTimerThatThrowsIsReportedAndLaterTimersStillFire() throws Exception {
+        try (LoopThread loop = LoopThread.start()) {
+            RuntimeException thrown = new IllegalStateException("the timer's bug");
+            List<String> fired = new CopyOnWriteArrayList<>();
+            CountDownLatch done = new CountDownLatch(1);
+            loop.call(() -> {
+                loop.loop().schedule(Duration.ofMillis(5), () -> {
+                    throw thrown;
+                });
+                schedule(loop, 5, "next", fired, done);
+                return null;
+            });
+            assertTrue(done.await(20, TimeUnit.SECONDS));
+            assertEquals(List.of("next"), fired);
+            List<Throwable> reported = loop.takeReported();
+            assertEquals(1, reported.size(), "reported: " + reported);
+            assertSame(thrown, reported.get(0));
+        }
+    }
+
+    private static Timer schedule(LoopThread loop, long millis, String name, List<String> fired, CountDownLatch done) {
+        return loop.loop().schedule(Duration.ofMillis(millis), () -> {
+            fired.add(name);
+            done.countDown();
+        });
+    }
+}
