@@ -23,6 +23,7 @@ public final class NettyEchoServer {
 
     private NettyEchoServer() {}
 
+    /** Serves on {@code --host H --port P} until SIGTERM; see {@link ServerOptions}. */
     public static void main(String[] args) throws InterruptedException {
         ServerOptions options = ServerOptions.parse(args);
         if (!Epoll.isAvailable()) {

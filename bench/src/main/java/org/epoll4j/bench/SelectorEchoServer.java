@@ -30,6 +30,7 @@ public final class SelectorEchoServer {
         this.listener = listener;
     }
 
+    /** Serves on {@code --host H --port P} until SIGTERM; see {@link ServerOptions}. */
     public static void main(String[] args) throws IOException {
         ServerOptions options = ServerOptions.parse(args);
         Selector selector = Selector.open();
