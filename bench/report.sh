@@ -114,7 +114,7 @@ set style fill solid 0.85 border -1
 set boxwidth 0.9
 set key outside right top
 set grid ytics
-set multiplot layout 2,1 title "Server CPU time per echo round trip (median of $ROUNDS rounds; lower is better)"
+set multiplot layout 2,1 title "Server CPU time per echo round trip (median of $ROUNDS round(s); lower is better)"
 set ylabel "server CPU µs per round trip"
 set yrange [0:*]
 plot for [i=1:$columns] "$DATA/cpu-plot.dat" using 2*i:xtic(1) title columnheader(2*i)
@@ -224,7 +224,7 @@ write_report() {
         echo "jcmd PID GC.run; jcmd PID GC.heap_info; grep VmRSS /proc/PID/status"
         echo '```'
         echo
-        echo "## Headline: server CPU per round trip, ratio to C (median of $ROUNDS rounds; lower is better)"
+        echo "## Headline: server CPU per round trip, ratio to C (median of $ROUNDS round(s); lower is better)"
         echo
         cat "$DATA/headline.md"
         echo
