@@ -183,10 +183,25 @@ public final class EventLoop implements Executor, AutoCloseable {
      * @throws ErrnoException EADDRINUSE, EACCES, EADDRNOTAVAIL, EMFILE, ...
      */
     public Server listen(InetSocketAddress address, ConnectionHandler handler) throws ErrnoException {
+        return listen(address, handler, false);
+    }
+
+    /**
+     * As {@link #listen(InetSocketAddress, ConnectionHandler)}; with {@code reusePort},
+     * SO_REUSEPORT too: several loops (one per core) may then listen on the same port,
+     * and the kernel spreads new connections among them.
+     *
+     * {@snippet :
+     * // on each of N loop threads:
+     * loop.listen(new InetSocketAddress("0.0.0.0", 8080), handler, true);
+     * }
+     */
+    public Server listen(InetSocketAddress address, ConnectionHandler handler, boolean reusePort)
+            throws ErrnoException {
         checkInLoop();
         Objects.requireNonNull(handler, "handler");
         reserve.fill();
-        return Server.open(this, address, handler);
+        return Server.open(this, address, handler, reusePort);
     }
 
     /**

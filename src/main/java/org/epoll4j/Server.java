@@ -48,12 +48,15 @@ public final class Server extends Source {
     }
 
     /** Binds and listens on {@code address}, and registers the socket with {@code loop}. */
-    static Server open(EventLoop loop, InetSocketAddress address, ConnectionHandler handler)
-            throws ErrnoException {
+    static Server open(EventLoop loop, InetSocketAddress address, ConnectionHandler handler,
+                       boolean reusePort) throws ErrnoException {
         IoContext io = loop.io();
         int fd = Socket.open(io.capture, Sockaddr.family(address));
         try {
             Socket.setInt(io.capture, io.scratch, fd, Libc.SOL_SOCKET(), Libc.SO_REUSEADDR(), 1, "SO_REUSEADDR");
+            if (reusePort) {
+                Socket.setInt(io.capture, io.scratch, fd, Libc.SOL_SOCKET(), Libc.SO_REUSEPORT(), 1, "SO_REUSEPORT");
+            }
             Socket.bind(io.capture, io.scratch, fd, address);
             Socket.listen(io.capture, fd, BACKLOG);
             Server server = new Server(loop, fd, handler, Socket.localAddress(io.capture, io.scratch, fd));

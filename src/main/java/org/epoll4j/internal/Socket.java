@@ -72,16 +72,22 @@ public final class Socket {
 
     /** Reads and clears the socket's pending error (SO_ERROR); 0 if none. */
     public static int takeError(MemorySegment capture, MemorySegment scratch, int fd) throws ErrnoException {
+        return getInt(capture, scratch, fd, Libc.SOL_SOCKET(), Libc.SO_ERROR(), "SO_ERROR");
+    }
+
+    /** Reads an int socket option; {@code name} is for the error message. */
+    public static int getInt(MemorySegment capture, MemorySegment scratch, int fd,
+                             int level, int option, String name) throws ErrnoException {
         scratch.set(JAVA_INT, 0, 0);
         scratch.set(JAVA_INT, LENGTH, Integer.BYTES);
         int result;
         try {
-            result = (int) GETSOCKOPT.invokeExact(capture, fd, Libc.SOL_SOCKET(), Libc.SO_ERROR(),
+            result = (int) GETSOCKOPT.invokeExact(capture, fd, level, option,
                     scratch, scratch.asSlice(LENGTH, Integer.BYTES));
         } catch (Throwable t) {
             throw Fd.unexpected(t);
         }
-        return result == 0 ? scratch.get(JAVA_INT, 0) : fail("getsockopt(fd=" + fd + ", SO_ERROR)", capture);
+        return result == 0 ? scratch.get(JAVA_INT, 0) : fail("getsockopt(fd=" + fd + ", " + name + ")", capture);
     }
 
     /** Binds {@code fd} to {@code address}. */

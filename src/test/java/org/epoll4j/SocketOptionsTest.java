@@ -1,0 +1,78 @@
+package org.epoll4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.epoll4j.ffi.Libc;
+import org.epoll4j.internal.Socket;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Socket options of servers and connections, read back from the kernel with getsockopt. */
+@Timeout(30)
+class SocketOptionsTest {
+    private static final ConnectionHandler IGNORE = new ConnectionHandler() {
+        @Override
+        public void onData(Connection connection, ByteBuffer data) {}
+    };
+
+    @Test
+    void twoLoopsListenOnOnePortWithReusePort() throws Exception {
+        try (EventLoop first = EventLoop.open(); EventLoop second = EventLoop.open()) {
+            Server server = first.listen(new InetSocketAddress("127.0.0.1", 0), IGNORE, true);
+            InetSocketAddress sameAddress = server.localAddress();
+            Server other = second.listen(sameAddress, IGNORE, true);
+            assertEquals(sameAddress.getPort(), other.localAddress().getPort());
+        }
+    }
+
+    @Test
+    void aSecondListenerWithoutReusePortFailsWithEADDRINUSE() throws Exception {
+        try (EventLoop first = EventLoop.open(); EventLoop second = EventLoop.open()) {
+            InetSocketAddress taken = first.listen(new InetSocketAddress("127.0.0.1", 0), IGNORE).localAddress();
+            ErrnoException e = assertThrows(ErrnoException.class, () -> second.listen(taken, IGNORE));
+            assertEquals("EADDRINUSE", e.errnoName());
+            assertEquals("bind", e.syscall());
+        }
+    }
+
+    @Test
+    void acceptedConnectionsHaveNoDelayAndTakeKeepAlive() throws Exception {
+        CompletableFuture<int[]> options = new CompletableFuture<>();
+        ConnectionHandler handler = new ConnectionHandler() {
+            @Override
+            public void onOpen(Connection connection) {
+                try {
+                    int noDelayByDefault = option(connection, Libc.IPPROTO_TCP(), Libc.TCP_NODELAY());
+                    connection.setNoDelay(false);
+                    connection.setKeepAlive(true);
+                    options.complete(new int[] {noDelayByDefault,
+                        option(connection, Libc.IPPROTO_TCP(), Libc.TCP_NODELAY()),
+                        option(connection, Libc.SOL_SOCKET(), Libc.SO_KEEPALIVE())});
+                } catch (ErrnoException e) {
+                    options.completeExceptionally(e);
+                }
+            }
+
+            @Override
+            public void onData(Connection connection, ByteBuffer data) {}
+        };
+        try (LoopThread loop = LoopThread.serve(handler);
+             java.net.Socket client = new java.net.Socket(loop.address().getAddress(), loop.address().getPort())) {
+            int[] seen = options.get(20, TimeUnit.SECONDS);
+            assertNotEquals(0, seen[0], "TCP_NODELAY on by default");
+            assertEquals(0, seen[1], "TCP_NODELAY after setNoDelay(false)");
+            assertNotEquals(0, seen[2], "SO_KEEPALIVE after setKeepAlive(true)");
+        }
+    }
+
+    private static int option(Connection connection, int level, int option) throws ErrnoException {
+        IoContext io = connection.loop.io();
+        return Socket.getInt(io.capture, io.scratch, connection.fd, level, option, "option");
+    }
+}
