@@ -4,7 +4,9 @@
 # Markdown tables for the active scenarios, and $DATA/cpu-plot.dat for gnuplot.
 # runs.tsv: scenario server round rt_per_s p50_us p99_us p999_us cpu_us_per_rt server_cpu_s other_cpu_s
 active_tables() {
-    awk -F '\t' -v seconds="$SECONDS_PER_RUN" -v servers="${SERVERS[*]}" -v plot="$DATA/cpu-plot.dat" -v headline="$DATA/headline.md" '
+    : >"$DATA/summary.tsv"
+    awk -F '\t' -v seconds="$SECONDS_PER_RUN" -v servers="${SERVERS[*]}" -v plot="$DATA/cpu-plot.dat" -v headline="$DATA/headline.md" \
+        -v summary="$DATA/summary.tsv" '
     function median(list,    n, v, i, j, t) {
         n = split(list, v, " ")
         if (n == 0) return ""
@@ -52,6 +54,8 @@ active_tables() {
                 printf "| %s | %s | %s | %s | %s | %s | %s | %s | %d | %s |\n", sv, fmt(mc, 2), fmt(mr, 3), fmt(median(tl), 0),
                     fmt(median(trl), 3), fmt(median(l50), 1), fmt(median(l99), 1), fmt(median(l999), 1), count, fmt(median(ol), 2)
                 line = line "\t" (mc == "" ? "NaN" : mc) "\t" (mr == "" ? "NaN" : mr)
+                # summary.tsv: scenario server cpu_us cpu_ratio rt_per_s throughput_ratio p99_us rounds
+                if (count > 0) printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", sc, sv, mc, mr, median(tl), median(trl), median(l99), count > summary
                 if (k > 1) hl = hl " " fmt(mr, 3) " |"
             }
             print line > plot
@@ -89,6 +93,138 @@ idle_table() {
                 fmt(median(fi[sv]), 0), idle[sv], count[sv]
         }
     }' "$DATA/idle.tsv"
+}
+
+# alloc.tsv: server thread tid window_s round_trips alloc_bytes gcs_window young full concurrent gcs_total alloc_total_bytes
+alloc_table() {
+    echo "| server | loop thread | bytes allocated on the loop thread per round trip | allocated in the window (bytes) | round trips in the window | window (s) | GC pauses in the window | GC pauses since JVM start | loop thread's allocation since JVM start (bytes) |"
+    echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+    awk -F '\t' '{
+        printf "| %s | `%s` | %.3f | %.0f | %.0f | %s | %d (young %d, full %d, concurrent %d) | %d | %.0f |\n",
+            $1, $2, ($5 > 0 ? $6 / $5 : 0), $6, $5, $4, $7, $8, $9, $10, $11, $12
+    }' "$DATA/alloc.tsv"
+}
+
+# syscalls.tsv: scenario server tid seconds round_trips total_calls epoll_ctl_calls breakdown
+syscall_table() {
+    awk -F '\t' -v servers="${SERVERS[*]}" '
+    function label(s,    p) { split(s, p, "x"); return p[1] " conn × " p[2] " B" }
+    {
+        key = $1 SUBSEP $2
+        rts[key] = $5; total[key] = $6; ctl[key] = $7; calls[key] = $8
+        if (!($1 in seen)) { seen[$1] = 1; order[++scenarios] = $1 }
+    }
+    END {
+        ns = split(servers, name, " ")
+        print "| scenario | server | syscalls per round trip | ratio to C | `epoll_ctl` per round trip | per round trip, by call (`call/ERRNO` = failed) | round trips traced |"
+        print "|---|---|---:|---:|---:|---|---:|"
+        for (s = 1; s <= scenarios; s++) {
+            sc = order[s]; ckey = sc SUBSEP "c"
+            cper = ((ckey in rts) && rts[ckey] > 0) ? total[ckey] / rts[ckey] : ""
+            for (k = 1; k <= ns; k++) {
+                key = sc SUBSEP name[k]
+                if (!(key in rts) || rts[key] == 0) continue
+                per = total[key] / rts[key]
+                n = split(calls[key], c, " "); by = ""
+                # the biggest first (a few calls, insertion sort)
+                for (i = 2; i <= n; i++) {
+                    t = c[i]; split(t, tv, "="); for (j = i - 1; j >= 1; j--) { split(c[j], cv, "="); if (cv[2] + 0 >= tv[2] + 0) break; c[j + 1] = c[j] } c[j + 1] = t
+                }
+                for (i = 1; i <= n; i++) { split(c[i], cv, "="); by = by (i > 1 ? " · " : "") sprintf("%s %.3f", cv[1], cv[2] / rts[key]) }
+                printf "| %s | %s | %.3f | %s | %.4f | %s | %d |\n", label(sc), name[k], per,
+                    (cper == "" ? "–" : sprintf("%.3f", per / cper)), ctl[key] / rts[key], by, rts[key]
+            }
+        }
+    }' "$DATA/syscalls.tsv"
+}
+
+# The figures of issue #4 section 4, each with what this run measured and whether it was met.
+figures_section() {
+    awk -F '\t' -v limit_ratio=1.05 -v limit_idle=128 -v flat=0.15 '
+    function median(list,    n, v, i, j, t) {
+        n = split(list, v, " ")
+        if (n == 0) return ""
+        for (i = 2; i <= n; i++) { t = v[i] + 0; for (j = i - 1; j >= 1 && v[j] + 0 > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
+        return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+    }
+    function item(ok, text, measured) {
+        printf "- [%s] %s — %s: %s\n", (ok == "" ? " " : ok ? "x" : " "), text, (ok == "" ? "**not measured**" : ok ? "**met**" : "**missed**"), measured
+    }
+    function label(s,    p) { split(s, p, "x"); return p[1] "×" (p[2] >= 1024 ? p[2] / 1024 " KiB" : p[2] " B") }
+    # The calls epoll4j makes more often per round trip than C in scenario k: " (epoll4j − C: futex +0.008 …)".
+    function extra(k,    n, m, i, a, cv, pc, out, d) {
+        n = split(calls[k, "c"], a, " "); for (i = 1; i <= n; i++) { split(a[i], cv, "="); pc[cv[1]] = cv[2] / srt[k, "c"] }
+        m = split(calls[k, "epoll4j"], a, " "); out = ""
+        for (i = 1; i <= m; i++) {
+            split(a[i], cv, "="); d = cv[2] / srt[k, "epoll4j"] - pc[cv[1]]
+            if (d > 0.0005) out = out (out == "" ? "" : ", ") sprintf("%s %+.3f", cv[1], d)
+        }
+        return out == "" ? "" : " (epoll4j − C per round trip: " out ")"
+    }
+    FILENAME ~ /summary.tsv$/ { cpu[$1, $2] = $3; ratio[$1, $2] = $4; rt[$1, $2] = $5; p99[$1, $2] = $7; sc[$1] = 1; next }
+    FILENAME ~ /alloc.tsv$/ { abytes[$1] = $6; arts[$1] = $5; agc[$1] = $7; next }
+    FILENAME ~ /idle.tsv$/ { if ($6 != "-" && $7 != "") idle[$1] = idle[$1] " " ($7 - $6) * 1024 / $3; next }
+    FILENAME ~ /syscalls.tsv$/ { if ($5 > 0) { per[$1, $2] = $6 / $5; srt[$1, $2] = $5; ctl[$1, $2] = $7; ctlper[$1, $2] = $7 / $5; ssc[$1] = 1; calls[$1, $2] = $8 } next }
+    FILENAME ~ /wait-cost.tsv$/ { nw++; fds[nw] = $1; wait[nw] = $2; next }
+    END {
+        h = "50x64"
+        e = ratio[h, "epoll4j"]; n = ratio[h, "netty"]; s = ratio[h, "selector"]
+        item(e == "" ? "" : e <= limit_ratio, "Server CPU per round trip at 50 conn × 64 B at most 1.05× the C server",
+            e == "" ? "no 50×64 B run" : sprintf("epoll4j %.2f µs = **%.3f× C** (C %.2f µs)", cpu[h, "epoll4j"], e, cpu[h, "c"]))
+        item(e == "" || n == "" || s == "" ? "" : e < n && e < s, "… and below Netty-epoll and the JDK Selector",
+            e == "" || n == "" || s == "" ? "a server is missing" : sprintf("epoll4j %.3f× C, Netty %.3f× C, Selector %.3f× C", e, n, s))
+        # throughput and p99 against Netty: the headline scenario, then how many scenarios overall
+        tw = 0; pw = 0; m = 0
+        for (k in sc) if (((k, "epoll4j") in rt) && ((k, "netty") in rt)) {
+            m++; if (rt[k, "epoll4j"] + 0 >= rt[k, "netty"] + 0) tw++; else tmiss = tmiss " " label(k)
+            if (p99[k, "epoll4j"] + 0 <= p99[k, "netty"] + 0) pw++; else pmiss = pmiss " " label(k)
+        }
+        ok = ((h, "epoll4j") in rt) && ((h, "netty") in rt)
+        item(ok ? rt[h, "epoll4j"] + 0 >= rt[h, "netty"] + 0 : "", "Throughput at least Netty-epoll'"'"'s (50×64 B)",
+            ok ? sprintf("epoll4j %.0f round trips/s, Netty %.0f; at least Netty'"'"'s in %d of %d scenarios%s", rt[h, "epoll4j"], rt[h, "netty"], tw, m, tw < m ? " (not in" tmiss ")" : "") : "–")
+        item(ok ? p99[h, "epoll4j"] + 0 <= p99[h, "netty"] + 0 : "", "p99 latency no worse than Netty-epoll'"'"'s (50×64 B)",
+            ok ? sprintf("epoll4j %.1f µs, Netty %.1f µs; no worse in %d of %d scenarios%s", p99[h, "epoll4j"], p99[h, "netty"], pw, m, pw < m ? " (worse in" pmiss ")" : "") : "–")
+        ok = "epoll4j" in abytes
+        item(ok ? abytes["epoll4j"] == 0 : "", "0 bytes allocated per round trip",
+            ok ? sprintf("%.3f B per round trip (%d B on the loop thread over %d round trips)", (arts["epoll4j"] > 0 ? abytes["epoll4j"] / arts["epoll4j"] : 0), abytes["epoll4j"], arts["epoll4j"]) : "–")
+        item(ok ? agc["epoll4j"] == 0 : "", "No GC during a steady run", ok ? sprintf("%d GC pause(s) in the measured window", agc["epoll4j"]) : "–")
+        mi = median(idle["epoll4j"])
+        item(mi == "" ? "" : mi <= limit_idle, "At most 128 bytes of Java heap per idle connection",
+            mi == "" ? "–" : sprintf("epoll4j %.0f B (Netty %s B, Selector %s B)", mi, (idle["netty"] == "" ? "–" : sprintf("%.0f", median(idle["netty"]))), (idle["selector"] == "" ? "–" : sprintf("%.0f", median(idle["selector"])))))
+        ok = 1; okc = 1; any = 0; text = ""; textc = ""
+        for (k in ssc) if (((k, "epoll4j") in per) && ((k, "c") in per)) {
+            any = 1
+            if (per[k, "epoll4j"] > per[k, "c"]) ok = 0
+            if (ctl[k, "epoll4j"] > 0) okc = 0
+            text = text (text == "" ? "" : "; ") sprintf("%s: epoll4j %.3f, C %.3f (%.3f×)%s", label(k), per[k, "epoll4j"], per[k, "c"],
+                per[k, "epoll4j"] / per[k, "c"], extra(k))
+            textc = textc (textc == "" ? "" : "; ") sprintf("%s: %d `epoll_ctl` in %s", label(k), ctl[k, "epoll4j"], "the trace")
+        }
+        item(any ? ok : "", "No more syscalls per round trip than the C server", any ? text : "–")
+        item(any ? okc : "", "0 `epoll_ctl` per round trip in steady state", any ? textc : "–")
+        if (nw > 0) {
+            worst = 0; signed = 0; at = fds[1]
+            for (i = 1; i <= nw; i++) { d = wait[i] / wait[1] - 1; if ((d < 0 ? -d : d) > worst) { worst = (d < 0 ? -d : d); signed = d; at = fds[i] } }
+            item(worst <= flat, "`Epoll.wait` cost flat within ±15% from 10 to 19,000 registered fds",
+                sprintf("%d to %d fds: %.0f to %.0f ns per wait; the farthest from the cost at %d fds is %+.1f%% (at %d fds)", fds[1], fds[nw], wait[1], wait[nw], fds[1], 100 * signed, at))
+        } else item("", "`Epoll.wait` cost flat within ±15% from 10 to 19,000 registered fds", "no wait-cost data in this run")
+    }' "$DATA/summary.tsv" "$DATA/alloc.tsv" "$DATA/idle.tsv" "$DATA/syscalls.tsv" $([[ -s $DATA/wait-cost.tsv ]] && echo "$DATA/wait-cost.tsv")
+}
+
+# JMH results of bench/micro (written by its own command, not by this run), when present.
+JMH_RESULTS=$BENCH_DIR/micro/target/jmh.txt
+jmh_section() {
+    echo "## JMH micro-benchmarks"
+    echo
+    if [[ -s $JMH_RESULTS ]]; then
+        echo "From \`${JMH_RESULTS#$ROOT/}\` of $(date -u -r "$JMH_RESULTS" '+%Y-%m-%d %H:%M UTC') (written by the micro-benchmarks in \`bench/micro/\`, not by this run):"
+        echo
+        echo '```text'
+        cat "$JMH_RESULTS"
+        echo '```'
+    else
+        echo "No \`${JMH_RESULTS#$ROOT/}\`: the JMH micro-benchmarks in \`bench/micro/\` have not been run."
+    fi
 }
 
 ensure_gnuplot() {
@@ -179,7 +315,7 @@ write_report() {
         echo
         echo "Written by \`bench/run\` on $(date -u '+%Y-%m-%d %H:%M UTC') in $([[ $QUICK == 1 ]] && echo "**quick mode** (a smoke run: not for quoting)" || echo "full mode"): $ROUNDS interleaved round(s), ${WARMUP} s warm-up and ${SECONDS_PER_RUN} s measured per run, $(($(date +%s) - SUITE_START)) s in all."
         echo
-        echo "Reproduce from the repo root: \`bench/run\` (about 8 minutes; \`BENCH_QUICK=1 bench/run\` for a one-minute smoke run)."
+        echo "Reproduce from the repo root: \`bench/run\` (about 9 minutes; \`BENCH_QUICK=1 bench/run\` for a one-minute smoke run)."
         echo
         echo "## Machine"
         echo
@@ -222,6 +358,10 @@ write_report() {
         echo "# idle scenario, beside a '-c $IDLE_ACTIVE -s 64' loadgen:"
         echo "bench/target/loadgen -h $HOST -p PORT -i $IDLE -B $IDLE_SOURCE -d 600   # $IDLE idle connections from $IDLE_SOURCE and up, 1000 per address"
         echo "jcmd PID GC.run; jcmd PID GC.heap_info; grep VmRSS /proc/PID/status"
+        echo "# allocation (JVM servers, beside a '-c $ALLOC_CONNECTIONS -s 64' loadgen), at both ends of the window:"
+        echo "jcmd PID Thread.print -e; jcmd PID PerfCounter.print; grep wchar /proc/LOADGEN_PID/io"
+        echo "# syscalls (beside a '-c N -s 64' loadgen); TID = the loop thread's nid from Thread.print (the PID for C):"
+        echo "timeout -s INT $SYSCALL_SECONDS strace -qq -s 0 -o TRACE -p TID"
         echo '```'
         echo
         echo "## Headline: server CPU per round trip, ratio to C (median of $ROUNDS round(s); lower is better)"
@@ -232,6 +372,10 @@ write_report() {
             echo "![server CPU per round trip](cpu-per-rt.png)"
             echo
         fi
+        echo "## The figures of issue #4 §4, this run"
+        echo
+        figures_section
+        echo
         echo "## Scenarios"
         echo "$tables"
         echo
@@ -245,6 +389,38 @@ write_report() {
         echo
         idle_table
         echo
+        echo "## Allocation and GC"
+        echo
+        if [[ -s $DATA/alloc.tsv ]]; then
+            echo "Each JVM server on its own run under $ALLOC_CONNECTIONS connections × 64 B: ${ALLOC_WARMUP} s of warm-up, then a"
+            echo "${ALLOC_WINDOW} s window. Bytes allocated on the loop thread are its allocation counter from \`jcmd PID Thread.print -e\`"
+            echo "(\`allocated=\`, the counter behind \`ThreadMXBean.getThreadAllocatedBytes\`) at both ends of the window; it is"
+            echo "printed to the byte below 100 KiB, to 1 KiB below 100 MiB and to 1 MiB above, so a reading is exact to"
+            echo "1 KiB here. Round trips in the window = bytes the load generator wrote (\`wchar\` of \`/proc/LOADGEN/io\`) / 64,"
+            echo "read right after each \`jcmd\`. GC pauses are G1's \`sun.gc.collector.*.invocations\` counters"
+            echo "(\`jcmd PID PerfCounter.print\`): young, full, and the concurrent cycle's remark and cleanup pauses."
+            echo
+            alloc_table
+        else
+            echo "Not measured in this run (BENCH_ALLOC=0, or no JVM server)."
+        fi
+        echo
+        echo "## Syscalls per round trip"
+        echo
+        if [[ -s $DATA/syscalls.tsv ]]; then
+            echo "Each server on its own run under N connections × 64 B: after ${SYSCALL_WARMUP} s, \`strace\` is attached for ${SYSCALL_SECONDS} s to"
+            echo "the server's loop thread only (for a JVM the thread that runs the event loop, found by name in"
+            echo "\`jcmd PID Thread.print\`, so GC and JIT threads are not counted; the C server is single-threaded)."
+            echo "Every finished call in the trace counts, failed ones too; round trips traced = bytes returned by"
+            echo "\`write\`/\`writev\`/\`sendto\` / 64. strace slows the traced thread by an order of magnitude, so the server"
+            echo "is slower than in the timed runs and, with 50 connections, finds more ready connections per wait:"
+            echo "compare servers within a row group, not with the timed runs."
+            echo
+            syscall_table
+        else
+            echo "Not measured in this run (BENCH_SYSCALLS=0, or strace unavailable)."
+        fi
+        echo
         echo "## Wait cost against registered fds"
         echo
         if [[ -f $OUT/wait-cost.png && -s $DATA/wait-cost.tsv ]]; then
@@ -252,6 +428,8 @@ write_report() {
         else
             echo "Not measured in this run: the micro-benchmark of \`Epoll.wait\` against \`poll(2)\` plugs into \`measure_wait_cost\` in \`bench/run\`."
         fi
+        echo
+        jmh_section
         echo
         echo "## Notes"
         echo
@@ -266,6 +444,6 @@ write_report() {
         else
             echo "- No server wrote anything to stderr (no JVM warnings)."
         fi
-        echo "- Raw data: \`${DATA#$ROOT/}/\` (runs.tsv, idle.tsv, loadgen.log, logs/); not committed."
+        echo "- Raw data: \`${DATA#$ROOT/}/\` (runs.tsv, idle.tsv, alloc.tsv, syscalls.tsv, loadgen.log, logs/ with the strace traces); not committed."
     } >"$md"
 }
