@@ -1,0 +1,111 @@
+package org.epoll4j;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The echo server from the command line, as a child JVM: its output, its echo, its exit codes. */
+class EchoServerCliTest {
+    @Test
+    @Timeout(60)
+    void itPrintsItsAddressEchoesAndExitsZeroOnSigterm() throws Exception {
+        try (EchoServerProcess server = EchoServerProcess.start("--port", "0")) {
+            InetSocketAddress address = server.awaitListening();
+            assertEquals(InetAddress.getByName("127.0.0.1"), address.getAddress());
+            try (Socket client = EchoClient.connect(address)) {
+                Random random = new Random(12);
+                byte[] payload = new byte[256 * 1024];
+                random.nextBytes(payload);
+                assertArrayEquals(payload, EchoClient.echo(client, payload, random));
+
+                server.process().destroy(); // SIGTERM
+                assertEquals(0, server.awaitExit(), "exit status; stderr: " + server.stderr());
+                assertTrue(EchoClient.hasEnded(client), "the server closed its connection");
+            }
+            assertEquals("", server.stderr(), "stderr (no JVM warnings, nothing at all)");
+            assertEquals("", server.restOfStdout());
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void sigintAlsoStopsItWithExitZero() throws Exception {
+        try (EchoServerProcess server = EchoServerProcess.start("--port", "0")) {
+            try (Socket client = EchoClient.connect(server.awaitListening())) {
+                EchoClient.assertEchoes(client, "before SIGINT");
+            }
+            Process kill = new ProcessBuilder("kill", "-INT", Long.toString(server.process().pid())).start();
+            assertEquals(0, kill.waitFor());
+            assertEquals(0, server.awaitExit(), "exit status; stderr: " + server.stderr());
+            assertEquals("", server.stderr());
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void itListensOnIpv6LoopbackWithTheAddressInBrackets() throws Exception {
+        assumeTrue(canBind(InetAddress.getByName("::1")), "::1 is not available on this machine");
+        try (EchoServerProcess server = EchoServerProcess.start("--host", "::1", "--port", "0")) {
+            InetSocketAddress address = server.awaitListening();
+            assertEquals(InetAddress.getByName("::1"), address.getAddress());
+            try (Socket client = EchoClient.connect(address)) {
+                EchoClient.assertEchoes(client, "over IPv6");
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"--bogus", "--port x", "--port", "--port 70000", "--port -1", "--host"})
+    @Timeout(60)
+    void badArgumentsExitTwoWithUsageOnStderr(String arguments) throws Exception {
+        try (EchoServerProcess server = EchoServerProcess.start(arguments.split(" "))) {
+            assertEquals(2, server.awaitExit(), "exit status for " + arguments);
+            assertTrue(server.stderr().contains("usage:"), "stderr: " + server.stderr());
+            assertEquals("", server.restOfStdout(), "stdout");
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void aPortInUseExitsOneWithOneLineNamingEaddrinuse() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"));
+             EchoServerProcess server = EchoServerProcess.start("--port", Integer.toString(taken.getLocalPort()))) {
+            assertEquals(1, server.awaitExit(), "exit status; stderr: " + server.stderr());
+            List<String> lines = server.stderr().lines().toList();
+            assertEquals(1, lines.size(), "stderr: " + lines);
+            assertTrue(lines.get(0).contains("EADDRINUSE"), lines.get(0));
+            assertEquals("", server.restOfStdout(), "stdout");
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void helpPrintsUsageAndExitsZero() throws Exception {
+        try (EchoServerProcess server = EchoServerProcess.start("--help")) {
+            assertEquals(0, server.awaitExit());
+            assertTrue(server.restOfStdout().contains("usage:"));
+            assertEquals("", server.stderr());
+        }
+    }
+
+    private static boolean canBind(InetAddress address) {
+        try (ServerSocket probe = new ServerSocket(0, 1, address)) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}

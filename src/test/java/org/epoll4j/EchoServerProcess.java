@@ -1,0 +1,135 @@
+package org.epoll4j;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.epoll4j.examples.EchoServer;
+
+/**
+ * The example echo server as a child JVM, run from the test class path (the jar is
+ * not built yet when tests run) on the JDK that runs the tests: a test fixture.
+ * Its stdout is read line by line on a thread of its own; its stderr goes to a file.
+ */
+final class EchoServerProcess implements AutoCloseable {
+    private static final long PATIENCE_SECONDS = 20;
+    private static final String END = "\u0000end of stdout";
+
+    private final Process process;
+    private final Path stderr;
+    private final BlockingQueue<String> stdout = new LinkedBlockingQueue<>();
+
+    private EchoServerProcess(List<String> command) throws IOException {
+        stderr = Files.createTempFile("echo-server-", ".stderr");
+        process = new ProcessBuilder(command).redirectError(stderr.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile())).start();
+        Thread.ofVirtual().name("echo-server-stdout").start(this::readStdout);
+    }
+
+    /** Starts {@code java ... EchoServer args}, the command prefixed by {@code wrapper} (e.g. prlimit). */
+    static EchoServerProcess start(List<String> wrapper, String... args) throws IOException {
+        List<String> command = new ArrayList<>(wrapper);
+        command.add(ProcessHandle.current().info().command().orElseThrow());
+        command.add("--enable-native-access=ALL-UNNAMED");
+        command.add("-cp");
+        command.add(classes().toString());
+        command.add(EchoServer.class.getName());
+        command.addAll(List.of(args));
+        return new EchoServerProcess(command);
+    }
+
+    static EchoServerProcess start(String... args) throws IOException {
+        return start(List.of(), args);
+    }
+
+    Process process() {
+        return process;
+    }
+
+    /** Waits for the {@code listening on HOST:PORT} line and returns that address. */
+    InetSocketAddress awaitListening() throws Exception {
+        String line = nextLine();
+        if (line == null || !line.startsWith("listening on ")) {
+            fail("expected 'listening on HOST:PORT', got " + line + "; stderr: " + stderr());
+        }
+        String hostPort = line.substring("listening on ".length());
+        int colon = hostPort.lastIndexOf(':');
+        String host = hostPort.substring(0, colon).replace("[", "").replace("]", "");
+        return new InetSocketAddress(InetAddress.getByName(host), Integer.parseInt(hostPort.substring(colon + 1)));
+    }
+
+    /** The next line of stdout, or null at its end. */
+    String nextLine() throws InterruptedException {
+        String line = stdout.poll(PATIENCE_SECONDS, TimeUnit.SECONDS);
+        if (line == null) {
+            fail("no line on stdout within " + PATIENCE_SECONDS + " s; stderr: " + stderr());
+        }
+        return line.equals(END) ? null : line;
+    }
+
+    /** Everything left on stdout until it ends. */
+    String restOfStdout() throws InterruptedException {
+        StringBuilder rest = new StringBuilder();
+        for (String line; (line = nextLine()) != null; ) {
+            rest.append(line).append('\n');
+        }
+        return rest.toString();
+    }
+
+    /** Waits for the process to exit and returns its exit status. */
+    int awaitExit() throws InterruptedException {
+        if (!process.waitFor(PATIENCE_SECONDS, TimeUnit.SECONDS)) {
+            fail("the echo server did not exit within " + PATIENCE_SECONDS + " s");
+        }
+        return process.exitValue();
+    }
+
+    String stderr() {
+        try {
+            return Files.readString(stderr, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "(unreadable: " + e + ")";
+        }
+    }
+
+    @Override
+    public void close() throws IOException, InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(PATIENCE_SECONDS, TimeUnit.SECONDS);
+        Files.deleteIfExists(stderr);
+    }
+
+    private void readStdout() {
+        try (BufferedReader reader = new BufferedReader(
+                new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = reader.readLine()) != null; ) {
+                stdout.add(line);
+            }
+        } catch (IOException e) {
+            stdout.add("(stdout unreadable: " + e + ")");
+        } finally {
+            stdout.add(END);
+        }
+    }
+
+    /** target/classes: where EchoServer was loaded from. */
+    private static Path classes() {
+        try {
+            return Path.of(EchoServer.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
