@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URISyntaxException;
@@ -16,6 +18,7 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.spi.ToolProvider;
 import org.epoll4j.examples.EchoServer;
 
 /**
@@ -38,20 +41,46 @@ final class EchoServerProcess implements AutoCloseable {
         Thread.ofVirtual().name("echo-server-stdout").start(this::readStdout);
     }
 
-    /** Starts {@code java ... EchoServer args}, the command prefixed by {@code wrapper} (e.g. prlimit). */
-    static EchoServerProcess start(List<String> wrapper, String... args) throws IOException {
+    /**
+     * Starts {@code java ... -cp classPath EchoServer args}, the command prefixed by
+     * {@code wrapper} (e.g. prlimit).
+     */
+    static EchoServerProcess start(List<String> wrapper, Path classPath, String... args) throws IOException {
         List<String> command = new ArrayList<>(wrapper);
         command.add(ProcessHandle.current().info().command().orElseThrow());
         command.add("--enable-native-access=ALL-UNNAMED");
         command.add("-cp");
-        command.add(classes().toString());
+        command.add(classPath.toString());
         command.add(EchoServer.class.getName());
         command.addAll(List.of(args));
         return new EchoServerProcess(command);
     }
 
+    /** Starts {@code java ... -cp target/classes EchoServer args}. */
     static EchoServerProcess start(String... args) throws IOException {
-        return start(List.of(), args);
+        return start(List.of(), classes(), args);
+    }
+
+    /** target/classes: where EchoServer was loaded from. */
+    static Path classes() {
+        try {
+            return Path.of(EchoServer.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Packs target/classes into a jar in {@code directory} with the JDK's jar tool; returns its path. */
+    static Path jar(Path directory) {
+        Path jar = directory.resolve("epoll4j.jar");
+        ToolProvider tool = ToolProvider.findFirst("jar").orElseThrow(() -> new AssertionError("no jar tool"));
+        StringWriter output = new StringWriter();
+        PrintWriter out = new PrintWriter(output);
+        int status = tool.run(out, out, "--create", "--file", jar.toString(), "-C", classes().toString(), ".");
+        if (status != 0) {
+            throw new AssertionError("jar exited " + status + ": " + output);
+        }
+        return jar;
     }
 
     Process process() {
@@ -121,15 +150,6 @@ final class EchoServerProcess implements AutoCloseable {
             stdout.add("(stdout unreadable: " + e + ")");
         } finally {
             stdout.add(END);
-        }
-    }
-
-    /** target/classes: where EchoServer was loaded from. */
-    private static Path classes() {
-        try {
-            return Path.of(EchoServer.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
         }
     }
 }
