@@ -58,13 +58,16 @@ final class Tasks extends Source {
 
     @Override
     void ready(int events) {
-        // Cleared before the drain: a task added after it writes to the eventfd again.
-        wakeupPending.set(false);
+        // Drained before the flag is cleared: cleared first, a wake-up written between the
+        // two would be drained away while the flag stayed set, and no task added after it
+        // would wake the loop again. A task whose wake-up is skipped while the flag is
+        // still set was queued before this turn's runQueued, which runs it.
         try {
             waker.drain();
         } catch (ErrnoException e) {
             loop.report(e);
         }
+        wakeupPending.set(false);
     }
 
     @Override
