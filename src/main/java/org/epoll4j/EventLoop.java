@@ -4,11 +4,13 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import org.epoll4j.ffi.Libc;
+import org.epoll4j.internal.Errno;
 import org.epoll4j.internal.EventFd;
 import org.epoll4j.internal.Fd;
 import org.epoll4j.internal.Sockaddr;
@@ -45,6 +47,15 @@ import org.epoll4j.internal.Socket;
  */
 public final class EventLoop implements Executor, AutoCloseable {
     private static final int EVENTS = 1024;
+
+    /*
+     * Out of fds, a JVM run from a class directory cannot open a class file, so a class
+     * first needed then (an error, a queued write, the timer of an accept pause) would
+     * fail to load and end the loop. Every class of the loop's paths is loaded here.
+     */
+    private static final List<Class<?>> LOADED_AHEAD = List.of(ErrnoException.class, Errno.class,
+            Channel.class, Connection.class, Server.class, WriteQueue.class, Timer.class, Timers.class,
+            Tasks.class, FdReserve.class, Registry.class, IoContext.class, Sockaddr.class, Socket.class, Fd.class);
 
     private final Epoll epoll;
     private final EpollEvents events;

@@ -32,6 +32,13 @@ public final class Errno {
             && LINKER.defaultLookup().find("strerrordesc_np").isPresent();
     private static final long MAX_MESSAGE = 256;
 
+    static {
+        // Load what naming an errno needs now: at EMFILE, a JVM run from a class
+        // directory cannot open the class file of jextract's lazy holder classes.
+        name(0);
+        description(0);
+    }
+
     private Errno() {}
 
     /** Allocates a segment that capturing handles write errno into. */
