@@ -176,8 +176,8 @@ figures_section() {
         # throughput and p99 against Netty: the headline scenario, then how many scenarios overall
         tw = 0; pw = 0; m = 0
         for (k in sc) if (((k, "epoll4j") in rt) && ((k, "netty") in rt)) {
-            m++; if (rt[k, "epoll4j"] + 0 >= rt[k, "netty"] + 0) tw++; else tmiss = tmiss " " label(k)
-            if (p99[k, "epoll4j"] + 0 <= p99[k, "netty"] + 0) pw++; else pmiss = pmiss " " label(k)
+            m++; if (rt[k, "epoll4j"] + 0 >= rt[k, "netty"] + 0) tw++; else tmiss = tmiss (tmiss == "" ? " " : ", ") label(k)
+            if (p99[k, "epoll4j"] + 0 <= p99[k, "netty"] + 0) pw++; else pmiss = pmiss (pmiss == "" ? " " : ", ") label(k)
         }
         ok = ((h, "epoll4j") in rt) && ((h, "netty") in rt)
         item(ok ? rt[h, "epoll4j"] + 0 >= rt[h, "netty"] + 0 : "", "Throughput at least Netty-epoll'"'"'s (50×64 B)",
@@ -194,13 +194,14 @@ figures_section() {
         ok = 1; okc = 1; any = 0; text = ""; textc = ""
         for (k in ssc) if (((k, "epoll4j") in per) && ((k, "c") in per)) {
             any = 1
-            if (per[k, "epoll4j"] > per[k, "c"]) ok = 0
+            # A trace starts and ends mid round trip: up to the calls of one round trip at each end are no difference.
+            if (per[k, "epoll4j"] * srt[k, "epoll4j"] - per[k, "c"] * srt[k, "epoll4j"] > 2 * per[k, "c"]) ok = 0
             if (ctl[k, "epoll4j"] > 0) okc = 0
             text = text (text == "" ? "" : "; ") sprintf("%s: epoll4j %.3f, C %.3f (%.3f×)%s", label(k), per[k, "epoll4j"], per[k, "c"],
                 per[k, "epoll4j"] / per[k, "c"], extra(k))
             textc = textc (textc == "" ? "" : "; ") sprintf("%s: %d `epoll_ctl` in %s", label(k), ctl[k, "epoll4j"], "the trace")
         }
-        item(any ? ok : "", "No more syscalls per round trip than the C server", any ? text : "–")
+        item(any ? ok : "", "No more syscalls per round trip than the C server (allowing one round trip'"'"'s calls at each end of a trace)", any ? text : "–")
         item(any ? okc : "", "0 `epoll_ctl` per round trip in steady state", any ? textc : "–")
         if (nw > 0) {
             worst = 0; signed = 0; at = fds[1]
