@@ -269,10 +269,10 @@ plot_wait_cost() {
 set terminal pngcairo size 1000,600 font "DejaVu Sans,10"
 set output "$OUT/wait-cost.png"
 set title "Cost of one wait with one ready fd, by registered fds"
-set logscale x
+set logscale xy
 set xlabel "registered fds"
-set ylabel "ns per wait"
-set yrange [0:*]
+set ylabel "ns per wait (log scale)"
+set format y "%.0f"
 set grid
 set key left top
 plot "$DATA/wait-cost.tsv" using 1:2 with linespoints title "Epoll.wait (epoll4j)", \
