@@ -31,8 +31,11 @@ final class Timers {
         return left <= 0 ? 0 : (int) Math.min(Integer.MAX_VALUE, (left + 999_999) / 1_000_000);
     }
 
-    /** Runs the timers that are due, in order; {@code failed} gets their exceptions. */
+    /** Runs the timers that are due, in order; the loop reports their exceptions. */
     void runDue(EventLoop loop) {
+        if (queue.isEmpty()) {
+            return; // the common case: no clock read
+        }
         long now = System.nanoTime();
         Timer first;
         while ((first = queue.peek()) != null && first.deadline - now <= 0) {
