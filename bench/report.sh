@@ -212,13 +212,15 @@ figures_section() {
     }' "$DATA/summary.tsv" "$DATA/alloc.tsv" "$DATA/idle.tsv" "$DATA/syscalls.tsv" $([[ -s $DATA/wait-cost.tsv ]] && echo "$DATA/wait-cost.tsv")
 }
 
-# JMH results of bench/micro (written by its own command, not by this run), when present.
+# JMH results of bench/micro (measure_jmh in this run, or bench/micro/jmh before), when present.
 JMH_RESULTS=$BENCH_DIR/micro/target/jmh.txt
 jmh_section() {
     echo "## JMH micro-benchmarks"
     echo
     if [[ -s $JMH_RESULTS ]]; then
-        echo "From \`${JMH_RESULTS#$ROOT/}\` of $(date -u -r "$JMH_RESULTS" '+%Y-%m-%d %H:%M UTC') (written by the micro-benchmarks in \`bench/micro/\`, not by this run):"
+        local by="by this run: \`bench/micro/jmh -f 1 -wi 2 -w 1s -i 4 -r 1s\`"
+        (($(date -r "$JMH_RESULTS" +%s) >= SUITE_START)) || by="by \`bench/micro/jmh\` before this run, not by it"
+        echo "From \`${JMH_RESULTS#$ROOT/}\` of $(date -u -r "$JMH_RESULTS" '+%Y-%m-%d %H:%M UTC') (written $by):"
         echo
         echo '```text'
         cat "$JMH_RESULTS"
