@@ -3,6 +3,7 @@
  * decides which of its symbols are kept.
  *
  * _GNU_SOURCE exposes pipe2, epoll_pwait2, strerrorname_np and strerrordesc_np.
+ * malloc and free give queued output chunks that can be freed one by one.
  */
 #define _GNU_SOURCE
 #include <features.h>
@@ -24,6 +25,7 @@ extern int accept4(int __fd, struct sockaddr *__addr, socklen_t *__addr_len, int
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
