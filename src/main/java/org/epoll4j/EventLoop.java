@@ -54,8 +54,9 @@ public final class EventLoop implements Executor, AutoCloseable {
      * fail to load and end the loop. Every class of the loop's paths is loaded here.
      */
     private static final List<Class<?>> LOADED_AHEAD = List.of(ErrnoException.class, Errno.class,
-            Channel.class, Connection.class, Server.class, WriteQueue.class, Timer.class, Timers.class,
-            Tasks.class, FdReserve.class, Registry.class, IoContext.class, Sockaddr.class, Socket.class, Fd.class);
+            Channel.class, Connection.class, Server.class, WriteQueue.class, ChunkPool.class,
+            Timer.class, Timers.class, Tasks.class, FdReserve.class, Registry.class, IoContext.class,
+            Sockaddr.class, Socket.class, Fd.class);
 
     private final Epoll epoll;
     private final EpollEvents events;

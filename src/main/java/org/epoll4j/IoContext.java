@@ -5,7 +5,6 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
-import java.util.ArrayDeque;
 import org.epoll4j.ffi.iovec;
 import org.epoll4j.internal.Errno;
 import org.epoll4j.internal.Fd;
@@ -14,15 +13,13 @@ import org.epoll4j.internal.Socket;
 /**
  * The native memory of one event loop, from one arena: errno capture, socket
  * scratch, the read buffer that every connection shares, the iovec array for
- * writev, and a pool of fixed-size chunks that hold queued output.
+ * writev, and the pool of chunks that hold queued output.
  *
  * <p>The arena is shared, not confined, because a loop may be opened on one thread
- * and run on another; only one thread uses it at a time. Pooled chunks are reused
- * and freed with the arena.
+ * and run on another; only one thread uses it at a time.
  */
 final class IoContext implements AutoCloseable {
     static final int READ_BUFFER_SIZE = 64 * 1024;
-    static final int CHUNK_SIZE = 16 * 1024;
     /** iovecs per writev: enough for a few hundred KiB a call. */
     static final int MAX_IOV = 32;
     private static final long IOV_SIZE = iovec.layout().byteSize();
@@ -35,7 +32,7 @@ final class IoContext implements AutoCloseable {
     private final MemorySegment readBuffer = arena.allocate(READ_BUFFER_SIZE);
     private final ByteBuffer readView = readBuffer.asByteBuffer();
     private final MemorySegment iov = arena.allocate(iovec.layout(), MAX_IOV);
-    private final ArrayDeque<MemorySegment> chunks = new ArrayDeque<>();
+    private final ChunkPool chunks = new ChunkPool(arena);
 
     /** Reads from {@code fd} into the read buffer: bytes read, 0 would block, -1 EOF. */
     int read(int fd) throws ErrnoException {
@@ -67,21 +64,27 @@ final class IoContext implements AutoCloseable {
         return Fd.writev(capture, fd, iov, count);
     }
 
-    /** A chunk of {@link #CHUNK_SIZE} bytes for queued output. */
+    /** A chunk of {@link ChunkPool#CHUNK_SIZE} bytes for queued output. */
     MemorySegment takeChunk() {
-        MemorySegment chunk = chunks.pollLast();
-        return chunk != null ? chunk : arena.allocate(CHUNK_SIZE);
+        return chunks.take();
     }
 
     /** Returns a chunk to the pool. */
     void giveChunk(MemorySegment chunk) {
-        chunks.addLast(chunk);
+        chunks.give(chunk);
+    }
+
+    ChunkPool chunks() {
+        return chunks;
     }
 
     /** Frees all of the loop's native memory. */
     @Override
     public void close() {
-        chunks.clear();
-        arena.close();
+        try {
+            chunks.close();
+        } finally {
+            arena.close();
+        }
     }
 }

@@ -29,10 +29,10 @@ final class WriteQueue {
         long length = bytes.byteSize();
         long copied = 0;
         while (copied < length) {
-            if (count == 0 || tailEnd == IoContext.CHUNK_SIZE) {
+            if (count == 0 || tailEnd == ChunkPool.CHUNK_SIZE) {
                 addChunk(io.takeChunk());
             }
-            long n = Math.min(length - copied, IoContext.CHUNK_SIZE - tailEnd);
+            long n = Math.min(length - copied, ChunkPool.CHUNK_SIZE - tailEnd);
             MemorySegment.copy(bytes, ValueLayout.JAVA_BYTE, copied, chunk(count - 1), ValueLayout.JAVA_BYTE,
                     tailEnd, n);
             tailEnd += n;
@@ -50,7 +50,7 @@ final class WriteQueue {
         int iovs = Math.min(count, IoContext.MAX_IOV);
         for (int i = 0; i < iovs; i++) {
             long start = i == 0 ? headStart : 0;
-            long end = i == count - 1 ? tailEnd : IoContext.CHUNK_SIZE;
+            long end = i == count - 1 ? tailEnd : ChunkPool.CHUNK_SIZE;
             io.iov(i, chunk(i), start, end - start);
         }
         long written = io.writev(fd, iovs);
@@ -70,7 +70,7 @@ final class WriteQueue {
         size -= written;
         long left = written;
         while (left > 0) {
-            long end = count == 1 ? tailEnd : IoContext.CHUNK_SIZE;
+            long end = count == 1 ? tailEnd : ChunkPool.CHUNK_SIZE;
             long inHead = end - headStart;
             if (left < inHead) {
                 headStart += left;

@@ -1,0 +1,88 @@
+package org.epoll4j;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayDeque;
+import org.epoll4j.ffi.Libc;
+
+/**
+ * Fixed-size chunks of native memory that hold queued output, from malloc(3). Up to
+ * {@link #MAX_POOLED} returned chunks are kept for reuse; the rest are freed at once,
+ * so that a burst of queued output does not stay allocated once it has gone out (an
+ * arena could only free it all together, when the loop closes).
+ *
+ * <p>Each chunk is a view scoped to the loop's arena: once the loop is closed, a stale
+ * reference to one throws instead of touching freed memory. Every chunk handed out comes
+ * back before {@link #close()} (connections clear their queues first).
+ */
+final class ChunkPool implements AutoCloseable {
+    static final int CHUNK_SIZE = 16 * 1024;
+    /** 4 MiB kept for reuse. */
+    static final int MAX_POOLED = 256;
+
+    static {
+        // jextract loads a function's handle on its first call; out of fds (EMFILE), a JVM
+        // run from a class directory could not open that class file: load them now.
+        Libc.malloc$descriptor();
+        Libc.free$descriptor();
+    }
+
+    private final Arena scope;
+    private final ArrayDeque<MemorySegment> pooled = new ArrayDeque<>();
+    private int outstanding;
+
+    ChunkPool(Arena scope) {
+        this.scope = scope;
+    }
+
+    /** A chunk of {@link #CHUNK_SIZE} bytes. */
+    MemorySegment take() {
+        MemorySegment chunk = pooled.pollLast();
+        if (chunk == null) {
+            chunk = allocate();
+        }
+        outstanding++;
+        return chunk;
+    }
+
+    /** Takes back a chunk from {@link #take()}; it must not be used again. */
+    void give(MemorySegment chunk) {
+        outstanding--;
+        if (pooled.size() < MAX_POOLED) {
+            pooled.addLast(chunk);
+        } else {
+            Libc.free(chunk);
+        }
+    }
+
+    /** Chunks handed out and not given back. */
+    int outstanding() {
+        return outstanding;
+    }
+
+    /** Chunks kept for reuse. */
+    int pooled() {
+        return pooled.size();
+    }
+
+    /** Frees the pooled chunks. Call it before the scope arena closes. */
+    @Override
+    public void close() {
+        MemorySegment chunk;
+        while ((chunk = pooled.pollLast()) != null) {
+            Libc.free(chunk);
+        }
+        if (outstanding != 0) {
+            throw new IllegalStateException(outstanding + " output chunks were not given back");
+        }
+    }
+
+    @SuppressWarnings("restricted")
+    private MemorySegment allocate() {
+        MemorySegment chunk = Libc.malloc(CHUNK_SIZE);
+        if (chunk.equals(MemorySegment.NULL)) {
+            throw new OutOfMemoryError("malloc(" + CHUNK_SIZE + ") failed for queued output");
+        }
+        return chunk.reinterpret(CHUNK_SIZE, scope, null);
+    }
+}
