@@ -1,7 +1,9 @@
 package org.epoll4j;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import org.epoll4j.ffi.Libc;
+import org.epoll4j.internal.Errno;
 import org.epoll4j.internal.Fd;
 import org.epoll4j.internal.Socket;
 
@@ -20,6 +22,8 @@ abstract sealed class Channel extends Source permits Connection {
     static final int OUTPUT_SHUT = 1 << 5;
     static final int UNWRITABLE = 1 << 6;
     static final int CLOSED = 1 << 7;
+    /** Out of the epoll set: hung up while reading was paused, until reading resumes. */
+    static final int PARKED = 1 << 8;
     /* More reads for one event only when the peer has closed: to reach the EOF. */
     private static final int READS_AFTER_HANGUP = 16;
 
@@ -30,6 +34,8 @@ abstract sealed class Channel extends Source permits Connection {
     WriteQueue queue;
     int lowWaterMark = 32 * 1024;
     int highWaterMark = 64 * 1024;
+    /** Where a connect is going, for its error message; null once connected. */
+    InetSocketAddress connectingTo;
 
     Channel(EventLoop loop, ConnectionHandler handler, int fd, boolean connecting) {
         super(fd);
@@ -49,7 +55,9 @@ abstract sealed class Channel extends Source permits Connection {
     @Override
     void ready(int events) {
         if ((state & CONNECTING) != 0) {
-            finishConnect();
+            if ((events & (Epoll.OUT | Epoll.ERR | Epoll.HUP)) != 0) {
+                finishConnect(); // the outcome is known only once the socket is writable or failed
+            }
             return;
         }
         if ((events & Epoll.OUT) != 0 && queue != null) {
@@ -62,9 +70,16 @@ abstract sealed class Channel extends Source permits Connection {
         if ((events & Epoll.IN) != 0 || hangup) {
             if ((interest & Epoll.IN) != 0) {
                 read(hangup);
-            } else if ((events & (Epoll.HUP | Epoll.ERR)) != 0) {
-                // Not reading (paused, ended or closing): a dead socket must not spin.
+            } else if ((events & Epoll.ERR) != 0) {
                 closeNow(pendingError());
+            } else if ((events & Epoll.HUP) != 0) {
+                // Not reading, and both directions are shut: EPOLLHUP would be reported on
+                // every wait. Paused, the unread input is kept for resumeReading; else it ends.
+                if ((state & (READ_PAUSED | INPUT_ENDED)) == READ_PAUSED) {
+                    park();
+                } else {
+                    closeNow(pendingError());
+                }
             }
         }
     }
@@ -105,6 +120,9 @@ abstract sealed class Channel extends Source permits Connection {
                 endOfInput();
                 return;
             }
+            if ((state & CLOSING) != 0) {
+                continue; // closing: input is read and dropped, so that close(2) sends no RST
+            }
             try {
                 handler.onData(self(), io.view(n));
             } catch (RuntimeException | Error e) {
@@ -117,6 +135,9 @@ abstract sealed class Channel extends Source permits Connection {
     private void endOfInput() {
         state |= INPUT_ENDED;
         updateReadInterest();
+        if ((state & CLOSING) != 0) {
+            return;
+        }
         try {
             handler.onEndOfInput(self());
         } catch (RuntimeException | Error e) {
@@ -142,11 +163,12 @@ abstract sealed class Channel extends Source permits Connection {
                 shutdownNow();
             }
             if ((state & CLOSING) != 0) {
+                discardInput();
                 closeNow(null);
                 return;
             }
         }
-        if ((state & UNWRITABLE) != 0 && (queue == null ? 0 : queue.size()) <= lowWaterMark) {
+        if ((state & (UNWRITABLE | CLOSING)) == UNWRITABLE && (queue == null ? 0 : queue.size()) <= lowWaterMark) {
             state &= ~UNWRITABLE;
             try {
                 handler.onWritable(self());
@@ -159,15 +181,17 @@ abstract sealed class Channel extends Source permits Connection {
     private void finishConnect() {
         int error = pendingErrno();
         if (error != 0) {
-            closeNow(new ErrnoException("connect(fd=" + fd + ")", error));
+            closeNow(Errno.exception("connect(fd=" + fd + ", " + connectingTo + ")", error));
             return;
         }
         state &= ~CONNECTING;
-        setInterest(Epoll.IN | Epoll.RDHUP | (queue != null ? Epoll.OUT : 0));
-        if ((state & CLOSED) == 0) {
-            if ((state & SHUTDOWN_PENDING) != 0 && queue == null) {
-                shutdownNow();
-            }
+        connectingTo = null;
+        setInterest(readInterest() | (queue != null ? Epoll.OUT : 0));
+        if ((state & SHUTDOWN_PENDING) != 0 && queue == null) {
+            shutdownNow();
+        }
+        // Closed (or closing) while connecting: the application is done with it; no onOpen.
+        if ((state & (CLOSED | CLOSING)) == 0) {
             opened();
         }
     }
@@ -182,9 +206,57 @@ abstract sealed class Channel extends Source permits Connection {
     }
 
     void updateReadInterest() {
-        boolean reading = (state & (READ_PAUSED | INPUT_ENDED | CLOSING)) == 0;
-        int read = Epoll.IN | Epoll.RDHUP;
-        setInterest(reading ? interest | read : interest & ~read);
+        if ((state & CONNECTING) == 0) { // finishConnect applies it
+            setInterest((interest & ~(Epoll.IN | Epoll.RDHUP)) | readInterest());
+        }
+    }
+
+    /**
+     * IN and RDHUP while reading: until the end of input, and unless paused. Closing,
+     * pause or not, input is read and dropped (see {@link #discardInput()}).
+     */
+    int readInterest() {
+        boolean reading = (state & INPUT_ENDED) == 0
+                && ((state & CLOSING) != 0 || (state & READ_PAUSED) == 0);
+        return reading ? Epoll.IN | Epoll.RDHUP : 0;
+    }
+
+    /** Takes the fd out of the epoll set; {@link #unpark()} puts it back. */
+    private void park() {
+        try {
+            loop.park(this);
+            state |= PARKED;
+        } catch (ErrnoException e) {
+            closeNow(e);
+        }
+    }
+
+    /** Puts a parked fd back in the epoll set, with the interest it has now. */
+    void unpark() {
+        state &= ~PARKED;
+        interest = readInterest() | (interest & Epoll.OUT);
+        try {
+            loop.unpark(this, interest);
+        } catch (ErrnoException e) {
+            closeNow(e);
+        }
+    }
+
+    /**
+     * Reads and drops what the peer sent and nobody will read, before a graceful
+     * close(2): closing a socket with unread input sends RST, and the peer may then
+     * lose the end of our output. Errors are ignored: the socket is closing anyway.
+     */
+    void discardInput() {
+        for (int i = 0; i < READS_AFTER_HANGUP; i++) {
+            try {
+                if (loop.io().read(fd) <= 0) {
+                    return;
+                }
+            } catch (ErrnoException e) {
+                return;
+            }
+        }
     }
 
     void setInterest(int events) {
@@ -192,6 +264,9 @@ abstract sealed class Channel extends Source permits Connection {
             return;
         }
         interest = events;
+        if ((state & PARKED) != 0) {
+            return; // applied by unpark
+        }
         try {
             loop.modify(this, events);
         } catch (ErrnoException e) {
@@ -239,9 +314,10 @@ abstract sealed class Channel extends Source permits Connection {
         }
     }
 
+    /** The socket's pending error (SO_ERROR) as the cause of a close; null if none. */
     private IOException pendingError() {
         int error = pendingErrno();
-        return error == 0 ? null : new ErrnoException("socket(fd=" + fd + ")", error);
+        return error == 0 ? null : Errno.exception("getsockopt(fd=" + fd + ", SO_ERROR)", error);
     }
 
     private int pendingErrno() {

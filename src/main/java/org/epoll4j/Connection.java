@@ -22,7 +22,10 @@ import org.epoll4j.internal.Socket;
  *     rest in native memory, in order; queued output goes out when the socket is
  *     writable. Above the high-water mark {@link #isWritable()} is false; below the
  *     low-water mark again, {@link ConnectionHandler#onWritable} runs.
- * <li>Input is level-triggered: each readiness event reads once, up to 64 KiB.
+ * <li>Input is level-triggered: each readiness event reads once, up to 64 KiB (a few
+ *     times once the peer has hung up, to reach the end of its data).
+ * <li>{@code onClose} may run inside a method of this class: a {@link #write} that
+ *     fails closes the connection before it returns.
  * </ul>
  */
 public final class Connection extends Channel {
@@ -39,14 +42,27 @@ public final class Connection extends Channel {
 
     /**
      * Writes {@code src}'s remaining bytes, or queues what the kernel does not take
-     * now; consumes the buffer either way. A write error closes the connection
-     * (its {@code onClose} gets the error).
+     * now; consumes the buffer either way. A write error closes the connection at once:
+     * its {@code onClose} runs, with the error, before this method returns.
      *
-     * @throws IllegalStateException if the connection is closed or closing, or its
-     *     output is shut down
+     * <p>Once the connection is closed (by either side, or by an error) a write does
+     * nothing and leaves {@code src} as it is: the handler learns of the close from
+     * {@code onClose}, and need not check before each write.
+     *
+     * @throws IllegalStateException if this side has asked to close the connection
+     *     ({@link #close()}, still flushing) or to shut its output down
      */
     public void write(ByteBuffer src) {
-        checkOutputOpen();
+        loop.checkInLoop();
+        if ((state & CLOSED) != 0) {
+            return;
+        }
+        if ((state & CLOSING) != 0) {
+            throw new IllegalStateException("connection is closing");
+        }
+        if ((state & (SHUTDOWN_PENDING | OUTPUT_SHUT)) != 0) {
+            throw new IllegalStateException("output is shut down");
+        }
         if (!src.hasRemaining()) {
             return;
         }
@@ -64,14 +80,15 @@ public final class Connection extends Channel {
                 return;
             }
         }
-        if (queue == null) {
-            queue = new WriteQueue();
-            setInterest(interest | Epoll.OUT);
+        WriteQueue pending = queue;
+        if (pending == null) {
+            pending = queue = new WriteQueue();
         }
-        queue.append(src, loop.io());
-        if (queue.size() > highWaterMark) {
+        pending.append(src, loop.io());
+        if (pending.size() > highWaterMark) {
             state |= UNWRITABLE;
         }
+        setInterest(interest | Epoll.OUT); // may fail and close: nothing after it
     }
 
     /** Whether queued output is at most the high-water mark. */
@@ -99,21 +116,28 @@ public final class Connection extends Channel {
         highWaterMark = high;
     }
 
-    /** Stops reading: the kernel buffers, then the peer's writes wait (backpressure). */
+    /**
+     * Stops reading: the kernel buffers, then the peer's writes wait (backpressure).
+     * Does nothing on a closed or closing connection.
+     */
     public void pauseReading() {
-        checkOpen();
-        if ((state & READ_PAUSED) == 0) {
+        loop.checkInLoop();
+        if ((state & (READ_PAUSED | CLOSED | CLOSING)) == 0) {
             state |= READ_PAUSED;
             updateReadInterest();
         }
     }
 
-    /** Reads again after {@link #pauseReading()}. */
+    /** Reads again after {@link #pauseReading()}. Does nothing on a closed or closing connection. */
     public void resumeReading() {
-        checkOpen();
-        if ((state & READ_PAUSED) != 0) {
+        loop.checkInLoop();
+        if ((state & (READ_PAUSED | CLOSED | CLOSING)) == READ_PAUSED) {
             state &= ~READ_PAUSED;
-            updateReadInterest();
+            if ((state & PARKED) != 0) {
+                unpark();
+            } else {
+                updateReadInterest();
+            }
         }
     }
 
@@ -123,10 +147,13 @@ public final class Connection extends Channel {
         return (state & READ_PAUSED) != 0;
     }
 
-    /** Sends FIN once queued output has gone out; reading goes on. Idempotent. */
+    /**
+     * Sends FIN once queued output has gone out; reading goes on. Idempotent; does
+     * nothing on a closed or closing connection.
+     */
     public void shutdownOutput() {
-        checkOpen();
-        if ((state & (SHUTDOWN_PENDING | OUTPUT_SHUT)) == 0) {
+        loop.checkInLoop();
+        if ((state & (SHUTDOWN_PENDING | OUTPUT_SHUT | CLOSED | CLOSING)) == 0) {
             state |= SHUTDOWN_PENDING;
             if (queue == null && (state & CONNECTING) == 0) {
                 shutdownNow();
@@ -135,15 +162,21 @@ public final class Connection extends Channel {
     }
 
     /**
-     * Closes the connection once its queued output has gone out; reading stops now.
-     * Idempotent. {@code onClose} runs when the fd is released, with a null cause.
+     * Closes the connection once its queued output has gone out. Idempotent.
+     * {@code onClose} runs when the fd is released, with a null cause.
+     *
+     * <p>Notes: no more data reaches the handler; what the peer still sends is read and
+     * dropped, because closing a socket with unread input sends a reset, which can
+     * make the peer lose the end of the output. A peer that never reads keeps the
+     * connection closing: {@link #abort()} ends it at once.
      */
     public void close() {
         loop.checkInLoop();
         if ((state & (CLOSED | CLOSING)) != 0) {
             return;
         }
-        if (queue == null || (state & OUTPUT_SHUT) != 0) {
+        if (queue == null) {
+            discardInput();
             closeNow(null);
             return;
         }
@@ -203,20 +236,6 @@ public final class Connection extends Channel {
     private void setOption(int level, int option, boolean on, String name) throws ErrnoException {
         checkNotClosed();
         Socket.setInt(loop.io().capture, loop.io().scratch, fd, level, option, on ? 1 : 0, name);
-    }
-
-    private void checkOutputOpen() {
-        checkOpen();
-        if ((state & (SHUTDOWN_PENDING | OUTPUT_SHUT)) != 0) {
-            throw new IllegalStateException("output is shut down");
-        }
-    }
-
-    private void checkOpen() {
-        loop.checkInLoop();
-        if ((state & (CLOSED | CLOSING)) != 0) {
-            throw new IllegalStateException((state & CLOSED) != 0 ? "connection is closed" : "connection is closing");
-        }
     }
 
     private void checkNotClosed() {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -79,6 +80,39 @@ class ConnectTest {
             loop.call(() -> null);
             assertEquals(0, client.closes.size(), "onClose ran again: " + client.closes);
             assertEquals(0, client.opened.get(), "onOpen ran");
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void readingPausedBeforeTheConnectionOpensStaysPausedUntilResumed() throws Exception {
+        // Guards a bug: completing the connect armed EPOLLIN whatever pauseReading had said.
+        Client client = new Client("hi");
+        try (ServerSocket listener = listen(); LoopThread loop = LoopThread.start()) {
+            Connection connection = loop.call(() -> {
+                Connection connecting = loop.loop().connect(address(listener), client);
+                connecting.pauseReading();
+                return connecting;
+            });
+            try (Socket peer = listener.accept()) {
+                peer.setSoTimeout(EchoClient.READ_TIMEOUT_MILLIS);
+                assertEquals("hi", read(peer, 2)); // the connection is open
+                peer.getOutputStream().write(ascii("data"));
+
+                // Let the loop turn while the data waits in the kernel: none may be read.
+                CountDownLatch later = new CountDownLatch(1);
+                loop.call(() -> loop.loop().schedule(Duration.ofMillis(100), later::countDown));
+                later.await(20, TimeUnit.SECONDS);
+                assertEquals("", loop.call(client.received::toString));
+                assertTrue(loop.call(connection::isReadingPaused));
+
+                loop.call(() -> {
+                    connection.resumeReading();
+                    return null;
+                });
+                Eventually.until("the data arrives once reading resumes",
+                        () -> client.received.toString().equals("data"));
+            }
         }
     }
 

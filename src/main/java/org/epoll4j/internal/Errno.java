@@ -53,7 +53,12 @@ public final class Errno {
 
     /** The exception for a failed {@code call}, with the errno found in {@code capture}. */
     public static ErrnoException exception(String call, MemorySegment capture) {
-        return new ErrnoException(call, errno(capture));
+        return exception(call, errno(capture));
+    }
+
+    /** The exception for a {@code call} that failed with {@code errno}. */
+    public static ErrnoException exception(String call, int errno) {
+        return new ErrnoException(call, errno);
     }
 
     /**

@@ -157,7 +157,7 @@ public final class Socket {
         if (errno == Libc.EINPROGRESS() || errno == Libc.EINTR()) {
             return false;
         }
-        throw new ErrnoException("connect(fd=" + fd + ", " + address + ")", errno);
+        throw Errno.exception("connect(fd=" + fd + ", " + address + ")", errno);
     }
 
     /** Shuts down reading, writing or both (SHUT_RD, SHUT_WR, SHUT_RDWR). */

@@ -1,0 +1,141 @@
+package org.epoll4j;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** How this side ends a connection: flushing without a reset, parking a hung-up paused socket. */
+@Timeout(60)
+class ClosingTest {
+    private static final int REPLY = 4 * 1024 * 1024;
+
+    @Test
+    void aGracefulCloseDeliversTheWholeReplyWhileThePeerStillSends() throws Exception {
+        // Guards a bug: close() stopped reading, so what the peer sent meanwhile stayed
+        // unread, and close(2) with unread input sent RST, losing the end of the reply.
+        ConnectionHandler replyThenClose = new ConnectionHandler() {
+            @Override
+            public void onData(Connection connection, ByteBuffer data) {
+                if (connection.isOpen()) {
+                    connection.write(ByteBuffer.wrap(pattern(REPLY)));
+                    connection.close();
+                }
+            }
+        };
+        try (LoopThread server = LoopThread.serve(replyThenClose); Socket client = EchoClient.connect(server.address())) {
+            OutputStream out = client.getOutputStream();
+            out.write(1);
+            out.write(new byte[256 * 1024]); // more requests, which nobody will answer
+            InputStream in = client.getInputStream();
+            assertArrayEquals(pattern(REPLY), in.readNBytes(REPLY));
+            assertEquals(-1, in.read(), "end of stream after the reply");
+        }
+    }
+
+    @Test
+    void aSocketThatHangsUpWhileReadingIsPausedKeepsItsDataUntilReadingResumes() throws Exception {
+        // Guards a bug: EPOLLHUP while paused closed the connection and dropped unread input.
+        Collect client = new Collect();
+        try (ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+             LoopThread loop = LoopThread.start()) {
+            Connection connection = loop.call(() -> loop.loop().connect(
+                    new java.net.InetSocketAddress(listener.getInetAddress(), listener.getLocalPort()), client));
+            try (Socket peer = listener.accept()) {
+                assertEquals(42, peer.getInputStream().read(), "the client's request");
+                assertEquals(-1, peer.getInputStream().read(), "the client shut its output");
+                peer.getOutputStream().write(pattern(100_000));
+            } // the peer closes too: both directions are shut, and epoll reports HUP
+            Eventually.until("the hung-up socket is parked",
+                    () -> loop.call(() -> (connection.state & Channel.PARKED) != 0));
+            assertEquals(0, client.received.size(), "nothing read while paused");
+            loop.call(() -> {
+                connection.resumeReading();
+                return null;
+            });
+            Eventually.until("all 100,000 bytes arrive", () -> client.received.size() == 100_000);
+            assertArrayEquals(pattern(100_000), client.received.toByteArray());
+            Echo.Closed closed = client.closes.poll(20, TimeUnit.SECONDS);
+            assertNotNull(closed, "closed after the end of input");
+            assertNull(closed.cause());
+        }
+    }
+
+    @Test
+    void aClosedConnectionTakesWritesPausesAndShutdownsQuietly() throws Exception {
+        CompletableFuture<Throwable> outcome = new CompletableFuture<>();
+        ConnectionHandler handler = new ConnectionHandler() {
+            @Override
+            public void onOpen(Connection connection) {
+                connection.close();
+                outcome.complete(catching(() -> {
+                    ByteBuffer bytes = ByteBuffer.wrap(new byte[] {1, 2, 3});
+                    connection.write(bytes);
+                    assertEquals(0, bytes.position(), "a closed connection takes nothing");
+                    connection.pauseReading();
+                    connection.resumeReading();
+                    connection.shutdownOutput();
+                    connection.close();
+                    connection.abort();
+                }));
+            }
+
+            @Override
+            public void onData(Connection connection, ByteBuffer data) {}
+        };
+        try (LoopThread server = LoopThread.serve(handler); Socket client = EchoClient.connect(server.address())) {
+            assertNull(outcome.get(20, TimeUnit.SECONDS));
+            assertEquals(-1, client.getInputStream().read());
+        }
+    }
+
+    /** Writes a request and shuts its output when opened, pausing reading; keeps what arrives. */
+    private static final class Collect extends Echo {
+        final java.io.ByteArrayOutputStream received = new java.io.ByteArrayOutputStream();
+
+        @Override
+        public void onOpen(Connection connection) {
+            connection.write(ByteBuffer.wrap(new byte[] {42}));
+            connection.shutdownOutput();
+            connection.pauseReading();
+        }
+
+        @Override
+        public void onData(Connection connection, ByteBuffer data) {
+            byte[] bytes = new byte[data.remaining()];
+            data.get(bytes);
+            synchronized (received) {
+                received.writeBytes(bytes);
+            }
+        }
+    }
+
+    private static Throwable catching(Runnable action) {
+        try {
+            action.run();
+            return null;
+        } catch (Throwable e) {
+            return e;
+        }
+    }
+
+    static byte[] pattern(int length) {
+        byte[] bytes = new byte[length];
+        for (int i = 0; i < length; i++) {
+            bytes[i] = (byte) (i * 31 + (i >>> 8));
+        }
+        return bytes;
+    }
+}
