@@ -71,6 +71,8 @@ public final class EventLoop implements Executor, AutoCloseable {
     /** The thread inside {@link #run()}, or null. */
     private volatile Thread runner;
     private boolean closed;
+    /** Set while release() closes the sources: no new ones may be made. */
+    private boolean releasing;
 
     private EventLoop(Epoll epoll, EpollEvents events, IoContext io, EventFd waker) throws ErrnoException {
         this.epoll = epoll;
@@ -179,7 +181,7 @@ public final class EventLoop implements Executor, AutoCloseable {
      * @throws IllegalArgumentException if delay is negative
      */
     public Timer schedule(Duration delay, Runnable task) {
-        checkInLoop();
+        checkCanAdd();
         Objects.requireNonNull(task, "task");
         if (delay.isNegative()) {
             throw new IllegalArgumentException("delay must not be negative: " + delay);
@@ -210,7 +212,7 @@ public final class EventLoop implements Executor, AutoCloseable {
      */
     public Server listen(InetSocketAddress address, ConnectionHandler handler, boolean reusePort)
             throws ErrnoException {
-        checkInLoop();
+        checkCanAdd();
         Objects.requireNonNull(handler, "handler");
         reserve.fill();
         return Server.open(this, address, handler, reusePort);
@@ -225,17 +227,22 @@ public final class EventLoop implements Executor, AutoCloseable {
      * @throws ErrnoException if no socket can be made (EMFILE, ENFILE, ...)
      */
     public Connection connect(InetSocketAddress address, ConnectionHandler handler) throws ErrnoException {
-        checkInLoop();
+        checkCanAdd();
         Objects.requireNonNull(handler, "handler");
         int fd = Socket.open(io.capture, Sockaddr.family(address));
         Connection connection = new Connection(this, handler, fd, true);
+        connection.connectingTo = address;
         try {
             Socket.setInt(io.capture, io.scratch, fd, Libc.IPPROTO_TCP(), Libc.TCP_NODELAY(), 1, "TCP_NODELAY");
             Socket.connect(io.capture, io.scratch, fd, address);
             register(connection, Epoll.OUT);
         } catch (ErrnoException e) {
             // The failure is the connection's: it reaches the handler after connect returns.
-            // The socket stays unregistered: epoll would report an unconnected socket as HUP.
+            // The socket stays out of the epoll set (epoll reports an unconnected socket as
+            // HUP) but in the registry, so that closing the loop first still closes it.
+            if (connection.slot < 0) {
+                registry.add(connection);
+            }
             execute(() -> connection.failConnect(e));
         } catch (RuntimeException e) {
             Fd.closeQuietly(io.capture, fd);
@@ -247,7 +254,9 @@ public final class EventLoop implements Executor, AutoCloseable {
     /**
      * Closes every server and connection (without flushing), and the loop; frees its
      * native memory. Any thread. If the loop is running on another thread, it stops,
-     * and this waits until it has released everything. Idempotent.
+     * and this waits until it has released everything; if it is not running, this
+     * thread releases it, and the connections' {@code onClose} run on this thread.
+     * Tasks not yet run are dropped. Idempotent.
      */
     @Override
     public void close() {
@@ -298,6 +307,28 @@ public final class EventLoop implements Executor, AutoCloseable {
         return io;
     }
 
+    Timers timers() {
+        return timers;
+    }
+
+    /** Source-making calls: on the loop's thread, and not while the loop closes its sources. */
+    private void checkCanAdd() {
+        checkInLoop();
+        if (releasing) {
+            throw new IllegalStateException("EventLoop is closing");
+        }
+    }
+
+    /** Takes a source's fd out of the epoll set, keeping its registry slot. */
+    void park(Source source) throws ErrnoException {
+        epoll.delete(source.fd);
+    }
+
+    /** Puts a parked source's fd back in the epoll set. */
+    void unpark(Source source, int interest) throws ErrnoException {
+        epoll.add(source.fd, interest, registry.data(source.slot));
+    }
+
     void modify(Source source, int interest) throws ErrnoException {
         epoll.modify(source.fd, interest, registry.data(source.slot));
     }
@@ -337,14 +368,23 @@ public final class EventLoop implements Executor, AutoCloseable {
         }
     }
 
+    /**
+     * Closes every source and frees the loop's memory, on the calling thread, which is
+     * the loop's from now on: handlers' onClose run here.
+     */
     private void release() {
-        registry.forEach(Source::closeWithLoop);
-        timers.clear();
-        reserve.release();
-        for (AutoCloseable resource : new AutoCloseable[] {events, epoll, io}) {
-            closeQuietly(resource);
+        thread = Thread.currentThread();
+        releasing = true;
+        try {
+            registry.forEach(Source::closeWithLoop);
+            timers.clear();
+            reserve.release();
+            for (AutoCloseable resource : new AutoCloseable[] {events, epoll, io}) {
+                closeQuietly(resource);
+            }
+        } finally {
+            released.countDown();
         }
-        released.countDown();
     }
 
     private static void closeQuietly(AutoCloseable resource) {

@@ -5,6 +5,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import org.epoll4j.ffi.iovec;
 import org.epoll4j.internal.Errno;
 import org.epoll4j.internal.Fd;
@@ -41,7 +42,8 @@ final class IoContext implements AutoCloseable {
 
     /** The read buffer's first {@code length} bytes, as the buffer handlers see. */
     ByteBuffer view(int length) {
-        return readView.limit(length).position(0);
+        // Every handler gets this one buffer: undo what the last one may have changed.
+        return readView.order(ByteOrder.BIG_ENDIAN).limit(length).position(0);
     }
 
     /** Writes what the kernel takes of {@code src}'s remaining bytes; returns how many. */

@@ -1,0 +1,150 @@
+package org.epoll4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** What closing a loop does to the sources it holds, and on which thread. */
+@Timeout(30)
+class LoopCloseTest {
+    /** TCP cannot connect to a multicast group: connect(2) fails at once, and no packet is sent. */
+    private static final InetSocketAddress MULTICAST = new InetSocketAddress("224.0.0.1", 9);
+
+    @Test
+    void aConnectThatFailedAtOnceIsClosedWithTheLoopEvenWithOutputQueued() throws Exception {
+        // Guards a bug: such a connection was in no registry, so closing the loop before its
+        // failure was delivered leaked its fd and its queued chunks, and never ran onClose.
+        long fdsBefore = OpenFds.count();
+        AtomicInteger closes = new AtomicInteger();
+        EventLoop loop = EventLoop.open();
+        Connection connection = loop.connect(MULTICAST, new ConnectionHandler() {
+            @Override
+            public void onData(Connection c, ByteBuffer data) {}
+
+            @Override
+            public void onClose(Connection c, IOException cause) {
+                closes.incrementAndGet();
+            }
+        });
+        connection.write(ByteBuffer.wrap(new byte[100_000]));
+        loop.close(); // before the loop ever ran, so before the failure's task
+        assertEquals(1, closes.get(), "onClose runs once");
+        assertEquals(fdsBefore, OpenFds.count(), "fds open after close");
+    }
+
+    @Test
+    void aConnectThatFailsAtOnceReportsENETUNREACH() throws Exception {
+        CompletableFuture<IOException> cause = new CompletableFuture<>();
+        try (LoopThread loop = LoopThread.start()) {
+            loop.call(() -> loop.loop().connect(MULTICAST, new ConnectionHandler() {
+                @Override
+                public void onData(Connection c, ByteBuffer data) {}
+
+                @Override
+                public void onClose(Connection c, IOException failure) {
+                    cause.complete(failure);
+                }
+            }));
+            ErrnoException error = assertInstanceOf(ErrnoException.class, cause.get(20, TimeUnit.SECONDS));
+            assertEquals("ENETUNREACH", error.errnoName(), error.getMessage());
+            assertEquals("connect", error.syscall());
+        }
+    }
+
+    @Test
+    void closingAStoppedLoopFromAnotherThreadRunsOnCloseThereWithTheConnectionUsable() throws Exception {
+        // Guards a bug: release() ran handlers on the closing thread while the loop still
+        // belonged to the thread that had run it, so onClose could not touch its connection.
+        CompletableFuture<Object> attachmentInOnClose = new CompletableFuture<>();
+        CompletableFuture<Connection> opened = new CompletableFuture<>();
+        EventLoop loop = EventLoop.open();
+        InetSocketAddress address = loop.listen(LoopThread.LOOPBACK, new ConnectionHandler() {
+            @Override
+            public void onOpen(Connection connection) {
+                connection.attach("state");
+                opened.complete(connection);
+            }
+
+            @Override
+            public void onData(Connection connection, ByteBuffer data) {}
+
+            @Override
+            public void onClose(Connection connection, IOException cause) {
+                try {
+                    attachmentInOnClose.complete(connection.attachment());
+                } catch (RuntimeException e) {
+                    attachmentInOnClose.complete(e);
+                }
+            }
+        }).localAddress();
+        Thread runner = new Thread(loop::run, "runner");
+        runner.start();
+        try (Socket client = EchoClient.connect(address)) {
+            opened.get(20, TimeUnit.SECONDS);
+            loop.stop();
+            runner.join();
+            loop.close(); // on this thread: the loop is not running any more
+            assertEquals("state", attachmentInOnClose.get(20, TimeUnit.SECONDS));
+            assertEquals(-1, client.getInputStream().read());
+        }
+    }
+
+    @Test
+    void noSourceCanBeAddedFromOnCloseWhileTheLoopCloses() throws Exception {
+        CompletableFuture<Throwable> reconnect = new CompletableFuture<>();
+        EventLoop loop = EventLoop.open();
+        loop.connect(MULTICAST, new ConnectionHandler() {
+            @Override
+            public void onData(Connection c, ByteBuffer data) {}
+
+            @Override
+            public void onClose(Connection c, IOException cause) {
+                try {
+                    loop.schedule(Duration.ofSeconds(1), () -> {});
+                    reconnect.complete(null);
+                } catch (RuntimeException e) {
+                    reconnect.complete(e);
+                }
+            }
+        });
+        loop.close();
+        IllegalStateException refused = assertInstanceOf(IllegalStateException.class, reconnect.get(1, TimeUnit.SECONDS));
+        assertEquals("EventLoop is closing", refused.getMessage());
+        assertThrows(IllegalStateException.class, () -> loop.schedule(Duration.ZERO, () -> {}));
+    }
+
+    @Test
+    void theReadBufferIsBigEndianForEveryHandlerWhateverTheLastOneDid() throws Exception {
+        CompletableFuture<Object> orders = new CompletableFuture<>();
+        AtomicInteger calls = new AtomicInteger();
+        ConnectionHandler handler = new ConnectionHandler() {
+            @Override
+            public void onData(Connection connection, ByteBuffer data) {
+                if (calls.incrementAndGet() == 1) {
+                    assertSame(java.nio.ByteOrder.BIG_ENDIAN, data.order());
+                    data.order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                } else {
+                    orders.complete(data.order());
+                }
+            }
+        };
+        try (LoopThread server = LoopThread.serve(handler); Socket client = EchoClient.connect(server.address())) {
+            client.getOutputStream().write(1);
+            Eventually.until("the first byte is read", () -> calls.get() == 1);
+            client.getOutputStream().write(2);
+            assertEquals(java.nio.ByteOrder.BIG_ENDIAN, orders.get(20, TimeUnit.SECONDS));
+        }
+    }
+}
