@@ -35,12 +35,18 @@ public final class Timer {
             return false;
         }
         done = true;
+        loop.timers().cancelled();
         return true;
     }
 
     /** Whether the timer has run or been cancelled. */
     public boolean isDone() {
         loop.checkInLoop();
+        return done;
+    }
+
+    /** Whether the timer has run or been cancelled, for the loop's own use. */
+    boolean done() {
         return done;
     }
 

@@ -12,8 +12,12 @@ final class Timers {
     private static final Comparator<Timer> ORDER =
             Comparator.<Timer>comparingLong(t -> t.deadline).thenComparingLong(t -> t.sequence);
 
+    /* Cancelled timers are purged once they are this many and half the queue. */
+    private static final int PURGE_AT = 64;
+
     private final PriorityQueue<Timer> queue = new PriorityQueue<>(ORDER);
     private long sequence;
+    private int cancelled;
 
     Timer add(EventLoop loop, long delayNanos, Runnable task) {
         Timer timer = new Timer(loop, System.nanoTime() + delayNanos, sequence++, task);
@@ -40,13 +44,35 @@ final class Timers {
         Timer first;
         while ((first = queue.peek()) != null && first.deadline - now <= 0) {
             queue.poll();
+            if (first.done()) {
+                cancelled--;
+            }
             if (first.fire()) {
                 loop.runTask(first.task);
             }
         }
     }
 
+    /**
+     * Counts a cancelled timer. Cancelled timers wait in the queue for their deadline,
+     * which is cheap one by one; but a pattern such as an idle timeout cancelled and
+     * scheduled again on every read would fill the queue with them, each holding its
+     * task: past a threshold they are purged in one pass.
+     */
+    void cancelled() {
+        if (++cancelled >= PURGE_AT && cancelled > queue.size() / 2) {
+            queue.removeIf(Timer::done);
+            cancelled = 0;
+        }
+    }
+
+    /** Timers waiting in the queue, cancelled ones included. */
+    int size() {
+        return queue.size();
+    }
+
     void clear() {
         queue.clear();
+        cancelled = 0;
     }
 }

@@ -151,4 +151,20 @@ class TimerTest {
             done.countDown();
         });
     }
+
+    @Test
+    @Timeout(30)
+    void cancelledTimersDoNotPileUpUntilTheirDeadline() throws Exception {
+        // Guards a leak: an idle timeout cancelled and scheduled again on every read left
+        // one dead timer, and its task, in the queue per read for the whole delay.
+        try (EventLoop loop = EventLoop.open()) {
+            Timer idle = loop.schedule(Duration.ofHours(1), () -> {});
+            for (int read = 0; read < 10_000; read++) {
+                idle.cancel();
+                idle = loop.schedule(Duration.ofHours(1), () -> {});
+            }
+            assertTrue(loop.timers().size() <= 128, "timers queued: " + loop.timers().size());
+            assertFalse(idle.isDone(), "the live timer is still there");
+        }
+    }
 }
