@@ -39,7 +39,11 @@ final class FdReserve {
      */
     int shed(int listener) {
         if (fd < 0) {
-            return OUT_OF_FDS;
+            try {
+                fill(); // lost at an earlier shed: some fd may have been freed since
+            } catch (ErrnoException e) {
+                return OUT_OF_FDS;
+            }
         }
         release();
         int result;

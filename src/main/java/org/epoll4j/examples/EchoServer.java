@@ -5,6 +5,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
+import java.util.concurrent.RejectedExecutionException;
 import org.epoll4j.Connection;
 import org.epoll4j.ConnectionHandler;
 import org.epoll4j.ErrnoException;
@@ -44,10 +45,16 @@ public final class EchoServer {
                 System.exit(1);
                 return;
             }
-            Runnable shutdown = () -> loop.execute(() -> {
-                server.close();
-                loop.stop();
-            });
+            Runnable shutdown = () -> {
+                try {
+                    loop.execute(() -> {
+                        server.close();
+                        loop.stop();
+                    });
+                } catch (RejectedExecutionException e) {
+                    // A second signal while the loop closes: it is stopping already.
+                }
+            };
             Signal.handle(new Signal("INT"), signal -> shutdown.run());
             Signal.handle(new Signal("TERM"), signal -> shutdown.run());
             System.out.println("listening on " + format(server.localAddress()));
