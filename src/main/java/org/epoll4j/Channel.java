@@ -2,7 +2,6 @@ package org.epoll4j;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import org.epoll4j.ffi.Libc;
 import org.epoll4j.internal.Errno;
 import org.epoll4j.internal.Fd;
 import org.epoll4j.internal.Socket;
@@ -199,7 +198,7 @@ abstract sealed class Channel extends Source permits Connection {
     void shutdownNow() {
         state = (state & ~SHUTDOWN_PENDING) | OUTPUT_SHUT;
         try {
-            Socket.shutdown(loop.io().capture, fd, Libc.SHUT_WR());
+            Socket.shutdownOutput(loop.io().capture, fd);
         } catch (ErrnoException e) {
             closeNow(e);
         }

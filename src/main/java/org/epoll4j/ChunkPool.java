@@ -3,7 +3,7 @@ package org.epoll4j;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
-import org.epoll4j.ffi.Libc;
+import org.epoll4j.internal.Malloc;
 
 /**
  * Fixed-size chunks of native memory that hold queued output, from malloc(3). Up to
@@ -19,13 +19,6 @@ final class ChunkPool implements AutoCloseable {
     static final int CHUNK_SIZE = 16 * 1024;
     /** 4 MiB kept for reuse. */
     static final int MAX_POOLED = 256;
-
-    static {
-        // jextract loads a function's handle on its first call; out of fds (EMFILE), a JVM
-        // run from a class directory could not open that class file: load them now.
-        Libc.malloc$descriptor();
-        Libc.free$descriptor();
-    }
 
     private final Arena scope;
     private final ArrayDeque<MemorySegment> pooled = new ArrayDeque<>();
@@ -51,7 +44,7 @@ final class ChunkPool implements AutoCloseable {
         if (pooled.size() < MAX_POOLED) {
             pooled.addLast(chunk);
         } else {
-            Libc.free(chunk);
+            Malloc.free(chunk);
         }
     }
 
@@ -70,19 +63,14 @@ final class ChunkPool implements AutoCloseable {
     public void close() {
         MemorySegment chunk;
         while ((chunk = pooled.pollLast()) != null) {
-            Libc.free(chunk);
+            Malloc.free(chunk);
         }
         if (outstanding != 0) {
             throw new IllegalStateException(outstanding + " output chunks were not given back");
         }
     }
 
-    @SuppressWarnings("restricted")
     private MemorySegment allocate() {
-        MemorySegment chunk = Libc.malloc(CHUNK_SIZE);
-        if (chunk.equals(MemorySegment.NULL)) {
-            throw new OutOfMemoryError("malloc(" + CHUNK_SIZE + ") failed for queued output");
-        }
-        return chunk.reinterpret(CHUNK_SIZE, scope, null);
+        return Malloc.allocate(CHUNK_SIZE, scope);
     }
 }

@@ -2,7 +2,6 @@ package org.epoll4j;
 
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import org.epoll4j.ffi.Libc;
 import org.epoll4j.internal.Socket;
 
 /**
@@ -201,12 +200,14 @@ public final class Connection extends Channel {
 
     /** Sets TCP_NODELAY: small writes go out at once instead of waiting to coalesce (on by default). */
     public void setNoDelay(boolean on) throws ErrnoException {
-        setOption(Libc.IPPROTO_TCP(), Libc.TCP_NODELAY(), on, "TCP_NODELAY");
+        checkNotClosed();
+        Socket.setNoDelay(loop.io().capture, loop.io().scratch, fd, on);
     }
 
     /** Sets SO_KEEPALIVE: the kernel probes an idle peer and resets the connection if it is gone. */
     public void setKeepAlive(boolean on) throws ErrnoException {
-        setOption(Libc.SOL_SOCKET(), Libc.SO_KEEPALIVE(), on, "SO_KEEPALIVE");
+        checkNotClosed();
+        Socket.setKeepAlive(loop.io().capture, loop.io().scratch, fd, on);
     }
 
     /** The peer's address. */
@@ -231,11 +232,6 @@ public final class Connection extends Channel {
     public void attach(Object attachment) {
         loop.checkInLoop();
         this.attachment = attachment;
-    }
-
-    private void setOption(int level, int option, boolean on, String name) throws ErrnoException {
-        checkNotClosed();
-        Socket.setInt(loop.io().capture, loop.io().scratch, fd, level, option, on ? 1 : 0, name);
     }
 
     private void checkNotClosed() {

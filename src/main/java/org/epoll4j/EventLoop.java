@@ -9,10 +9,11 @@ import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import org.epoll4j.ffi.Libc;
 import org.epoll4j.internal.Errno;
 import org.epoll4j.internal.EventFd;
 import org.epoll4j.internal.Fd;
+import org.epoll4j.internal.IoVec;
+import org.epoll4j.internal.Malloc;
 import org.epoll4j.internal.Sockaddr;
 import org.epoll4j.internal.Socket;
 
@@ -56,7 +57,7 @@ public final class EventLoop implements Executor, AutoCloseable {
     private static final List<Class<?>> LOADED_AHEAD = List.of(ErrnoException.class, Errno.class,
             Channel.class, Connection.class, Server.class, WriteQueue.class, ChunkPool.class,
             Timer.class, Timers.class, Tasks.class, FdReserve.class, Registry.class, IoContext.class,
-            Sockaddr.class, Socket.class, Fd.class);
+            Sockaddr.class, Socket.class, Fd.class, IoVec.class, Malloc.class);
 
     private final Epoll epoll;
     private final EpollEvents events;
@@ -233,7 +234,7 @@ public final class EventLoop implements Executor, AutoCloseable {
         Connection connection = new Connection(this, handler, fd, true);
         connection.connectingTo = address;
         try {
-            Socket.setInt(io.capture, io.scratch, fd, Libc.IPPROTO_TCP(), Libc.TCP_NODELAY(), 1, "TCP_NODELAY");
+            Socket.setNoDelay(io.capture, io.scratch, fd, true);
             Socket.connect(io.capture, io.scratch, fd, address);
             register(connection, Epoll.OUT);
         } catch (ErrnoException e) {

@@ -1,6 +1,5 @@
 package org.epoll4j;
 
-import org.epoll4j.ffi.Libc;
 import org.epoll4j.internal.Fd;
 import org.epoll4j.internal.Socket;
 
@@ -27,7 +26,7 @@ final class FdReserve {
     /** Holds an fd back, if none is held yet. */
     void fill() throws ErrnoException {
         if (fd < 0) {
-            fd = Socket.open(io.capture, Libc.AF_INET());
+            fd = Socket.openSpare(io.capture);
         }
     }
 

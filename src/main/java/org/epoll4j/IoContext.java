@@ -1,14 +1,12 @@
 package org.epoll4j;
 
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
-
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import org.epoll4j.ffi.iovec;
 import org.epoll4j.internal.Errno;
 import org.epoll4j.internal.Fd;
+import org.epoll4j.internal.IoVec;
 import org.epoll4j.internal.Socket;
 
 /**
@@ -21,18 +19,15 @@ import org.epoll4j.internal.Socket;
  */
 final class IoContext implements AutoCloseable {
     static final int READ_BUFFER_SIZE = 64 * 1024;
-    /** iovecs per writev: enough for a few hundred KiB a call. */
+    /** Buffers per writev: enough for a few hundred KiB a call. */
     static final int MAX_IOV = 32;
-    private static final long IOV_SIZE = iovec.layout().byteSize();
-    private static final long IOV_BASE = iovec.iov_base$offset();
-    private static final long IOV_LEN = iovec.iov_len$offset();
 
     private final Arena arena = Arena.ofShared();
     final MemorySegment capture = Errno.allocateCapture(arena);
     final MemorySegment scratch = arena.allocate(Socket.SCRATCH_SIZE);
     private final MemorySegment readBuffer = arena.allocate(READ_BUFFER_SIZE);
     private final ByteBuffer readView = readBuffer.asByteBuffer();
-    private final MemorySegment iov = arena.allocate(iovec.layout(), MAX_IOV);
+    private final IoVec iov = new IoVec(arena, MAX_IOV);
     private final ChunkPool chunks = new ChunkPool(arena);
 
     /** Reads from {@code fd} into the read buffer: bytes read, 0 would block, -1 EOF. */
@@ -56,14 +51,12 @@ final class IoContext implements AutoCloseable {
 
     /** Points iovec {@code i} at {@code length} bytes of {@code chunk} from {@code offset}. */
     void iov(int i, MemorySegment chunk, long offset, long length) {
-        long at = i * IOV_SIZE;
-        iov.set(JAVA_LONG, at + IOV_BASE, chunk.address() + offset);
-        iov.set(JAVA_LONG, at + IOV_LEN, length);
+        iov.set(i, chunk, offset, length);
     }
 
     /** Writes the first {@code count} iovecs to {@code fd}; returns the bytes written. */
     long writev(int fd, int count) throws ErrnoException {
-        return Fd.writev(capture, fd, iov, count);
+        return iov.write(capture, fd, count);
     }
 
     /** A chunk of {@link ChunkPool#CHUNK_SIZE} bytes for queued output. */

@@ -2,7 +2,6 @@ package org.epoll4j;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import org.epoll4j.ffi.Libc;
 import org.epoll4j.internal.Fd;
 import org.epoll4j.internal.Sockaddr;
 import org.epoll4j.internal.Socket;
@@ -53,9 +52,9 @@ public final class Server extends Source {
         IoContext io = loop.io();
         int fd = Socket.open(io.capture, Sockaddr.family(address));
         try {
-            Socket.setInt(io.capture, io.scratch, fd, Libc.SOL_SOCKET(), Libc.SO_REUSEADDR(), 1, "SO_REUSEADDR");
+            Socket.setReuseAddress(io.capture, io.scratch, fd);
             if (reusePort) {
-                Socket.setInt(io.capture, io.scratch, fd, Libc.SOL_SOCKET(), Libc.SO_REUSEPORT(), 1, "SO_REUSEPORT");
+                Socket.setReusePort(io.capture, io.scratch, fd);
             }
             Socket.bind(io.capture, io.scratch, fd, address);
             Socket.listen(io.capture, fd, BACKLOG);
@@ -118,7 +117,7 @@ public final class Server extends Source {
         IoContext io = loop.io();
         Connection connection = new Connection(loop, handler, accepted, false);
         try {
-            Socket.setInt(io.capture, io.scratch, accepted, Libc.IPPROTO_TCP(), Libc.TCP_NODELAY(), 1, "TCP_NODELAY");
+            Socket.setNoDelay(io.capture, io.scratch, accepted, true);
             loop.register(connection, connection.interest());
         } catch (ErrnoException e) {
             // Reset before it was registered, or no room in the epoll set: drop it.
@@ -131,12 +130,12 @@ public final class Server extends Source {
     /** Handles a failed accept; returns whether to go on accepting. */
     private boolean recover(ErrnoException e) {
         int errno = e.errno();
-        if (errno == Libc.EMFILE() || errno == Libc.ENFILE()) {
+        if (Socket.outOfFds(errno)) {
             int shed = loop.reserve().shed(fd);
             if (shed != FdReserve.OUT_OF_FDS) {
                 return shed == FdReserve.SHED;
             }
-        } else if (errno == Libc.ECONNABORTED() || errno == Libc.EPROTO() || errno == Libc.EPERM()) {
+        } else if (Socket.failedOneConnection(errno)) {
             return true; // that one connection failed; others may be pending
         }
         pause();

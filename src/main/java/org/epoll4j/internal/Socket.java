@@ -42,6 +42,11 @@ public final class Socket {
 
     private Socket() {}
 
+    /** Opens an IPv4 TCP socket that is never connected: an fd held in reserve. */
+    public static int openSpare(MemorySegment capture) throws ErrnoException {
+        return open(capture, Libc.AF_INET());
+    }
+
     /** Opens a TCP socket of {@code family} (AF_INET or AF_INET6). */
     public static int open(MemorySegment capture, int family) throws ErrnoException {
         int fd;
@@ -55,10 +60,32 @@ public final class Socket {
     }
 
     /** Sets an int socket option; {@code name} is for the error message. */
-    public static void setInt(MemorySegment capture, MemorySegment scratch, int fd,
-                              int level, int option, int value, String name) throws ErrnoException {
+    private static void setInt(MemorySegment capture, MemorySegment scratch, int fd,
+                               int level, int option, int value, String name) throws ErrnoException {
         scratch.set(JAVA_INT, LENGTH, value);
         setsockopt(capture, fd, level, option, scratch.asSlice(LENGTH, Integer.BYTES), name);
+    }
+
+    /** Sets SO_REUSEADDR: a listener may bind while old connections of its port linger. */
+    public static void setReuseAddress(MemorySegment capture, MemorySegment scratch, int fd) throws ErrnoException {
+        setInt(capture, scratch, fd, Libc.SOL_SOCKET(), Libc.SO_REUSEADDR(), 1, "SO_REUSEADDR");
+    }
+
+    /** Sets SO_REUSEPORT: several listeners share the port, the kernel spreads connections. */
+    public static void setReusePort(MemorySegment capture, MemorySegment scratch, int fd) throws ErrnoException {
+        setInt(capture, scratch, fd, Libc.SOL_SOCKET(), Libc.SO_REUSEPORT(), 1, "SO_REUSEPORT");
+    }
+
+    /** Sets or clears TCP_NODELAY. */
+    public static void setNoDelay(MemorySegment capture, MemorySegment scratch, int fd, boolean on)
+            throws ErrnoException {
+        setInt(capture, scratch, fd, Libc.IPPROTO_TCP(), Libc.TCP_NODELAY(), on ? 1 : 0, "TCP_NODELAY");
+    }
+
+    /** Sets or clears SO_KEEPALIVE. */
+    public static void setKeepAlive(MemorySegment capture, MemorySegment scratch, int fd, boolean on)
+            throws ErrnoException {
+        setInt(capture, scratch, fd, Libc.SOL_SOCKET(), Libc.SO_KEEPALIVE(), on ? 1 : 0, "SO_KEEPALIVE");
     }
 
     /** Sets SO_LINGER: with {@code seconds} 0, close(2) resets the connection. */
@@ -135,6 +162,19 @@ public final class Socket {
         return result >= 0 || Fd.wouldBlock(capture) ? result : fail("accept4(fd=" + fd + ")", capture);
     }
 
+    /** Whether accept4 failed because the process or the system is out of fds. */
+    public static boolean outOfFds(int errno) {
+        return errno == Libc.EMFILE() || errno == Libc.ENFILE();
+    }
+
+    /**
+     * Whether accept4 failed for the one connection it took (aborted or refused by a
+     * firewall rule before it was accepted): others may still be pending.
+     */
+    public static boolean failedOneConnection(int errno) {
+        return errno == Libc.ECONNABORTED() || errno == Libc.EPROTO() || errno == Libc.EPERM();
+    }
+
     /**
      * Starts connecting {@code fd} to {@code address}.
      *
@@ -160,16 +200,16 @@ public final class Socket {
         throw Errno.exception("connect(fd=" + fd + ", " + address + ")", errno);
     }
 
-    /** Shuts down reading, writing or both (SHUT_RD, SHUT_WR, SHUT_RDWR). */
-    public static void shutdown(MemorySegment capture, int fd, int how) throws ErrnoException {
+    /** Shuts down the writing half: the peer reads EOF once what was sent arrives. */
+    public static void shutdownOutput(MemorySegment capture, int fd) throws ErrnoException {
         int result;
         try {
-            result = (int) SHUTDOWN.invokeExact(capture, fd, how);
+            result = (int) SHUTDOWN.invokeExact(capture, fd, Libc.SHUT_WR());
         } catch (Throwable t) {
             throw Fd.unexpected(t);
         }
         if (result != 0) {
-            fail("shutdown(fd=" + fd + ")", capture);
+            fail("shutdown(fd=" + fd + ", SHUT_WR)", capture);
         }
     }
 

@@ -1,0 +1,40 @@
+package org.epoll4j.internal;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import org.epoll4j.ffi.Libc;
+
+/**
+ * malloc(3) and free(3), for native memory freed piece by piece (an arena frees only
+ * all of its memory at once). Whoever allocates owns the block and frees it once.
+ */
+public final class Malloc {
+    static {
+        // jextract loads a function's handle on its first call; out of fds (EMFILE), a JVM
+        // run from a class directory could not open that class file: load them now.
+        Libc.malloc$descriptor();
+        Libc.free$descriptor();
+    }
+
+    private Malloc() {}
+
+    /**
+     * Allocates {@code size} bytes, seen through a segment scoped to {@code scope}: once
+     * that arena is closed, a stale reference throws instead of touching freed memory.
+     *
+     * @throws OutOfMemoryError if malloc returns NULL
+     */
+    @SuppressWarnings("restricted")
+    public static MemorySegment allocate(long size, Arena scope) {
+        MemorySegment block = Libc.malloc(size);
+        if (block.equals(MemorySegment.NULL)) {
+            throw new OutOfMemoryError("malloc(" + size + ") failed");
+        }
+        return block.reinterpret(size, scope, null);
+    }
+
+    /** Frees a block from {@link #allocate}; it must not be used again. */
+    public static void free(MemorySegment block) {
+        Libc.free(block);
+    }
+}
