@@ -223,7 +223,7 @@ abstract sealed class Channel extends Source permits Connection {
     /** Takes the fd out of the epoll set; {@link #unpark()} puts it back. */
     private void park() {
         try {
-            loop.park(this);
+            loop.registry().park(this);
             state |= PARKED;
         } catch (ErrnoException e) {
             closeNow(e);
@@ -235,7 +235,7 @@ abstract sealed class Channel extends Source permits Connection {
         state &= ~PARKED;
         interest = readInterest() | (interest & Epoll.OUT);
         try {
-            loop.unpark(this, interest);
+            loop.registry().unpark(this, interest);
         } catch (ErrnoException e) {
             closeNow(e);
         }
@@ -267,7 +267,7 @@ abstract sealed class Channel extends Source permits Connection {
             return; // applied by unpark
         }
         try {
-            loop.modify(this, events);
+            loop.registry().modify(this, events);
         } catch (ErrnoException e) {
             closeNow(e);
         }
@@ -283,7 +283,7 @@ abstract sealed class Channel extends Source permits Connection {
             queue = null;
         }
         // Closing the fd also removes it from the epoll set: it is never duplicated.
-        loop.unregister(this);
+        loop.registry().remove(this);
         Fd.closeQuietly(loop.io().capture, fd);
         fd = -1;
         try {

@@ -2,6 +2,8 @@ package org.epoll4j;
 
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import org.epoll4j.internal.Fd;
+import org.epoll4j.internal.Sockaddr;
 import org.epoll4j.internal.Socket;
 
 /**
@@ -32,6 +34,32 @@ public final class Connection extends Channel {
 
     Connection(EventLoop loop, ConnectionHandler handler, int fd, boolean connecting) {
         super(loop, handler, fd, connecting);
+    }
+
+    /** Opens a socket, starts connecting it to {@code address} and registers it with {@code loop}. */
+    static Connection open(EventLoop loop, InetSocketAddress address, ConnectionHandler handler)
+            throws ErrnoException {
+        IoContext io = loop.io();
+        int fd = Socket.open(io.capture, Sockaddr.family(address));
+        Connection connection = new Connection(loop, handler, fd, true);
+        connection.connectingTo = address;
+        try {
+            Socket.setNoDelay(io.capture, io.scratch, fd, true);
+            Socket.connect(io.capture, io.scratch, fd, address);
+            loop.registry().add(connection, Epoll.OUT);
+        } catch (ErrnoException e) {
+            // The failure is the connection's: it reaches the handler after connect returns.
+            // The socket stays out of the epoll set (epoll reports an unconnected socket as
+            // HUP) but in the registry, so that closing the loop first still closes it.
+            if (connection.slot < 0) {
+                loop.registry().addUnwatched(connection);
+            }
+            loop.execute(() -> connection.failConnect(e));
+        } catch (RuntimeException e) {
+            Fd.closeQuietly(io.capture, fd);
+            throw e;
+        }
+        return connection;
     }
 
     @Override

@@ -1,6 +1,5 @@
 package org.epoll4j;
 
-import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -64,7 +63,7 @@ public final class EventLoop implements Executor, AutoCloseable {
     private final IoContext io;
     private final Tasks tasks;
     private final FdReserve reserve;
-    private final Registry registry = new Registry();
+    private final Registry registry;
     private final Timers timers = new Timers();
     private final CountDownLatch released = new CountDownLatch(1);
     private volatile Thread thread = Thread.currentThread();
@@ -79,9 +78,10 @@ public final class EventLoop implements Executor, AutoCloseable {
         this.epoll = epoll;
         this.events = events;
         this.io = io;
+        this.registry = new Registry(epoll);
         this.tasks = new Tasks(this, waker);
         this.reserve = new FdReserve(io);
-        register(tasks, Epoll.IN);
+        registry.add(tasks, Epoll.IN);
     }
 
     /**
@@ -230,26 +230,7 @@ public final class EventLoop implements Executor, AutoCloseable {
     public Connection connect(InetSocketAddress address, ConnectionHandler handler) throws ErrnoException {
         checkCanAdd();
         Objects.requireNonNull(handler, "handler");
-        int fd = Socket.open(io.capture, Sockaddr.family(address));
-        Connection connection = new Connection(this, handler, fd, true);
-        connection.connectingTo = address;
-        try {
-            Socket.setNoDelay(io.capture, io.scratch, fd, true);
-            Socket.connect(io.capture, io.scratch, fd, address);
-            register(connection, Epoll.OUT);
-        } catch (ErrnoException e) {
-            // The failure is the connection's: it reaches the handler after connect returns.
-            // The socket stays out of the epoll set (epoll reports an unconnected socket as
-            // HUP) but in the registry, so that closing the loop first still closes it.
-            if (connection.slot < 0) {
-                registry.add(connection);
-            }
-            execute(() -> connection.failConnect(e));
-        } catch (RuntimeException e) {
-            Fd.closeQuietly(io.capture, fd);
-            throw e;
-        }
-        return connection;
+        return Connection.open(this, address, handler);
     }
 
     /**
@@ -308,6 +289,10 @@ public final class EventLoop implements Executor, AutoCloseable {
         return io;
     }
 
+    Registry registry() {
+        return registry;
+    }
+
     Timers timers() {
         return timers;
     }
@@ -318,24 +303,6 @@ public final class EventLoop implements Executor, AutoCloseable {
         if (releasing) {
             throw new IllegalStateException("EventLoop is closing");
         }
-    }
-
-    /** Takes a source's fd out of the epoll set, keeping its registry slot. */
-    void park(Source source) throws ErrnoException {
-        epoll.delete(source.fd);
-    }
-
-    /** Puts a parked source's fd back in the epoll set. */
-    void unpark(Source source, int interest) throws ErrnoException {
-        epoll.add(source.fd, interest, registry.data(source.slot));
-    }
-
-    void modify(Source source, int interest) throws ErrnoException {
-        epoll.modify(source.fd, interest, registry.data(source.slot));
-    }
-
-    void unregister(Source source) {
-        registry.remove(source);
     }
 
     /** The fd kept back for EMFILE; see {@link FdReserve}. */
@@ -357,16 +324,6 @@ public final class EventLoop implements Executor, AutoCloseable {
     void report(Throwable e) {
         Thread current = Thread.currentThread();
         current.getUncaughtExceptionHandler().uncaughtException(current, e);
-    }
-
-    void register(Source source, int interest) throws ErrnoException {
-        long data = registry.add(source);
-        try {
-            epoll.add(source.fd, interest, data);
-        } catch (ErrnoException e) {
-            registry.remove(source);
-            throw e;
-        }
     }
 
     /**

@@ -4,20 +4,40 @@ import java.util.Arrays;
 import java.util.function.Consumer;
 
 /**
- * The loop's sources, found from an event's data in O(1). The data is the slot
- * in the low 32 bits and the slot's generation in the high 32; releasing a slot
- * bumps its generation, so an event read before an fd was closed, and meant for it,
- * is never delivered to a later source that reuses the slot (or the fd number).
+ * The loop's sources and their registrations in its epoll set. A source is found
+ * from an event's data in O(1): the data is the source's slot in the low 32 bits and
+ * the slot's generation in the high 32; freeing a slot bumps its generation, so an
+ * event read before an fd was closed, and meant for it, is never delivered to a
+ * later source that reuses the slot (or the fd number).
  */
 final class Registry {
+    private final Epoll epoll;
     private Source[] sources = new Source[64];
     private int[] generations = new int[64];
     private int[] free = new int[64];
     private int freeCount;
     private int used;
 
-    /** Puts {@code source} in a free slot and returns its epoll data. */
-    long add(Source source) {
+    Registry(Epoll epoll) {
+        this.epoll = epoll;
+    }
+
+    /** Registers {@code source}'s fd for {@code interest} (Epoll flags). */
+    void add(Source source, int interest) throws ErrnoException {
+        long data = addUnwatched(source);
+        try {
+            epoll.add(source.fd, interest, data);
+        } catch (ErrnoException e) {
+            remove(source);
+            throw e;
+        }
+    }
+
+    /**
+     * Gives {@code source} a slot but leaves its fd out of the epoll set (a socket whose
+     * connect failed at once), so that closing the loop still finds it; returns its data.
+     */
+    long addUnwatched(Source source) {
         int slot = freeCount > 0 ? free[--freeCount] : used++;
         if (slot == sources.length) {
             int capacity = slot * 2;
@@ -28,6 +48,21 @@ final class Registry {
         sources[slot] = source;
         source.slot = slot;
         return data(slot);
+    }
+
+    /** Changes the events {@code source}'s fd is registered for. */
+    void modify(Source source, int interest) throws ErrnoException {
+        epoll.modify(source.fd, interest, data(source.slot));
+    }
+
+    /** Takes {@code source}'s fd out of the epoll set, keeping its slot. */
+    void park(Source source) throws ErrnoException {
+        epoll.delete(source.fd);
+    }
+
+    /** Puts a parked source's fd back in the epoll set. */
+    void unpark(Source source, int interest) throws ErrnoException {
+        epoll.add(source.fd, interest, data(source.slot));
     }
 
     /** The epoll data of {@code slot}. */
@@ -44,7 +79,10 @@ final class Registry {
         return sources[slot];
     }
 
-    /** Frees the slot of {@code source}. */
+    /**
+     * Frees the slot of {@code source}. Its fd leaves the epoll set when it is closed
+     * (it is never duplicated), which saves an epoll_ctl per closed connection.
+     */
     void remove(Source source) {
         int slot = source.slot;
         if (slot < 0) {

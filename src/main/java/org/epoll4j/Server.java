@@ -59,7 +59,7 @@ public final class Server extends Source {
             Socket.bind(io.capture, io.scratch, fd, address);
             Socket.listen(io.capture, fd, BACKLOG);
             Server server = new Server(loop, fd, handler, Socket.localAddress(io.capture, io.scratch, fd));
-            loop.register(server, Epoll.IN);
+            loop.registry().add(server, Epoll.IN);
             return server;
         } catch (ErrnoException | RuntimeException e) {
             Fd.closeQuietly(io.capture, fd);
@@ -87,7 +87,7 @@ public final class Server extends Source {
     @Override
     void closeWithLoop() {
         if (fd >= 0) {
-            loop.unregister(this);
+            loop.registry().remove(this);
             Fd.closeQuietly(loop.io().capture, fd);
             fd = -1;
         }
@@ -118,7 +118,7 @@ public final class Server extends Source {
         Connection connection = new Connection(loop, handler, accepted, false);
         try {
             Socket.setNoDelay(io.capture, io.scratch, accepted, true);
-            loop.register(connection, connection.interest());
+            loop.registry().add(connection, connection.interest());
         } catch (ErrnoException e) {
             // Reset before it was registered, or no room in the epoll set: drop it.
             Fd.closeQuietly(io.capture, accepted);
@@ -144,7 +144,7 @@ public final class Server extends Source {
 
     private void pause() {
         try {
-            loop.modify(this, 0);
+            loop.registry().modify(this, 0);
         } catch (ErrnoException e) {
             loop.report(e);
             return;
@@ -152,7 +152,7 @@ public final class Server extends Source {
         loop.schedule(ACCEPT_PAUSE, () -> {
             if (fd >= 0) {
                 try {
-                    loop.modify(this, Epoll.IN);
+                    loop.registry().modify(this, Epoll.IN);
                 } catch (ErrnoException e) {
                     loop.report(e);
                 }

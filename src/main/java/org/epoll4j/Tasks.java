@@ -72,7 +72,7 @@ final class Tasks extends Source {
 
     @Override
     void closeWithLoop() {
-        loop.unregister(this);
+        loop.registry().remove(this);
         queue.clear();
         waker.close();
     }
