@@ -10,7 +10,6 @@ import java.lang.invoke.MethodHandle;
 import java.time.Duration;
 import java.util.Objects;
 import org.epoll4j.ffi.Libc;
-import org.epoll4j.ffi.epoll_data;
 import org.epoll4j.ffi.epoll_event;
 import org.epoll4j.ffi.timespec;
 import org.epoll4j.internal.Errno;
@@ -69,9 +68,6 @@ public final class Epoll implements AutoCloseable {
     public static final int EXCLUSIVE = Libc.EPOLLEXCLUSIVE();
     /** Hold a wake lock while the event is pending (EPOLLWAKEUP; needs CAP_BLOCK_SUSPEND). */
     public static final int WAKEUP = Libc.EPOLLWAKEUP();
-
-    private static final long EVENTS_OFFSET = epoll_event.events$offset();
-    private static final long DATA_OFFSET = epoll_event.data$offset() + epoll_data.u64$offset();
 
     private static final MethodHandle CREATE =
             Errno.capturing(Libc.epoll_create1$address(), Libc.epoll_create1$descriptor());
@@ -256,8 +252,8 @@ public final class Epoll implements AutoCloseable {
         if (target < 0) {
             throw new IllegalArgumentException("fd must not be negative: " + target);
         }
-        event.set(JAVA_INT_UNALIGNED, EVENTS_OFFSET, events);
-        event.set(JAVA_LONG_UNALIGNED, DATA_OFFSET, data);
+        event.set(JAVA_INT_UNALIGNED, EpollEvents.EVENTS_OFFSET, events);
+        event.set(JAVA_LONG_UNALIGNED, EpollEvents.DATA_OFFSET, data);
         int result;
         try {
             result = (int) CTL.invokeExact(capture, fd, op, target, event);
@@ -312,7 +308,7 @@ public final class Epoll implements AutoCloseable {
         return n;
     }
 
-    static int create(MemorySegment capture) throws ErrnoException {
+    private static int create(MemorySegment capture) throws ErrnoException {
         int fd;
         try {
             fd = (int) CREATE.invokeExact(capture, Libc.EPOLL_CLOEXEC());

@@ -41,8 +41,8 @@ import org.epoll4j.ffi.epoll_event;
 public final class EpollEvents implements AutoCloseable {
     // Sizes and offsets come from jextract's layout, which knows the packing.
     static final long STRUCT_SIZE = epoll_event.layout().byteSize();
-    private static final long EVENTS_OFFSET = epoll_event.events$offset();
-    private static final long DATA_OFFSET = epoll_event.data$offset() + epoll_data.u64$offset();
+    static final long EVENTS_OFFSET = epoll_event.events$offset();
+    static final long DATA_OFFSET = epoll_event.data$offset() + epoll_data.u64$offset();
     /* epoll_wait(2) rejects maxevents above INT_MAX / sizeof(struct epoll_event). */
     private static final int MAX_CAPACITY = (int) (Integer.MAX_VALUE / STRUCT_SIZE);
 

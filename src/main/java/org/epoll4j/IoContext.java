@@ -27,7 +27,8 @@ final class IoContext implements AutoCloseable {
     final MemorySegment scratch = arena.allocate(Socket.SCRATCH_SIZE);
     private final MemorySegment readBuffer = arena.allocate(READ_BUFFER_SIZE);
     private final ByteBuffer readView = readBuffer.asByteBuffer();
-    private final IoVec iov = new IoVec(arena, MAX_IOV);
+    /** The iovec array for writev: one per loop, as only one write is under way at a time. */
+    final IoVec iov = new IoVec(arena, MAX_IOV);
     private final ChunkPool chunks = new ChunkPool(arena);
 
     /** Reads from {@code fd} into the read buffer: bytes read, 0 would block, -1 EOF. */
@@ -47,16 +48,6 @@ final class IoContext implements AutoCloseable {
         // The loop's own read buffer (an echo) goes out without a new segment.
         MemorySegment bytes = src == readView && src.position() == 0 ? readBuffer : MemorySegment.ofBuffer(src);
         return Fd.write(capture, fd, bytes, length);
-    }
-
-    /** Points iovec {@code i} at {@code length} bytes of {@code chunk} from {@code offset}. */
-    void iov(int i, MemorySegment chunk, long offset, long length) {
-        iov.set(i, chunk, offset, length);
-    }
-
-    /** Writes the first {@code count} iovecs to {@code fd}; returns the bytes written. */
-    long writev(int fd, int count) throws ErrnoException {
-        return iov.write(capture, fd, count);
     }
 
     /** A chunk of {@link ChunkPool#CHUNK_SIZE} bytes for queued output. */

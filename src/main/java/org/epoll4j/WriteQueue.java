@@ -51,9 +51,9 @@ final class WriteQueue {
         for (int i = 0; i < iovs; i++) {
             long start = i == 0 ? headStart : 0;
             long end = i == count - 1 ? tailEnd : ChunkPool.CHUNK_SIZE;
-            io.iov(i, chunk(i), start, end - start);
+            io.iov.set(i, chunk(i), start, end - start);
         }
-        long written = io.writev(fd, iovs);
+        long written = io.iov.write(io.capture, fd, iovs);
         consume(written, io);
         return written;
     }
