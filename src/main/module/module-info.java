@@ -1,12 +1,15 @@
 /**
  * Linux epoll for JDK 22+ through the Foreign Function and Memory API.
  *
- * <p>Only {@code org.epoll4j} is exported: the generated bindings ({@code org.epoll4j.ffi})
- * and the syscall wrappers ({@code org.epoll4j.internal}) stay inside the module.
+ * <p>Two packages are exported: {@code org.epoll4j}, the event loop and its connections,
+ * and {@code org.epoll4j.epoll}, epoll itself. The kernel interface
+ * ({@code org.epoll4j.kernel}) and the generated bindings ({@code org.epoll4j.ffi}) stay
+ * inside the module.
  */
 module org.epoll4j {
     // sun.misc.Signal, for the example echo server's SIGINT/SIGTERM handling only.
     requires jdk.unsupported;
 
     exports org.epoll4j;
+    exports org.epoll4j.epoll;
 }

@@ -3,7 +3,7 @@ package org.epoll4j;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
-import org.epoll4j.internal.Malloc;
+import org.epoll4j.kernel.Syscalls;
 
 /**
  * Fixed-size chunks of native memory that hold queued output, from malloc(3). Up to
@@ -20,11 +20,13 @@ final class ChunkPool implements AutoCloseable {
     /** 4 MiB kept for reuse. */
     static final int MAX_POOLED = 256;
 
+    private final Syscalls sys;
     private final Arena scope;
     private final ArrayDeque<MemorySegment> pooled = new ArrayDeque<>();
     private int outstanding;
 
-    ChunkPool(Arena scope) {
+    ChunkPool(Syscalls sys, Arena scope) {
+        this.sys = sys;
         this.scope = scope;
     }
 
@@ -44,7 +46,7 @@ final class ChunkPool implements AutoCloseable {
         if (pooled.size() < MAX_POOLED) {
             pooled.addLast(chunk);
         } else {
-            Malloc.free(chunk);
+            sys.free(chunk);
         }
     }
 
@@ -63,7 +65,7 @@ final class ChunkPool implements AutoCloseable {
     public void close() {
         MemorySegment chunk;
         while ((chunk = pooled.pollLast()) != null) {
-            Malloc.free(chunk);
+            sys.free(chunk);
         }
         if (outstanding != 0) {
             throw new IllegalStateException(outstanding + " output chunks were not given back");
@@ -71,6 +73,6 @@ final class ChunkPool implements AutoCloseable {
     }
 
     private MemorySegment allocate() {
-        return Malloc.allocate(CHUNK_SIZE, scope);
+        return sys.malloc(CHUNK_SIZE, scope);
     }
 }

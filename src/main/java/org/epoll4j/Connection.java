@@ -2,9 +2,10 @@ package org.epoll4j;
 
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import org.epoll4j.internal.Fd;
-import org.epoll4j.internal.Sockaddr;
-import org.epoll4j.internal.Socket;
+import java.time.Duration;
+import java.util.Objects;
+import org.epoll4j.epoll.ErrnoException;
+import org.epoll4j.kernel.Sockaddr;
 
 /**
  * A TCP connection served by an {@link EventLoop}: accepted by a {@link Server} or
@@ -22,31 +23,39 @@ import org.epoll4j.internal.Socket;
  * <li>Output: {@link #write} hands the kernel what it takes at once and queues the
  *     rest in native memory, in order; queued output goes out when the socket is
  *     writable. Above the high-water mark {@link #isWritable()} is false; below the
- *     low-water mark again, {@link ConnectionHandler#onWritable} runs.
+ *     low-water mark again, {@link ConnectionHandler#onWritable} runs. A connection
+ *     never queues more than its {@link #setOutputLimit output limit} (64 MiB unless
+ *     set): a write beyond it resets the connection.
+ * <li>Closing: {@link #close()} lets queued output go out first, for at most the
+ *     {@link #setCloseTimeout close timeout} (30 s unless set); then the connection is
+ *     reset, and {@code onClose} is told why. {@link #abort()} resets at once.
  * <li>Input is level-triggered: each readiness event reads once, up to 64 KiB (a few
  *     times once the peer has hung up, to reach the end of its data).
  * <li>{@code onClose} may run inside a method of this class: a {@link #write} that
  *     fails closes the connection before it returns.
  * </ul>
  */
-public final class Connection extends Channel {
+public final class Connection extends StreamChannel {
+    /** The peer's IPv4 address and port, packed (see {@link Sockaddr#unpackIPv4}); 0 if none. */
+    private long remoteIPv4;
+    private InetSocketAddress remote;
     private Object attachment;
 
-    Connection(EventLoop loop, ConnectionHandler handler, int fd, boolean connecting) {
-        super(loop, handler, fd, connecting);
+    Connection(EventLoop loop, ConnectionHandler handler, int fd, boolean connected) {
+        super(loop, handler, fd, connected);
     }
 
     /** Opens a socket, starts connecting it to {@code address} and registers it with {@code loop}. */
     static Connection open(EventLoop loop, InetSocketAddress address, ConnectionHandler handler)
             throws ErrnoException {
         IoContext io = loop.io();
-        int fd = Socket.open(io.capture, Sockaddr.family(address));
-        Connection connection = new Connection(loop, handler, fd, true);
-        connection.connectingTo = address;
+        int fd = io.sys.socket(address);
+        Connection connection = new Connection(loop, handler, fd, false);
+        connection.remote = address;
         try {
-            Socket.setNoDelay(io.capture, io.scratch, fd, true);
-            Socket.connect(io.capture, io.scratch, fd, address);
-            loop.registry().add(connection, Epoll.OUT);
+            io.sys.setNoDelay(fd, true);
+            io.sys.connect(fd, address);
+            loop.registry().add(connection);
         } catch (ErrnoException e) {
             // The failure is the connection's: it reaches the handler after connect returns.
             // The socket stays out of the epoll set (epoll reports an unconnected socket as
@@ -56,10 +65,16 @@ public final class Connection extends Channel {
             }
             loop.execute(() -> connection.failConnect(e));
         } catch (RuntimeException e) {
-            Fd.closeQuietly(io.capture, fd);
+            io.sys.close(fd);
             throw e;
         }
         return connection;
+    }
+
+    /** Sets the peer's address as accept4 reported it: packed if IPv4, else {@code address}. */
+    void acceptedFrom(long ipv4, InetSocketAddress address) {
+        remoteIPv4 = ipv4;
+        remote = address;
     }
 
     @Override
@@ -67,80 +82,78 @@ public final class Connection extends Channel {
         return this;
     }
 
-    /**
-     * Writes {@code src}'s remaining bytes, or queues what the kernel does not take
-     * now; consumes the buffer either way. A write error closes the connection at once:
-     * its {@code onClose} runs, with the error, before this method returns.
-     *
-     * <p>Once the connection is closed (by either side, or by an error) a write does
-     * nothing and leaves {@code src} as it is: the handler learns of the close from
-     * {@code onClose}, and need not check before each write.
-     *
-     * @throws IllegalStateException if this side has asked to close the connection
-     *     ({@link #close()}, still flushing) or to shut its output down
-     */
-    public void write(ByteBuffer src) {
-        loop.checkInLoop();
-        if ((state & CLOSED) != 0) {
-            return;
-        }
-        if ((state & CLOSING) != 0) {
-            throw new IllegalStateException("connection is closing");
-        }
-        if ((state & (SHUTDOWN_PENDING | OUTPUT_SHUT)) != 0) {
-            throw new IllegalStateException("output is shut down");
-        }
-        if (!src.hasRemaining()) {
-            return;
-        }
-        if (queue == null && (state & CONNECTING) == 0) {
-            long written;
-            try {
-                written = loop.io().write(fd, src);
-            } catch (ErrnoException e) {
-                src.position(src.limit());
-                closeNow(e);
-                return;
-            }
-            src.position(src.position() + (int) written);
-            if (!src.hasRemaining()) {
-                return;
-            }
-        }
-        WriteQueue pending = queue;
-        if (pending == null) {
-            pending = queue = new WriteQueue();
-        }
-        pending.append(src, loop.io());
-        if (pending.size() > highWaterMark) {
-            state |= UNWRITABLE;
-        }
-        setInterest(interest | Epoll.OUT); // may fail and close: nothing after it
+    /** Where a connect is going, for its error message. */
+    InetSocketAddress connectingTo() {
+        return remote;
     }
 
-    /** Whether queued output is at most the high-water mark. */
+    /**
+     * Writes {@code src}'s remaining bytes, or queues what the kernel does not take now,
+     * and consumes the buffer. Once written, the bytes belong to the connection: the
+     * caller may reuse {@code src} at once.
+     *
+     * <p>Returns false, and takes nothing, when the connection takes no more output:
+     * it is closing or closed (by either side, or by an error), or its output was shut
+     * down. A write that fails, or that would queue more than the output limit, closes
+     * the connection (with a reset for the limit) and returns false; {@code onClose}
+     * has then run, with the reason. A handler need not check before each write: the
+     * same call behaves the same whatever the peer's pace.
+     *
+     * @return true if every remaining byte was taken
+     */
+    public boolean write(ByteBuffer src) {
+        loop.checkInLoop();
+        Objects.requireNonNull(src, "src");
+        return accept(src);
+    }
+
+    /** Whether queued output is at most the high-water mark (see {@link #setWaterMarks}). */
     public boolean isWritable() {
         loop.checkInLoop();
-        return (state & UNWRITABLE) == 0;
+        return !isUnwritable();
     }
 
     /** Bytes written but not yet taken by the kernel. */
     public long queuedBytes() {
         loop.checkInLoop();
-        return queue == null ? 0 : queue.size();
+        return queued();
     }
 
     /**
      * Sets the marks of {@link #isWritable()}: false above {@code high} queued bytes,
-     * true again once at most {@code low}. Defaults: 32 KiB and 64 KiB.
+     * true again, with {@link ConnectionHandler#onWritable}, once at most {@code low}.
+     * Defaults: 32 KiB and 64 KiB.
+     *
+     * @throws IllegalArgumentException unless 0 &lt;= low &lt;= high
      */
     public void setWaterMarks(int low, int high) {
         loop.checkInLoop();
-        if (low < 0 || high < low) {
-            throw new IllegalArgumentException("need 0 <= low <= high: low=" + low + ", high=" + high);
-        }
-        lowWaterMark = low;
-        highWaterMark = high;
+        limits(limits().withWaterMarks(low, high));
+    }
+
+    /**
+     * Sets the most bytes this connection may queue (default 64 MiB): a write that would
+     * queue more resets the connection, and its {@code onClose} gets an IOException
+     * that says so. It bounds what one peer that does not read can cost; a handler that
+     * pauses on {@link #isWritable()} never reaches it. {@code Long.MAX_VALUE} lifts it.
+     *
+     * @throws IllegalArgumentException if bytes is not positive
+     */
+    public void setOutputLimit(long bytes) {
+        loop.checkInLoop();
+        limits(limits().withOutputLimit(bytes));
+    }
+
+    /**
+     * Sets how long {@link #close()} waits for queued output to go out (default 30 s):
+     * past it the connection is reset, and its {@code onClose} gets a
+     * {@link java.net.SocketTimeoutException}. Applies to closes requested after this call.
+     *
+     * @throws IllegalArgumentException if timeout is not positive
+     */
+    public void setCloseTimeout(Duration timeout) {
+        loop.checkInLoop();
+        limits(limits().withCloseTimeout(Objects.requireNonNull(timeout, "timeout")));
     }
 
     /**
@@ -149,105 +162,96 @@ public final class Connection extends Channel {
      */
     public void pauseReading() {
         loop.checkInLoop();
-        if ((state & (READ_PAUSED | CLOSED | CLOSING)) == 0) {
-            state |= READ_PAUSED;
-            updateReadInterest();
-        }
+        pause();
     }
 
     /** Reads again after {@link #pauseReading()}. Does nothing on a closed or closing connection. */
     public void resumeReading() {
         loop.checkInLoop();
-        if ((state & (READ_PAUSED | CLOSED | CLOSING)) == READ_PAUSED) {
-            state &= ~READ_PAUSED;
-            if ((state & PARKED) != 0) {
-                unpark();
-            } else {
-                updateReadInterest();
-            }
-        }
+        resume();
     }
 
     /** Whether reading is paused. */
     public boolean isReadingPaused() {
         loop.checkInLoop();
-        return (state & READ_PAUSED) != 0;
+        return isReadPaused();
     }
 
     /**
-     * Sends FIN once queued output has gone out; reading goes on. Idempotent; does
-     * nothing on a closed or closing connection.
+     * Sends FIN once queued output has gone out; reading goes on, and later writes return
+     * false. Idempotent; does nothing on a closed or closing connection.
      */
     public void shutdownOutput() {
         loop.checkInLoop();
-        if ((state & (SHUTDOWN_PENDING | OUTPUT_SHUT | CLOSED | CLOSING)) == 0) {
-            state |= SHUTDOWN_PENDING;
-            if (queue == null && (state & CONNECTING) == 0) {
-                shutdownNow();
-            }
-        }
+        requestShutdownOutput();
     }
 
     /**
-     * Closes the connection once its queued output has gone out. Idempotent.
-     * {@code onClose} runs when the fd is released, with a null cause.
+     * Closes the connection once its queued output has gone out, within the close
+     * timeout. Idempotent. {@code onClose} runs then, with a null cause (or, past the
+     * timeout, a {@link java.net.SocketTimeoutException}).
      *
      * <p>Notes: no more data reaches the handler; what the peer still sends is read and
-     * dropped, because closing a socket with unread input sends a reset, which can
-     * make the peer lose the end of the output. A peer that never reads keeps the
-     * connection closing: {@link #abort()} ends it at once.
+     * dropped, because closing a socket with unread input sends a reset, which can make
+     * the peer lose the end of the output. {@link #abort()} ends it at once.
      */
     public void close() {
         loop.checkInLoop();
-        if ((state & (CLOSED | CLOSING)) != 0) {
-            return;
-        }
-        if (queue == null) {
-            discardInput();
-            closeNow(null);
-            return;
-        }
-        state |= CLOSING;
-        updateReadInterest();
+        requestClose();
     }
 
     /** Closes at once with a reset (SO_LINGER 0), dropping queued output. Idempotent. */
     public void abort() {
         loop.checkInLoop();
-        if ((state & CLOSED) == 0) {
-            reset();
-            closeNow(null);
-        }
+        closed(null, true);
     }
 
     /** Whether the connection is neither closed nor closing. */
     public boolean isOpen() {
         loop.checkInLoop();
-        return (state & (CLOSED | CLOSING)) == 0;
+        return state() == State.OPEN;
+    }
+
+    /** The loop that serves this connection. Any thread. */
+    public EventLoop loop() {
+        return loop;
     }
 
     /** Sets TCP_NODELAY: small writes go out at once instead of waiting to coalesce (on by default). */
     public void setNoDelay(boolean on) throws ErrnoException {
-        checkNotClosed();
-        Socket.setNoDelay(loop.io().capture, loop.io().scratch, fd, on);
+        checkFdOpen();
+        loop.io().sys.setNoDelay(fd, on);
     }
 
     /** Sets SO_KEEPALIVE: the kernel probes an idle peer and resets the connection if it is gone. */
     public void setKeepAlive(boolean on) throws ErrnoException {
-        checkNotClosed();
-        Socket.setKeepAlive(loop.io().capture, loop.io().scratch, fd, on);
+        checkFdOpen();
+        loop.io().sys.setKeepAlive(fd, on);
     }
 
-    /** The peer's address. */
-    public InetSocketAddress remoteAddress() throws ErrnoException {
-        checkNotClosed();
-        return Socket.remoteAddress(loop.io().capture, loop.io().scratch, fd);
+    /**
+     * The peer's address, as the connection was accepted from or connected to. Works
+     * until {@code onClose} has returned, a reset connection included.
+     *
+     * @throws IllegalStateException once onClose has returned
+     */
+    public InetSocketAddress remoteAddress() {
+        checkFdOpen();
+        if (remote == null) {
+            remote = Sockaddr.unpackIPv4(remoteIPv4);
+        }
+        return remote;
     }
 
-    /** This end's address. */
+    /**
+     * This end's address. Works until {@code onClose} has returned.
+     *
+     * @throws IllegalStateException once onClose has returned
+     * @throws ErrnoException if getsockname(2) fails
+     */
     public InetSocketAddress localAddress() throws ErrnoException {
-        checkNotClosed();
-        return Socket.localAddress(loop.io().capture, loop.io().scratch, fd);
+        checkFdOpen();
+        return loop.io().sys.localAddress(fd);
     }
 
     /** The object attached with {@link #attach}, or null. */
@@ -262,9 +266,10 @@ public final class Connection extends Channel {
         this.attachment = attachment;
     }
 
-    private void checkNotClosed() {
+    /** The fd is open until onClose has returned: in onClose, its addresses can still be read. */
+    private void checkFdOpen() {
         loop.checkInLoop();
-        if ((state & CLOSED) != 0) {
+        if (fd < 0) {
             throw new IllegalStateException("connection is closed");
         }
     }

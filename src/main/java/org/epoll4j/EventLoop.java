@@ -3,18 +3,14 @@ package org.epoll4j;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import org.epoll4j.internal.Errno;
-import org.epoll4j.internal.EventFd;
-import org.epoll4j.internal.Fd;
-import org.epoll4j.internal.IoVec;
-import org.epoll4j.internal.Malloc;
-import org.epoll4j.internal.Sockaddr;
-import org.epoll4j.internal.Socket;
+import org.epoll4j.epoll.Epoll;
+import org.epoll4j.epoll.EpollEvents;
+import org.epoll4j.epoll.ErrnoException;
+import org.epoll4j.kernel.EventFd;
 
 /**
  * One thread serving many TCP connections: one epoll set, one array of events, one
@@ -36,27 +32,22 @@ import org.epoll4j.internal.Socket;
  * <ul>
  * <li>Threading: the loop belongs to one thread: the one that opened it until
  *     {@link #run()} is called, then the one running it. {@link #execute},
- *     {@link #stop()} and {@link #close()} may be called from any thread; every
- *     other method of the loop, its servers, connections and timers throws
+ *     {@link #stop()}, {@link #close()} and {@link #closeAsync()} may be called from any
+ *     thread; every other method of the loop, its servers, connections and timers throws
  *     {@link WrongThreadException} elsewhere.
  * <li>Readiness is level-triggered: a connection whose handler leaves data unread
  *     is simply called again; nothing forces a handler to drain.
  * <li>An exception from a task or timer goes to the loop thread's uncaught
  *     exception handler, and the loop goes on.
+ * <li>Closing: see {@link #close()}.
  * </ul>
  */
 public final class EventLoop implements Executor, AutoCloseable {
     private static final int EVENTS = 1024;
 
-    /*
-     * Out of fds, a JVM run from a class directory cannot open a class file, so a class
-     * first needed then (an error, a queued write, the timer of an accept pause) would
-     * fail to load and end the loop. Every class of the loop's paths is loaded here.
-     */
-    private static final List<Class<?>> LOADED_AHEAD = List.of(ErrnoException.class, Errno.class,
-            Channel.class, Connection.class, Server.class, WriteQueue.class, ChunkPool.class,
-            Timer.class, Timers.class, Tasks.class, FdReserve.class, Registry.class, IoContext.class,
-            Sockaddr.class, Socket.class, Fd.class, IoVec.class, Malloc.class);
+    static {
+        Preload.library();
+    }
 
     private final Epoll epoll;
     private final EpollEvents events;
@@ -65,14 +56,9 @@ public final class EventLoop implements Executor, AutoCloseable {
     private final FdReserve reserve;
     private final Registry registry;
     private final Timers timers = new Timers();
-    private final CountDownLatch released = new CountDownLatch(1);
+    private final Lifecycle lifecycle = new Lifecycle();
     private volatile Thread thread = Thread.currentThread();
     private volatile boolean stopping;
-    /** The thread inside {@link #run()}, or null. */
-    private volatile Thread runner;
-    private boolean closed;
-    /** Set while release() closes the sources: no new ones may be made. */
-    private boolean releasing;
 
     private EventLoop(Epoll epoll, EpollEvents events, IoContext io, EventFd waker) throws ErrnoException {
         this.epoll = epoll;
@@ -81,7 +67,7 @@ public final class EventLoop implements Executor, AutoCloseable {
         this.registry = new Registry(epoll);
         this.tasks = new Tasks(this, waker);
         this.reserve = new FdReserve(io);
-        registry.add(tasks, Epoll.IN);
+        registry.add(tasks);
     }
 
     /**
@@ -101,31 +87,22 @@ public final class EventLoop implements Executor, AutoCloseable {
             waker = EventFd.open();
             return new EventLoop(epoll, events, io, waker);
         } catch (ErrnoException | RuntimeException | Error e) {
-            for (AutoCloseable resource : new AutoCloseable[] {waker, io, events, epoll}) {
-                closeQuietly(resource);
-            }
+            Closer.closeAll(e::addSuppressed, waker, io, events, epoll);
             throw e;
         }
     }
 
     /**
      * Runs the loop on the calling thread until {@link #stop()} or {@link #close()};
-     * a stop requested before {@code run} makes it return at once.
+     * a stop requested before {@code run} makes it return at once. If the loop was
+     * closed meanwhile, it is released on this thread before {@code run} returns.
      *
      * @throws IllegalStateException if the loop is closed or already running
      * @throws UncheckedIOException if epoll_wait fails, which only a bug can cause
      */
     public void run() {
-        synchronized (this) {
-            if (closed) {
-                throw new IllegalStateException("EventLoop is closed");
-            }
-            if (runner != null) {
-                throw new IllegalStateException("EventLoop is already running on " + runner.getName());
-            }
-            runner = Thread.currentThread();
-            thread = Thread.currentThread();
-        }
+        lifecycle.enter();
+        thread = Thread.currentThread();
         try {
             while (!stopping) {
                 int n = epoll.wait(events, tasks.isEmpty() ? timers.timeoutMillis() : 0);
@@ -141,15 +118,11 @@ public final class EventLoop implements Executor, AutoCloseable {
         } catch (ErrnoException e) {
             throw new UncheckedIOException(e);
         } finally {
-            boolean release;
-            synchronized (this) {
-                runner = null;
-                stopping = false;
-                release = closed;
-            }
-            if (release) {
+            stopping = false;
+            if (lifecycle.exit()) {
                 release();
             }
+            lifecycle.left();
         }
     }
 
@@ -161,19 +134,17 @@ public final class EventLoop implements Executor, AutoCloseable {
 
     /**
      * Runs {@code task} on the loop's thread, soon: after the events at hand. Any
-     * thread; tasks run in the order they were given.
+     * thread; tasks run in the order they were given. A task is either run or refused:
+     * one taken before the loop closes runs as it closes.
      *
-     * @throws RejectedExecutionException if the loop is closed
+     * @throws RejectedExecutionException if the loop is closing or closed
      */
     @Override
     public void execute(Runnable task) {
         Objects.requireNonNull(task, "task");
-        if (isClosed()) {
-            throw new RejectedExecutionException("EventLoop is closed");
-        }
         // Only a task from inside run() may skip the wake-up: the loop checks for tasks
         // before it waits again. Any other caller may race with run() taking over.
-        tasks.add(task, Thread.currentThread() == runner);
+        tasks.add(task, lifecycle.isRunningOn(Thread.currentThread()));
     }
 
     /**
@@ -214,6 +185,7 @@ public final class EventLoop implements Executor, AutoCloseable {
     public Server listen(InetSocketAddress address, ConnectionHandler handler, boolean reusePort)
             throws ErrnoException {
         checkCanAdd();
+        Objects.requireNonNull(address, "address");
         Objects.requireNonNull(handler, "handler");
         reserve.fill();
         return Server.open(this, address, handler, reusePort);
@@ -229,49 +201,63 @@ public final class EventLoop implements Executor, AutoCloseable {
      */
     public Connection connect(InetSocketAddress address, ConnectionHandler handler) throws ErrnoException {
         checkCanAdd();
+        Objects.requireNonNull(address, "address");
         Objects.requireNonNull(handler, "handler");
         return Connection.open(this, address, handler);
     }
 
     /**
-     * Closes every server and connection (without flushing), and the loop; frees its
-     * native memory. Any thread. If the loop is running on another thread, it stops,
-     * and this waits until it has released everything; if it is not running, this
-     * thread releases it, and the connections' {@code onClose} run on this thread.
-     * Tasks not yet run are dropped. Idempotent.
+     * Closes the loop and waits until it has: every server and connection is closed
+     * (without flushing: their {@code onClose} run), tasks already taken run, timers are
+     * dropped, and the native memory is freed. Idempotent; any thread.
+     *
+     * <p>What the calling thread does:
+     * <ul>
+     * <li>the loop's own thread, inside a handler, task or timer: asks for the close and
+     *     returns; {@code run()} releases the loop once the current iteration ends;
+     * <li>the thread of another loop (in its {@code run()}, or closing it): asks and
+     *     returns without waiting, so that two loops closing each other never deadlock;
+     *     {@link #closeAsync()} tells when it is done;
+     * <li>any other thread, while the loop runs: asks, then waits until the loop's thread
+     *     has released it; an interrupt does not cut the wait short, and the thread's
+     *     interrupt status is set again when it returns;
+     * <li>any thread, while the loop is not running: releases it on the calling thread,
+     *     where the connections' {@code onClose} then run.
+     * </ul>
      */
     @Override
     public void close() {
-        boolean releaseNow;
-        synchronized (this) {
-            if (closed) {
-                releaseNow = false;
-            } else {
-                closed = true;
-                releaseNow = runner == null;
+        closeAsync();
+        if (!Lifecycle.onAnyLoopThread()) {
+            lifecycle.awaitReleased();
+        }
+    }
+
+    /**
+     * Asks the loop to close, as {@link #close()} does, without waiting. Any thread.
+     *
+     * @return a stage that completes once the loop is released
+     */
+    public CompletionStage<Void> closeAsync() {
+        switch (lifecycle.requestClose()) {
+            case RELEASE_HERE -> {
+                tasks.close();
+                release();
+            }
+            case STOP_RUNNER -> {
+                tasks.close();
+                stop();
+            }
+            case ALREADY -> {
+                // Asked before: whoever asked first sees it through.
             }
         }
-        if (releaseNow) {
-            release();
-            return;
-        }
-        stop();
-        if (Thread.currentThread() != thread) {
-            try {
-                released.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        return lifecycle.released();
     }
 
     /** Whether the current thread is the loop's. */
     public boolean inLoop() {
         return Thread.currentThread() == thread;
-    }
-
-    private synchronized boolean isClosed() {
-        return closed;
     }
 
     void checkInLoop() {
@@ -280,7 +266,7 @@ public final class EventLoop implements Executor, AutoCloseable {
                     + "; this belongs to the event loop's thread " + thread.getName()
                     + " (use EventLoop.execute from other threads)");
         }
-        if (released.getCount() == 0) {
+        if (lifecycle.isReleased()) {
             throw new IllegalStateException("EventLoop is closed");
         }
     }
@@ -297,17 +283,17 @@ public final class EventLoop implements Executor, AutoCloseable {
         return timers;
     }
 
-    /** Source-making calls: on the loop's thread, and not while the loop closes its sources. */
-    private void checkCanAdd() {
-        checkInLoop();
-        if (releasing) {
-            throw new IllegalStateException("EventLoop is closing");
-        }
-    }
-
     /** The fd kept back for EMFILE; see {@link FdReserve}. */
     FdReserve reserve() {
         return reserve;
+    }
+
+    /** Source-making calls: on the loop's thread, and not while the loop closes its sources. */
+    private void checkCanAdd() {
+        checkInLoop();
+        if (lifecycle.isReleasing()) {
+            throw new IllegalStateException("EventLoop is closing");
+        }
     }
 
     void runTask(Runnable task) {
@@ -327,32 +313,21 @@ public final class EventLoop implements Executor, AutoCloseable {
     }
 
     /**
-     * Closes every source and frees the loop's memory, on the calling thread, which is
-     * the loop's from now on: handlers' onClose run here.
+     * Runs the tasks taken before the close, closes every source and frees the loop's
+     * memory, on the calling thread, which is the loop's from now on: handlers' onClose
+     * run here. One failure does not stop the rest; each is reported.
      */
     private void release() {
         thread = Thread.currentThread();
-        releasing = true;
+        lifecycle.releasing();
         try {
-            registry.forEach(Source::closeWithLoop);
+            tasks.runAll();
+            registry.forEach(source -> Closer.run(this::report, source::closeWithLoop));
             timers.clear();
-            reserve.release();
-            for (AutoCloseable resource : new AutoCloseable[] {events, epoll, io}) {
-                closeQuietly(resource);
-            }
+            Closer.run(this::report, reserve::release);
+            Closer.closeAll(this::report, events, epoll, io);
         } finally {
-            released.countDown();
-        }
-    }
-
-    private static void closeQuietly(AutoCloseable resource) {
-        if (resource == null) {
-            return;
-        }
-        try {
-            resource.close();
-        } catch (Exception e) {
-            throw new IllegalStateException("closing " + resource + " failed", e);
+            lifecycle.releasedNow();
         }
     }
 }

@@ -1,7 +1,6 @@
 package org.epoll4j;
 
-import org.epoll4j.internal.Fd;
-import org.epoll4j.internal.Socket;
+import org.epoll4j.epoll.ErrnoException;
 
 /**
  * One fd held back for the moment the process runs out (EMFILE): given up, it lets a
@@ -26,7 +25,7 @@ final class FdReserve {
     /** Holds an fd back, if none is held yet. */
     void fill() throws ErrnoException {
         if (fd < 0) {
-            fd = Socket.openSpare(io.capture);
+            fd = io.sys.spareFd();
         }
     }
 
@@ -47,9 +46,9 @@ final class FdReserve {
         release();
         int result;
         try {
-            int refused = Socket.accept(io.capture, listener);
+            int refused = io.sys.accept(listener);
             if (refused >= 0) {
-                Fd.closeQuietly(io.capture, refused);
+                io.sys.close(refused);
             }
             result = refused >= 0 ? SHED : NONE_PENDING;
         } catch (ErrnoException e) {
@@ -65,7 +64,7 @@ final class FdReserve {
 
     void release() {
         if (fd >= 0) {
-            Fd.closeQuietly(io.capture, fd);
+            io.sys.close(fd);
             fd = -1;
         }
     }

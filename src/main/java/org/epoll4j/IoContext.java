@@ -2,17 +2,16 @@ package org.epoll4j;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import org.epoll4j.internal.Errno;
-import org.epoll4j.internal.Fd;
-import org.epoll4j.internal.IoVec;
-import org.epoll4j.internal.Socket;
+import org.epoll4j.epoll.ErrnoException;
+import org.epoll4j.kernel.IoVec;
+import org.epoll4j.kernel.Syscalls;
 
 /**
- * The native memory of one event loop, from one arena: errno capture, socket
- * scratch, the read buffer that every connection shares, the iovec array for
- * writev, and the pool of chunks that hold queued output.
+ * The native side of one event loop, from one arena: its system calls, the buffer that
+ * connections read into, the one that closing connections drop input into, the iovec
+ * array for writev, and the pool of chunks that hold queued output.
  *
  * <p>The arena is shared, not confined, because a loop may be opened on one thread
  * and run on another; only one thread uses it at a time.
@@ -21,50 +20,39 @@ final class IoContext implements AutoCloseable {
     static final int READ_BUFFER_SIZE = 64 * 1024;
     /** Buffers per writev: enough for a few hundred KiB a call. */
     static final int MAX_IOV = 32;
+    private static final int DISCARD_BUFFER_SIZE = 16 * 1024;
 
     private final Arena arena = Arena.ofShared();
-    final MemorySegment capture = Errno.allocateCapture(arena);
-    final MemorySegment scratch = arena.allocate(Socket.SCRATCH_SIZE);
-    private final MemorySegment readBuffer = arena.allocate(READ_BUFFER_SIZE);
-    private final ByteBuffer readView = readBuffer.asByteBuffer();
+    final Syscalls sys = Syscalls.open(MethodHandles.lookup(), arena);
+    /** What handlers are given; see {@link ReadBuffer}. */
+    final ReadBuffer input = new ReadBuffer(arena.allocate(READ_BUFFER_SIZE));
+    /** Never handed out: what a closing connection drops lands here, not in a handler's view. */
+    private final MemorySegment discardBuffer = arena.allocate(DISCARD_BUFFER_SIZE);
     /** The iovec array for writev: one per loop, as only one write is under way at a time. */
     final IoVec iov = new IoVec(arena, MAX_IOV);
-    private final ChunkPool chunks = new ChunkPool(arena);
+    final ChunkPool chunks = new ChunkPool(sys, arena);
 
-    /** Reads from {@code fd} into the read buffer: bytes read, 0 would block, -1 EOF. */
+    /** Reads what {@code fd} has, up to the buffer's size, into the read buffer: as {@link Syscalls#read}. */
     int read(int fd) throws ErrnoException {
-        return (int) Fd.read(capture, fd, readBuffer, READ_BUFFER_SIZE);
+        return (int) sys.read(fd, input.segment(), READ_BUFFER_SIZE);
     }
 
-    /** The read buffer's first {@code length} bytes, as the buffer handlers see. */
-    ByteBuffer view(int length) {
-        // Every handler gets this one buffer: undo what the last one may have changed.
-        return readView.order(ByteOrder.BIG_ENDIAN).limit(length).position(0);
+    /** Reads from {@code fd} and drops it: bytes dropped, 0 would block, -1 end of stream. */
+    int discard(int fd) throws ErrnoException {
+        return (int) sys.read(fd, discardBuffer, DISCARD_BUFFER_SIZE);
     }
 
     /** Writes what the kernel takes of {@code src}'s remaining bytes; returns how many. */
     long write(int fd, ByteBuffer src) throws ErrnoException {
         int length = src.remaining();
-        // The loop's own read buffer (an echo) goes out without a new segment.
-        MemorySegment bytes = src == readView && src.position() == 0 ? readBuffer : MemorySegment.ofBuffer(src);
-        return Fd.write(capture, fd, bytes, length);
+        // The view handed to the handler at hand (an echo) goes out without a new segment.
+        MemorySegment bytes = input.isCurrentView(src) && src.position() == 0
+                ? input.segment()
+                : MemorySegment.ofBuffer(src);
+        return sys.write(fd, bytes, length);
     }
 
-    /** A chunk of {@link ChunkPool#CHUNK_SIZE} bytes for queued output. */
-    MemorySegment takeChunk() {
-        return chunks.take();
-    }
-
-    /** Returns a chunk to the pool. */
-    void giveChunk(MemorySegment chunk) {
-        chunks.give(chunk);
-    }
-
-    ChunkPool chunks() {
-        return chunks;
-    }
-
-    /** Frees all of the loop's native memory. */
+    /** Frees all of the loop's native memory; every chunk must be back in the pool. */
     @Override
     public void close() {
         try {

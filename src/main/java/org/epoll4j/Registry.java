@@ -2,6 +2,8 @@ package org.epoll4j;
 
 import java.util.Arrays;
 import java.util.function.Consumer;
+import org.epoll4j.epoll.Epoll;
+import org.epoll4j.epoll.ErrnoException;
 
 /**
  * The loop's sources and their registrations in its epoll set. A source is found
@@ -22,11 +24,11 @@ final class Registry {
         this.epoll = epoll;
     }
 
-    /** Registers {@code source}'s fd for {@code interest} (Epoll flags). */
-    void add(Source source, int interest) throws ErrnoException {
+    /** Registers {@code source}'s fd for its {@link Source#interest}. */
+    void add(Source source) throws ErrnoException {
         long data = addUnwatched(source);
         try {
-            epoll.add(source.fd, interest, data);
+            epoll.add(source.fd, Interest.epollEvents(source.interest), data);
         } catch (ErrnoException e) {
             remove(source);
             throw e;
@@ -50,9 +52,10 @@ final class Registry {
         return data(slot);
     }
 
-    /** Changes the events {@code source}'s fd is registered for. */
+    /** Registers {@code source}'s fd for {@code interest} instead ({@link Interest} flags). */
     void modify(Source source, int interest) throws ErrnoException {
-        epoll.modify(source.fd, interest, data(source.slot));
+        epoll.modify(source.fd, Interest.epollEvents(interest), data(source.slot));
+        source.interest = interest;
     }
 
     /** Takes {@code source}'s fd out of the epoll set, keeping its slot. */
@@ -60,9 +63,10 @@ final class Registry {
         epoll.delete(source.fd);
     }
 
-    /** Puts a parked source's fd back in the epoll set. */
+    /** Puts a parked source's fd back in the epoll set, for {@code interest}. */
     void unpark(Source source, int interest) throws ErrnoException {
-        epoll.add(source.fd, interest, data(source.slot));
+        epoll.add(source.fd, Interest.epollEvents(interest), data(source.slot));
+        source.interest = interest;
     }
 
     /** The epoll data of {@code slot}. */

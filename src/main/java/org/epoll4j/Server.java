@@ -2,9 +2,8 @@ package org.epoll4j;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import org.epoll4j.internal.Fd;
-import org.epoll4j.internal.Sockaddr;
-import org.epoll4j.internal.Socket;
+import org.epoll4j.epoll.ErrnoException;
+import org.epoll4j.kernel.Syscalls;
 
 /**
  * A listening TCP socket of an {@link EventLoop}: each connection it accepts is
@@ -40,7 +39,7 @@ public final class Server extends Source {
     private final InetSocketAddress localAddress;
 
     Server(EventLoop loop, int fd, ConnectionHandler handler, InetSocketAddress localAddress) {
-        super(fd);
+        super(fd, Interest.READ);
         this.loop = loop;
         this.handler = handler;
         this.localAddress = localAddress;
@@ -49,20 +48,20 @@ public final class Server extends Source {
     /** Binds and listens on {@code address}, and registers the socket with {@code loop}. */
     static Server open(EventLoop loop, InetSocketAddress address, ConnectionHandler handler,
                        boolean reusePort) throws ErrnoException {
-        IoContext io = loop.io();
-        int fd = Socket.open(io.capture, Sockaddr.family(address));
+        Syscalls sys = loop.io().sys;
+        int fd = sys.socket(address);
         try {
-            Socket.setReuseAddress(io.capture, io.scratch, fd);
+            sys.setReuseAddress(fd);
             if (reusePort) {
-                Socket.setReusePort(io.capture, io.scratch, fd);
+                sys.setReusePort(fd);
             }
-            Socket.bind(io.capture, io.scratch, fd, address);
-            Socket.listen(io.capture, fd, BACKLOG);
-            Server server = new Server(loop, fd, handler, Socket.localAddress(io.capture, io.scratch, fd));
-            loop.registry().add(server, Epoll.IN);
+            sys.bind(fd, address);
+            sys.listen(fd, BACKLOG);
+            Server server = new Server(loop, fd, handler, sys.localAddress(fd));
+            loop.registry().add(server);
             return server;
         } catch (ErrnoException | RuntimeException e) {
-            Fd.closeQuietly(io.capture, fd);
+            sys.close(fd);
             throw e;
         }
     }
@@ -88,7 +87,7 @@ public final class Server extends Source {
     void closeWithLoop() {
         if (fd >= 0) {
             loop.registry().remove(this);
-            Fd.closeQuietly(loop.io().capture, fd);
+            loop.io().sys.close(fd);
             fd = -1;
         }
     }
@@ -98,7 +97,7 @@ public final class Server extends Source {
         for (int i = 0; i < ACCEPT_BUDGET && fd >= 0; i++) {
             int accepted;
             try {
-                accepted = Socket.accept(loop.io().capture, fd);
+                accepted = loop.io().sys.accept(fd);
             } catch (ErrnoException e) {
                 if (!recover(e)) {
                     return;
@@ -114,14 +113,16 @@ public final class Server extends Source {
 
     /** Registers an accepted socket and opens its connection. */
     private void adopt(int accepted) {
-        IoContext io = loop.io();
-        Connection connection = new Connection(loop, handler, accepted, false);
+        Syscalls sys = loop.io().sys;
+        Connection connection = new Connection(loop, handler, accepted, true);
+        long ipv4 = sys.acceptedPeerIPv4();
+        connection.acceptedFrom(ipv4, ipv4 == 0 ? sys.acceptedPeer() : null);
         try {
-            Socket.setNoDelay(io.capture, io.scratch, accepted, true);
-            loop.registry().add(connection, connection.interest());
+            sys.setNoDelay(accepted, true);
+            loop.registry().add(connection);
         } catch (ErrnoException e) {
             // Reset before it was registered, or no room in the epoll set: drop it.
-            Fd.closeQuietly(io.capture, accepted);
+            sys.close(accepted);
             return;
         }
         connection.opened();
@@ -130,12 +131,12 @@ public final class Server extends Source {
     /** Handles a failed accept; returns whether to go on accepting. */
     private boolean recover(ErrnoException e) {
         int errno = e.errno();
-        if (Socket.outOfFds(errno)) {
+        if (Syscalls.outOfFds(errno)) {
             int shed = loop.reserve().shed(fd);
             if (shed != FdReserve.OUT_OF_FDS) {
                 return shed == FdReserve.SHED;
             }
-        } else if (Socket.failedOneConnection(errno)) {
+        } else if (Syscalls.failedOneConnection(errno)) {
             return true; // that one connection failed; others may be pending
         }
         pause();
@@ -144,7 +145,7 @@ public final class Server extends Source {
 
     private void pause() {
         try {
-            loop.registry().modify(this, 0);
+            loop.registry().modify(this, Interest.NONE);
         } catch (ErrnoException e) {
             loop.report(e);
             return;
@@ -152,7 +153,7 @@ public final class Server extends Source {
         loop.schedule(ACCEPT_PAUSE, () -> {
             if (fd >= 0) {
                 try {
-                    loop.registry().modify(this, Epoll.IN);
+                    loop.registry().modify(this, Interest.READ);
                 } catch (ErrnoException e) {
                     loop.report(e);
                 }

@@ -9,12 +9,15 @@ abstract class Source {
     int fd;
     /** The slot in the loop's registry; its epoll data is the slot and a generation. */
     int slot = -1;
+    /** What the fd is registered for ({@link Interest} flags). */
+    int interest;
 
-    Source(int fd) {
+    Source(int fd, int interest) {
         this.fd = fd;
+        this.interest = interest;
     }
 
-    /** Handles ready {@code events} (Epoll flags) of this source's fd. */
+    /** Handles ready {@code events} (epoll's flags: see {@link Interest}) of this source's fd. */
     abstract void ready(int events);
 
     /** Releases the fd without flushing, because the loop is closing. */

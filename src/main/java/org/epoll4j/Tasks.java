@@ -2,29 +2,47 @@ package org.epoll4j;
 
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.epoll4j.internal.EventFd;
+import org.epoll4j.epoll.ErrnoException;
+import org.epoll4j.kernel.EventFd;
 
 /**
  * Tasks handed to the loop from any thread, and the eventfd in the loop's epoll set
  * that wakes it for them. At most one wake-up is outstanding: a task added while one
  * is pending writes nothing to the eventfd.
+ *
+ * <p>Once {@link #close() closed}, no task is taken: {@link #add} throws. Every task
+ * taken before is run, by {@link #runQueued} or, as the loop closes, {@link #runAll}:
+ * a task is either run or refused, never dropped.
  */
 final class Tasks extends Source {
     private final EventLoop loop;
     private final EventFd waker;
     private final Queue<Runnable> queue = new ConcurrentLinkedQueue<>();
+    /* Taken to add a task and to close, so that no task is added once closed. */
+    private final Object lock = new Object();
+    private boolean closed;
     private final AtomicBoolean wakeupPending = new AtomicBoolean();
 
     Tasks(EventLoop loop, EventFd waker) {
-        super(waker.fd());
+        super(waker.fd(), Interest.READ);
         this.loop = loop;
         this.waker = waker;
     }
 
-    /** Queues {@code task}; wakes the loop unless {@code inLoop}. Any thread. */
+    /**
+     * Queues {@code task}; wakes the loop unless {@code inLoop}. Any thread.
+     *
+     * @throws RejectedExecutionException if the loop is closing or closed
+     */
     void add(Runnable task, boolean inLoop) {
-        queue.add(task);
+        synchronized (lock) {
+            if (closed) {
+                throw new RejectedExecutionException("EventLoop is closed");
+            }
+            queue.add(task);
+        }
         if (!inLoop) {
             wakeup();
         }
@@ -56,6 +74,21 @@ final class Tasks extends Source {
         }
     }
 
+    /** Takes no more tasks: {@link #add} throws from now on. Any thread. */
+    void close() {
+        synchronized (lock) {
+            closed = true;
+        }
+    }
+
+    /** Runs every task taken before {@link #close()}, as the loop closes. */
+    void runAll() {
+        Runnable task;
+        while ((task = queue.poll()) != null) {
+            loop.runTask(task);
+        }
+    }
+
     @Override
     void ready(int events) {
         // Drained before the flag is cleared: cleared first, a wake-up written between the
@@ -73,7 +106,6 @@ final class Tasks extends Source {
     @Override
     void closeWithLoop() {
         loop.registry().remove(this);
-        queue.clear();
         waker.close();
     }
 }

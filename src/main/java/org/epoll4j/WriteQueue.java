@@ -3,12 +3,16 @@ package org.epoll4j;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
+import org.epoll4j.epoll.ErrnoException;
 
 /**
  * A connection's output that the kernel has not taken yet, in order, in chunks of
- * native memory from the loop's pool; written with writev(2).
+ * native memory from the loop's pool; written with writev(2). It exists only while
+ * output is queued.
  */
 final class WriteQueue {
+    /** While the connection closes: the timer that aborts it if the output does not go out in time. */
+    Timer closeDeadline;
     private MemorySegment[] chunks = new MemorySegment[4];
     private int head;
     private int count;
@@ -30,7 +34,7 @@ final class WriteQueue {
         long copied = 0;
         while (copied < length) {
             if (count == 0 || tailEnd == ChunkPool.CHUNK_SIZE) {
-                addChunk(io.takeChunk());
+                addChunk(io.chunks.take());
             }
             long n = Math.min(length - copied, ChunkPool.CHUNK_SIZE - tailEnd);
             MemorySegment.copy(bytes, ValueLayout.JAVA_BYTE, copied, chunk(count - 1), ValueLayout.JAVA_BYTE,
@@ -53,17 +57,21 @@ final class WriteQueue {
             long end = i == count - 1 ? tailEnd : ChunkPool.CHUNK_SIZE;
             io.iov.set(i, chunk(i), start, end - start);
         }
-        long written = io.iov.write(io.capture, fd, iovs);
+        long written = io.sys.writev(fd, io.iov, iovs);
         consume(written, io);
         return written;
     }
 
-    /** Returns every chunk to the pool and forgets the queued bytes. */
+    /** Returns every chunk to the pool, forgets the queued bytes and cancels the close deadline. */
     void clear(IoContext io) {
         while (count > 0) {
-            io.giveChunk(removeHead());
+            io.chunks.give(removeHead());
         }
         size = 0;
+        if (closeDeadline != null) {
+            closeDeadline.cancel();
+            closeDeadline = null;
+        }
     }
 
     private void consume(long written, IoContext io) {
@@ -77,7 +85,7 @@ final class WriteQueue {
                 return;
             }
             left -= inHead;
-            io.giveChunk(removeHead());
+            io.chunks.give(removeHead());
         }
         if (count == 0) {
             tailEnd = 0;

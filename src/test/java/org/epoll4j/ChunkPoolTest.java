@@ -36,7 +36,7 @@ class ChunkPoolTest {
     void aBurstOfQueuedOutputIsFreedOnceItHasGoneOut() throws Exception {
         try (LoopThread server = LoopThread.serve(BURSTS);
              Socket client = new Socket(server.address().getAddress(), server.address().getPort())) {
-            ChunkPool chunks = server.call(() -> server.loop().io().chunks());
+            ChunkPool chunks = server.call(() -> server.loop().io().chunks);
             Eventually.until("the burst is queued", () -> server.call(chunks::outstanding) > ChunkPool.MAX_POOLED);
 
             byte[] received = new byte[BURST];
@@ -57,7 +57,7 @@ class ChunkPoolTest {
     void closingTheLoopWithOutputQueuedReturnsEveryChunk() throws Exception {
         LoopThread server = LoopThread.serve(BURSTS);
         try (Socket client = new Socket(server.address().getAddress(), server.address().getPort())) {
-            ChunkPool chunks = server.call(() -> server.loop().io().chunks());
+            ChunkPool chunks = server.call(() -> server.loop().io().chunks);
             Eventually.until("the burst is queued", () -> server.call(chunks::outstanding) > 0);
         } finally {
             server.close(); // ChunkPool.close throws if a chunk was not given back

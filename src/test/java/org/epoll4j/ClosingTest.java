@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -58,9 +59,12 @@ class ClosingTest {
                 assertEquals(-1, peer.getInputStream().read(), "the client shut its output");
                 peer.getOutputStream().write(pattern(100_000));
             } // the peer closes too: both directions are shut, and epoll reports HUP
-            Eventually.until("the hung-up socket is parked",
-                    () -> loop.call(() -> (connection.state & Channel.PARKED) != 0));
+            int fd = loop.call(() -> connection.fd);
+            Eventually.until("the kernel reports the hang-up", () -> Poll.hungUp(fd));
+            loop.call(() -> null);
+            loop.call(() -> null); // the loop has had the HUP in two waits since
             assertEquals(0, client.received.size(), "nothing read while paused");
+            assertTrue(client.closes.isEmpty(), "not closed while paused: " + client.closes);
             loop.call(() -> {
                 connection.resumeReading();
                 return null;

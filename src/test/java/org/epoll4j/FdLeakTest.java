@@ -3,6 +3,7 @@ package org.epoll4j;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.net.Socket;
+import org.epoll4j.testing.OpenFds;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 

@@ -8,6 +8,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import org.epoll4j.epoll.ErrnoException;
 
 /**
  * An {@link EventLoop}, optionally with a server, run on a thread of its own: a test

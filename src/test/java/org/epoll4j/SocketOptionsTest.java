@@ -1,15 +1,18 @@
 package org.epoll4j;
 
+import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.ffi.Libc;
-import org.epoll4j.internal.Socket;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -71,8 +74,15 @@ class SocketOptionsTest {
         }
     }
 
-    private static int option(Connection connection, int level, int option) throws ErrnoException {
-        IoContext io = connection.loop.io();
-        return Socket.getInt(io.capture, io.scratch, connection.fd, level, option, "option");
+    /** The value of an int option of the connection's socket, read with getsockopt(2). */
+    private static int option(Connection connection, int level, int option) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment value = arena.allocate(JAVA_INT);
+            MemorySegment length = arena.allocateFrom(JAVA_INT, Integer.BYTES);
+            if (Libc.getsockopt(connection.fd, level, option, value, length) != 0) {
+                throw new IllegalStateException("getsockopt failed");
+            }
+            return value.get(JAVA_INT, 0);
+        }
     }
 }

@@ -8,9 +8,9 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.RejectedExecutionException;
 import org.epoll4j.Connection;
 import org.epoll4j.ConnectionHandler;
-import org.epoll4j.ErrnoException;
 import org.epoll4j.EventLoop;
 import org.epoll4j.Server;
+import org.epoll4j.epoll.ErrnoException;
 import sun.misc.Signal;
 
 /**

@@ -1,15 +1,15 @@
 package org.epoll4j.bench.micro;
 
-import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.util.concurrent.TimeUnit;
-import org.epoll4j.ErrnoException;
+import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.ffi.Libc;
-import org.epoll4j.internal.Fd;
+import org.epoll4j.kernel.EventFd;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Mode;
@@ -20,15 +20,16 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * One {@code write} of 64 bytes into a non-blocking pipe and the {@code read} that takes
- * them back out, through the library's {@code Fd.write}/{@code Fd.read} against raw handles.
- * The pipe is empty after every invocation, so each one does the same work.
+ * One {@code write} of 8 bytes to an eventfd and the {@code read} that drains it, through
+ * the library's {@code EventFd.signal}/{@code drain} (the loop's wake-up; its only
+ * read/write path that code outside the library can reach) against raw handles. The
+ * count is 0 after every invocation, so each one does the same work.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 public class ReadWriteBench {
-    private static final long SIZE = 64;
+    private static final long SIZE = Long.BYTES;
     private static final MethodHandle READ_CAPTURING_CRITICAL =
             Downcalls.capturingCritical(Libc.read$address(), Libc.read$descriptor());
     private static final MethodHandle WRITE_CAPTURING_CRITICAL =
@@ -43,33 +44,31 @@ public class ReadWriteBench {
     private Arena arena;
     private MemorySegment capture;
     private MemorySegment buffer;
+    private EventFd eventFd;
     private int readFd;
     private int writeFd;
 
     @Setup
-    public void open() {
+    public void open() throws ErrnoException {
         arena = Arena.ofConfined();
         capture = arena.allocate(Linker.Option.captureStateLayout());
-        buffer = arena.allocate(SIZE);
-        MemorySegment fds = arena.allocate(JAVA_INT, 2);
-        if (Libc.pipe2(fds, Libc.O_NONBLOCK() | Libc.O_CLOEXEC()) != 0) {
-            throw new IllegalStateException("pipe2 failed");
-        }
-        readFd = fds.getAtIndex(JAVA_INT, 0);
-        writeFd = fds.getAtIndex(JAVA_INT, 1);
+        buffer = arena.allocate(JAVA_LONG);
+        buffer.set(JAVA_LONG, 0, 1L);
+        eventFd = EventFd.open();
+        readFd = eventFd.fd();
+        writeFd = eventFd.fd();
     }
 
     @TearDown
     public void close() {
-        Libc.close(readFd);
-        Libc.close(writeFd);
+        eventFd.close();
         arena.close();
     }
 
     @Benchmark
     public long library() throws ErrnoException {
-        Fd.write(capture, writeFd, buffer, SIZE);
-        return Fd.read(capture, readFd, buffer, SIZE);
+        eventFd.signal();
+        return eventFd.drain();
     }
 
     @Benchmark

@@ -10,12 +10,12 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.util.Arrays;
 import java.util.Locale;
-import org.epoll4j.Epoll;
-import org.epoll4j.EpollEvents;
-import org.epoll4j.ErrnoException;
+import org.epoll4j.epoll.Epoll;
+import org.epoll4j.epoll.EpollEvents;
+import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.ffi.Libc;
 import org.epoll4j.ffi.pollfd;
-import org.epoll4j.internal.EventFd;
+import org.epoll4j.kernel.EventFd;
 
 /**
  * The cost of one wait with exactly one ready fd as the number of registered fds grows:

@@ -1,11 +1,11 @@
-package org.epoll4j;
+package org.epoll4j.epoll;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
-import org.epoll4j.internal.EventFd;
+import org.epoll4j.kernel.EventFd;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 

@@ -1,10 +1,10 @@
-package org.epoll4j;
+package org.epoll4j.epoll;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.management.ManagementFactory;
-import org.epoll4j.internal.EventFd;
+import org.epoll4j.kernel.EventFd;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 

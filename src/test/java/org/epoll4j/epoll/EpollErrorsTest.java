@@ -1,4 +1,4 @@
-package org.epoll4j;
+package org.epoll4j.epoll;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import org.epoll4j.ffi.Libc;
-import org.epoll4j.internal.EventFd;
+import org.epoll4j.kernel.EventFd;
 import org.junit.jupiter.api.Test;
 
 /** Every way a call can be refused: bad arguments and the kernel's errno. */

@@ -1,4 +1,4 @@
-package org.epoll4j.internal;
+package org.epoll4j.kernel;
 
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -9,7 +9,7 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.invoke.MethodHandle;
-import org.epoll4j.ErrnoException;
+import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.ffi.Libc;
 
 /**
@@ -41,31 +41,38 @@ public final class Errno {
 
     private Errno() {}
 
+    /** The symbolic name of {@code errno}, e.g. {@code "EEXIST"}. */
+    public static String name(int errno) {
+        String name = HAS_NAMES ? string(Libc.strerrorname_np(errno)) : null;
+        return name != null ? name : "errno " + errno;
+    }
+
+    /** The description of {@code errno}, e.g. {@code "File exists"}. */
+    public static String description(int errno) {
+        String description = HAS_NAMES ? string(Libc.strerrordesc_np(errno)) : null;
+        return description != null ? description : "Unknown error " + errno;
+    }
+
     /** Allocates a segment that capturing handles write errno into. */
-    public static MemorySegment allocateCapture(Arena arena) {
+    static MemorySegment allocateCapture(Arena arena) {
         return arena.allocate(CAPTURE_LAYOUT);
     }
 
     /** The errno that the last capturing call through {@code capture} left. */
-    public static int errno(MemorySegment capture) {
+    static int errno(MemorySegment capture) {
         return capture.get(JAVA_INT, ERRNO_OFFSET);
     }
 
     /** The exception for a failed {@code call}, with the errno found in {@code capture}. */
-    public static ErrnoException exception(String call, MemorySegment capture) {
-        return exception(call, errno(capture));
-    }
-
-    /** The exception for a {@code call} that failed with {@code errno}. */
-    public static ErrnoException exception(String call, int errno) {
-        return new ErrnoException(call, errno);
+    static ErrnoException exception(String call, MemorySegment capture) {
+        return new ErrnoException(call, errno(capture));
     }
 
     /**
      * A handle for {@code address} that captures errno. Its type is the descriptor's
      * with a leading {@code MemorySegment} for the capture segment.
      */
-    public static MethodHandle capturing(MemorySegment address, FunctionDescriptor descriptor) {
+    static MethodHandle capturing(MemorySegment address, FunctionDescriptor descriptor) {
         return downcall(address, descriptor, CAPTURE_ERRNO);
     }
 
@@ -74,8 +81,23 @@ public final class Errno {
      * the Java state around the call, which saves a transition on hot paths, and
      * heap segments may be passed (the GC waits for the call, which is short).
      */
-    public static MethodHandle capturingCritical(MemorySegment address, FunctionDescriptor descriptor) {
+    static MethodHandle capturingCritical(MemorySegment address, FunctionDescriptor descriptor) {
         return downcall(address, descriptor, CAPTURE_ERRNO, Linker.Option.critical(true));
+    }
+
+    /**
+     * What a downcall's {@code invokeExact} threw: an unchecked exception or error
+     * (WrongThreadException, IllegalStateException for a closed arena) as it is;
+     * anything else cannot happen.
+     */
+    static RuntimeException unexpected(Throwable t) {
+        if (t instanceof RuntimeException e) {
+            return e;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        return new IllegalStateException("unexpected exception from a downcall", t);
     }
 
     @SuppressWarnings("restricted")
@@ -88,18 +110,6 @@ public final class Errno {
                     + "--enable-native-access=org.epoll4j (module path) or "
                     + "--enable-native-access=ALL-UNNAMED (class path)", e);
         }
-    }
-
-    /** The symbolic name of {@code errno}, e.g. {@code "EEXIST"}. */
-    public static String name(int errno) {
-        String name = HAS_NAMES ? string(Libc.strerrorname_np(errno)) : null;
-        return name != null ? name : "errno " + errno;
-    }
-
-    /** The description of {@code errno}, e.g. {@code "File exists"}. */
-    public static String description(int errno) {
-        String description = HAS_NAMES ? string(Libc.strerrordesc_np(errno)) : null;
-        return description != null ? description : "Unknown error " + errno;
     }
 
     @SuppressWarnings("restricted")

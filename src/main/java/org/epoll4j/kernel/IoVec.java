@@ -1,16 +1,17 @@
-package org.epoll4j.internal;
+package org.epoll4j.kernel;
 
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Objects;
-import org.epoll4j.ErrnoException;
 import org.epoll4j.ffi.iovec;
 
 /**
  * An array of {@code struct iovec} in native memory: the buffers one writev(2) sends,
  * in order. See <a href="https://man7.org/linux/man-pages/man2/writev.2.html">writev(2)</a>.
+ *
+ * <p>Each entry is set from a segment, within its bounds; the kernel only reads them.
  */
 public final class IoVec {
     private static final long SIZE = iovec.layout().byteSize();
@@ -33,18 +34,16 @@ public final class IoVec {
 
     /** Points entry {@code i} at {@code length} bytes of {@code buffer} from {@code offset}. */
     public void set(int i, MemorySegment buffer, long offset, long length) {
+        Objects.checkIndex(i, capacity);
         Objects.checkFromIndexSize(offset, length, buffer.byteSize());
         long at = i * SIZE;
         array.set(JAVA_LONG, at + BASE, buffer.address() + offset);
         array.set(JAVA_LONG, at + LENGTH, length);
     }
 
-    /**
-     * Writes the first {@code count} buffers to a non-blocking fd.
-     *
-     * @return the bytes written, 0 if the write would block or was interrupted
-     */
-    public long write(MemorySegment capture, int fd, int count) throws ErrnoException {
-        return Fd.writev(capture, fd, array, count);
+    /** The array, for a writev(2) of its first {@code count} entries. */
+    MemorySegment array(int count) {
+        Objects.checkFromIndexSize(0, count, capacity);
+        return array;
     }
 }

@@ -1,4 +1,4 @@
-package org.epoll4j;
+package org.epoll4j.epoll;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.lang.foreign.MemorySegment;
 import java.util.SplittableRandom;
-import org.epoll4j.internal.EventFd;
+import org.epoll4j.kernel.EventFd;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 

@@ -1,4 +1,4 @@
-package org.epoll4j;
+package org.epoll4j.epoll;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;

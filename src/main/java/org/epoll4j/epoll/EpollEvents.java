@@ -1,4 +1,4 @@
-package org.epoll4j;
+package org.epoll4j.epoll;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
@@ -6,8 +6,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Objects;
-import org.epoll4j.ffi.epoll_data;
-import org.epoll4j.ffi.epoll_event;
+import org.epoll4j.kernel.EpollEventLayout;
 
 /**
  * A fixed-capacity array of {@code struct epoll_event} in native memory, filled by
@@ -39,10 +38,9 @@ import org.epoll4j.ffi.epoll_event;
  * {@link #size()} entries, those the last wait filled, can be read.
  */
 public final class EpollEvents implements AutoCloseable {
-    // Sizes and offsets come from jextract's layout, which knows the packing.
-    static final long STRUCT_SIZE = epoll_event.layout().byteSize();
-    static final long EVENTS_OFFSET = epoll_event.events$offset();
-    static final long DATA_OFFSET = epoll_event.data$offset() + epoll_data.u64$offset();
+    static final long STRUCT_SIZE = EpollEventLayout.SIZE;
+    private static final long EVENTS_OFFSET = EpollEventLayout.EVENTS_OFFSET;
+    private static final long DATA_OFFSET = EpollEventLayout.DATA_OFFSET;
     /* epoll_wait(2) rejects maxevents above INT_MAX / sizeof(struct epoll_event). */
     private static final int MAX_CAPACITY = (int) (Integer.MAX_VALUE / STRUCT_SIZE);
 
@@ -54,7 +52,7 @@ public final class EpollEvents implements AutoCloseable {
     private EpollEvents(Arena arena, int capacity) {
         this.arena = arena;
         this.capacity = capacity;
-        this.array = arena.allocate(epoll_event.layout(), capacity);
+        this.array = arena.allocate(STRUCT_SIZE * capacity, Long.BYTES);
     }
 
     /**
@@ -67,8 +65,14 @@ public final class EpollEvents implements AutoCloseable {
         return allocate(capacity, Arena.ofConfined());
     }
 
-    /** Allocates an array usable from any thread, for the event loop. */
-    static EpollEvents allocateShared(int capacity) {
+    /**
+     * Allocates room for {@code capacity} events that any thread may use, one at a time,
+     * as an {@link Epoll#openShared()} does.
+     *
+     * @throws IllegalArgumentException if capacity is not in 1 .. INT_MAX / struct size
+     */
+    public static EpollEvents allocateShared(int capacity) {
+        checkCapacity(capacity);
         return allocate(capacity, Arena.ofShared());
     }
 
@@ -132,8 +136,9 @@ public final class EpollEvents implements AutoCloseable {
         return array;
     }
 
-    void filled(int n) {
+    int filled(int n) {
         size = n;
+        return n;
     }
 
     private long offset(int i) {

@@ -1,7 +1,7 @@
-package org.epoll4j;
+package org.epoll4j.epoll;
 
 import java.io.IOException;
-import org.epoll4j.internal.Errno;
+import org.epoll4j.kernel.Errno;
 
 /**
  * A system call failed: carries the call, the errno value and its symbolic name.

@@ -1,11 +1,12 @@
-package org.epoll4j;
+package org.epoll4j.epoll;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.epoll4j.internal.EventFd;
+import org.epoll4j.kernel.EventFd;
+import org.epoll4j.testing.OpenFds;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 

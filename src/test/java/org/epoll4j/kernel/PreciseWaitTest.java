@@ -1,9 +1,11 @@
-package org.epoll4j;
+package org.epoll4j.kernel;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.lang.foreign.Linker;
+import org.epoll4j.ffi.Libc;
 import org.junit.jupiter.api.Test;
 
 /** The runtime choice between epoll_pwait2 and epoll_wait. */
@@ -16,6 +18,16 @@ class PreciseWaitTest {
         int major = Integer.parseInt(version[0]);
         int minor = Integer.parseInt(version[1]);
         assumeTrue(major > 5 || major == 5 && minor >= 11, "this kernel has no epoll_pwait2 (before 5.11)");
-        assertTrue(PreciseWait.AVAILABLE);
+        assertTrue(Syscalls.hasPreciseWait());
+    }
+
+    @Test
+    void onlyEbadfFromTheProbeMeansTheKernelHasEpollPwait2() {
+        // Guards a bug: any errno but ENOSYS counted as "available", so a seccomp filter
+        // that answers EPERM made every wait fail.
+        assertTrue(EpollCalls.pwait2Answered(-1, Libc.EBADF()));
+        assertFalse(EpollCalls.pwait2Answered(-1, Libc.ENOSYS()), "before Linux 5.11");
+        assertFalse(EpollCalls.pwait2Answered(-1, Libc.EPERM()), "a seccomp filter");
+        assertFalse(EpollCalls.pwait2Answered(-1, Libc.EINVAL()), "anything else");
     }
 }

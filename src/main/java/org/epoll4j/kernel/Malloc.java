@@ -1,4 +1,4 @@
-package org.epoll4j.internal;
+package org.epoll4j.kernel;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -8,7 +8,7 @@ import org.epoll4j.ffi.Libc;
  * malloc(3) and free(3), for native memory freed piece by piece (an arena frees only
  * all of its memory at once). Whoever allocates owns the block and frees it once.
  */
-public final class Malloc {
+final class Malloc {
     static {
         // jextract loads a function's handle on its first call; out of fds (EMFILE), a JVM
         // run from a class directory could not open that class file: load them now.
@@ -25,7 +25,7 @@ public final class Malloc {
      * @throws OutOfMemoryError if malloc returns NULL
      */
     @SuppressWarnings("restricted")
-    public static MemorySegment allocate(long size, Arena scope) {
+    static MemorySegment allocate(long size, Arena scope) {
         MemorySegment block = Libc.malloc(size);
         if (block.equals(MemorySegment.NULL)) {
             throw new OutOfMemoryError("malloc(" + size + ") failed");
@@ -34,7 +34,7 @@ public final class Malloc {
     }
 
     /** Frees a block from {@link #allocate}; it must not be used again. */
-    public static void free(MemorySegment block) {
+    static void free(MemorySegment block) {
         Libc.free(block);
     }
 }

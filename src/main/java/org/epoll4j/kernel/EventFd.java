@@ -1,11 +1,11 @@
-package org.epoll4j.internal;
+package org.epoll4j.kernel;
 
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
-import org.epoll4j.ErrnoException;
+import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.ffi.Libc;
 
 /**
@@ -34,7 +34,7 @@ public final class EventFd implements AutoCloseable {
         try {
             result = (int) EVENTFD.invokeExact(capture, 0, Libc.EFD_NONBLOCK() | Libc.EFD_CLOEXEC());
         } catch (Throwable t) {
-            throw Fd.unexpected(t);
+            throw Errno.unexpected(t);
         }
         if (result < 0) {
             throw Errno.exception("eventfd(0, EFD_NONBLOCK|EFD_CLOEXEC)", capture);
@@ -81,7 +81,7 @@ public final class EventFd implements AutoCloseable {
     public synchronized void close() {
         if (!closed) {
             closed = true;
-            Fd.closeQuietly(capture, fd);
+            Fd.close(capture, fd);
             arena.close();
         }
     }

@@ -1,4 +1,4 @@
-package org.epoll4j;
+package org.epoll4j.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -7,7 +7,7 @@ import java.nio.file.Path;
 import java.util.stream.Stream;
 
 /** Counts this process's open file descriptors in /proc/self/fd: a test fixture. */
-final class OpenFds {
+public final class OpenFds {
     private static final Path PROC_SELF_FD = Path.of("/proc/self/fd");
 
     private OpenFds() {}
@@ -16,7 +16,7 @@ final class OpenFds {
      * The number of open fds. Listing the directory opens one fd of its own, which is
      * counted every time alike, so differences between two counts are exact.
      */
-    static long count() {
+    public static long count() {
         try (Stream<Path> fds = Files.list(PROC_SELF_FD)) {
             return fds.count();
         } catch (IOException e) {

@@ -1,19 +1,11 @@
-package org.epoll4j;
-
-import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
-import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
+package org.epoll4j.epoll;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
 import java.time.Duration;
 import java.util.Objects;
 import org.epoll4j.ffi.Libc;
-import org.epoll4j.ffi.epoll_event;
-import org.epoll4j.ffi.timespec;
-import org.epoll4j.internal.Errno;
-import org.epoll4j.internal.Fd;
+import org.epoll4j.kernel.Syscalls;
 
 /**
  * One epoll instance: a kernel set of file descriptors and the events each is
@@ -33,9 +25,11 @@ import org.epoll4j.internal.Fd;
  *
  * <p>Notes:
  * <ul>
- * <li>Threading: an {@code Epoll} belongs to the thread that opened it, like the
- *     confined memory it owns; calls from other threads throw {@link WrongThreadException}.
- *     To wake a thread blocked in {@code wait}, make an fd in its set ready (an eventfd).
+ * <li>Threading: an {@code Epoll} from {@link #open()} belongs to the thread that opened
+ *     it, like the confined memory it owns; calls from other threads throw
+ *     {@link WrongThreadException}. One from {@link #openShared()} may be handed from
+ *     thread to thread; calls must not overlap. To wake a thread blocked in {@code wait},
+ *     make an fd in its set ready (an eventfd).
  * <li>Triggering is level-triggered unless {@link #ET} is given: a level-triggered fd is
  *     reported by every wait while it stays ready; an edge-triggered fd once per change.
  *     {@link #ONESHOT} disables the fd after one report until {@link #modify} re-arms it.
@@ -69,30 +63,18 @@ public final class Epoll implements AutoCloseable {
     /** Hold a wake lock while the event is pending (EPOLLWAKEUP; needs CAP_BLOCK_SUSPEND). */
     public static final int WAKEUP = Libc.EPOLLWAKEUP();
 
-    private static final MethodHandle CREATE =
-            Errno.capturing(Libc.epoll_create1$address(), Libc.epoll_create1$descriptor());
-    private static final MethodHandle CTL =
-            Errno.capturingCritical(Libc.epoll_ctl$address(), Libc.epoll_ctl$descriptor());
-    private static final MethodHandle WAIT =
-            Errno.capturing(Libc.epoll_wait$address(), Libc.epoll_wait$descriptor());
-    /* A zero timeout never blocks. */
-    private static final MethodHandle POLL =
-            Errno.capturingCritical(Libc.epoll_wait$address(), Libc.epoll_wait$descriptor());
-
     private final Thread owner;
     private final Arena arena;
-    private final MemorySegment capture;
-    private final MemorySegment event;
-    private final MemorySegment timeout;
+    private final Syscalls sys;
+    private final EpollWait waiting;
     private int fd;
 
     private Epoll(Arena arena, Thread owner) throws ErrnoException {
         this.arena = arena;
         this.owner = owner;
-        this.capture = Errno.allocateCapture(arena);
-        this.event = arena.allocate(epoll_event.layout());
-        this.timeout = arena.allocate(timespec.layout());
-        this.fd = create(capture);
+        this.sys = Syscalls.open(MethodHandles.lookup(), arena);
+        this.fd = sys.epollCreate();
+        this.waiting = new EpollWait(sys, fd);
     }
 
     /**
@@ -106,10 +88,12 @@ public final class Epoll implements AutoCloseable {
     }
 
     /**
-     * Opens an epoll instance usable from any thread, for an owner (the event loop)
-     * that runs it on one thread at a time but not always the same one.
+     * Opens an epoll instance that any thread may use, one at a time: for an owner (an
+     * event loop) opened on one thread and run on another.
+     *
+     * @throws ErrnoException EMFILE, ENFILE or ENOMEM
      */
-    static Epoll openShared() throws ErrnoException {
+    public static Epoll openShared() throws ErrnoException {
         return open(Arena.ofShared(), null);
     }
 
@@ -172,25 +156,7 @@ public final class Epoll implements AutoCloseable {
         if (timeoutMillis < -1) {
             throw new IllegalArgumentException("timeout must be -1, 0 or positive: " + timeoutMillis);
         }
-        MemorySegment array = events.array();
-        if (timeoutMillis == 0) {
-            return filled(events, poll(array, events.capacity()));
-        }
-        long deadline = timeoutMillis > 0 ? System.nanoTime() + timeoutMillis * 1_000_000L : 0;
-        int timeout = timeoutMillis;
-        while (true) {
-            int n = waitMillis(array, events.capacity(), timeout);
-            if (n >= 0) {
-                return filled(events, n);
-            }
-            if (timeoutMillis > 0) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return filled(events, 0);
-                }
-                timeout = toMillisRoundedUp(left);
-            }
-        }
+        return events.filled(waiting.millis(events.array(), events.capacity(), timeoutMillis));
     }
 
     /**
@@ -208,22 +174,7 @@ public final class Epoll implements AutoCloseable {
         if (timeout.isNegative()) {
             throw new IllegalArgumentException("timeout must not be negative: " + timeout);
         }
-        MemorySegment array = events.array();
-        long nanos = saturatedNanos(timeout);
-        long deadline = System.nanoTime() + nanos;
-        while (true) {
-            int n = PreciseWait.AVAILABLE
-                    ? waitNanos(array, events.capacity(), nanos)
-                    : waitMillis(array, events.capacity(), toMillisRoundedUp(nanos));
-            if (n > 0) {
-                return filled(events, n);
-            }
-            // Interrupted, or a millisecond wait capped below a very long timeout.
-            nanos = deadline - System.nanoTime();
-            if (nanos <= 0) {
-                return filled(events, 0);
-            }
-        }
+        return events.filled(waiting.nanos(events.array(), events.capacity(), timeout));
     }
 
     /** Whether {@link #close()} has not been called. */
@@ -243,7 +194,7 @@ public final class Epoll implements AutoCloseable {
         checkOwner();
         int closing = fd;
         fd = -1;
-        Fd.closeQuietly(capture, closing);
+        sys.close(closing);
         arena.close();
     }
 
@@ -252,73 +203,7 @@ public final class Epoll implements AutoCloseable {
         if (target < 0) {
             throw new IllegalArgumentException("fd must not be negative: " + target);
         }
-        event.set(JAVA_INT_UNALIGNED, EpollEvents.EVENTS_OFFSET, events);
-        event.set(JAVA_LONG_UNALIGNED, EpollEvents.DATA_OFFSET, data);
-        int result;
-        try {
-            result = (int) CTL.invokeExact(capture, fd, op, target, event);
-        } catch (Throwable t) {
-            throw Fd.unexpected(t);
-        }
-        if (result < 0) {
-            throw Errno.exception("epoll_ctl(" + opName(op) + ", fd=" + target + ")", capture);
-        }
-    }
-
-    private int poll(MemorySegment array, int capacity) throws ErrnoException {
-        int n;
-        try {
-            n = (int) POLL.invokeExact(capture, fd, array, capacity, 0);
-        } catch (Throwable t) {
-            throw Fd.unexpected(t);
-        }
-        return n >= 0 || Errno.errno(capture) == Libc.EINTR() ? Math.max(n, 0) : fail("epoll_wait");
-    }
-
-    /** Returns the event count, or -1 if a signal interrupted the wait. */
-    private int waitMillis(MemorySegment array, int capacity, int timeoutMillis) throws ErrnoException {
-        int n;
-        try {
-            n = (int) WAIT.invokeExact(capture, fd, array, capacity, timeoutMillis);
-        } catch (Throwable t) {
-            throw Fd.unexpected(t);
-        }
-        return n >= 0 || Errno.errno(capture) == Libc.EINTR() ? n : fail("epoll_wait");
-    }
-
-    /** Returns the event count, or -1 if a signal interrupted the wait. */
-    private int waitNanos(MemorySegment array, int capacity, long nanos) throws ErrnoException {
-        timeout.set(JAVA_LONG, timespec.tv_sec$offset(), nanos / 1_000_000_000L);
-        timeout.set(JAVA_LONG, timespec.tv_nsec$offset(), nanos % 1_000_000_000L);
-        int n;
-        try {
-            n = (int) PreciseWait.HANDLE.invokeExact(capture, fd, array, capacity, timeout, MemorySegment.NULL);
-        } catch (Throwable t) {
-            throw Fd.unexpected(t);
-        }
-        return n >= 0 || Errno.errno(capture) == Libc.EINTR() ? n : fail("epoll_pwait2");
-    }
-
-    private int fail(String syscall) throws ErrnoException {
-        throw Errno.exception(syscall + "(epfd=" + fd + ")", capture);
-    }
-
-    private static int filled(EpollEvents events, int n) {
-        events.filled(n);
-        return n;
-    }
-
-    private static int create(MemorySegment capture) throws ErrnoException {
-        int fd;
-        try {
-            fd = (int) CREATE.invokeExact(capture, Libc.EPOLL_CLOEXEC());
-        } catch (Throwable t) {
-            throw Fd.unexpected(t);
-        }
-        if (fd < 0) {
-            throw Errno.exception("epoll_create1(EPOLL_CLOEXEC)", capture);
-        }
-        return fd;
+        sys.epollCtl(fd, op, target, events, data);
     }
 
     private void checkUsable() {
@@ -332,25 +217,6 @@ public final class Epoll implements AutoCloseable {
         if (owner != null && Thread.currentThread() != owner) {
             throw new WrongThreadException("Epoll belongs to thread " + owner.getName()
                     + ", not to " + Thread.currentThread().getName());
-        }
-    }
-
-    private static String opName(int op) {
-        if (op == Libc.EPOLL_CTL_ADD()) {
-            return "ADD";
-        }
-        return op == Libc.EPOLL_CTL_MOD() ? "MOD" : "DEL";
-    }
-
-    private static int toMillisRoundedUp(long nanos) {
-        return (int) Math.min(Integer.MAX_VALUE, (nanos + 999_999) / 1_000_000);
-    }
-
-    private static long saturatedNanos(Duration timeout) {
-        try {
-            return timeout.toNanos();
-        } catch (ArithmeticException e) {
-            return Long.MAX_VALUE / 2; // about 146 years: forever, without overflowing a deadline
         }
     }
 }

@@ -1,0 +1,56 @@
+package org.epoll4j;
+
+import org.epoll4j.epoll.Epoll;
+
+/**
+ * What a source wants to hear about, and what its fd reported: the one place where the
+ * loop translates between its own terms and epoll's flags.
+ */
+final class Interest {
+    /** No event: the fd stays in the set, quiet (hang-ups and errors are still reported). */
+    static final int NONE = 0;
+    /** Input, and the peer's end of input. */
+    static final int READ = 1;
+    /** Room to write, or a connect's outcome. */
+    static final int WRITE = 2;
+
+    private static final int READ_EVENTS = Epoll.IN | Epoll.RDHUP;
+    private static final int CLOSED_EVENTS = Epoll.HUP | Epoll.RDHUP | Epoll.ERR;
+
+    private Interest() {}
+
+    /** The epoll events that {@code interest} registers for. */
+    static int epollEvents(int interest) {
+        return ((interest & READ) != 0 ? READ_EVENTS : 0) | ((interest & WRITE) != 0 ? Epoll.OUT : 0);
+    }
+
+    /** Whether {@code events} has input to read. */
+    static boolean readable(int events) {
+        return (events & Epoll.IN) != 0;
+    }
+
+    /** Whether {@code events} has room to write. */
+    static boolean writable(int events) {
+        return (events & Epoll.OUT) != 0;
+    }
+
+    /** Whether {@code events} says the peer closed, the connection hung up or failed. */
+    static boolean closed(int events) {
+        return (events & CLOSED_EVENTS) != 0;
+    }
+
+    /** Whether {@code events} has an error (EPOLLERR: read it with SO_ERROR). */
+    static boolean failed(int events) {
+        return (events & Epoll.ERR) != 0;
+    }
+
+    /** Whether {@code events} is a full hang-up: both directions are shut. */
+    static boolean hungUp(int events) {
+        return (events & Epoll.HUP) != 0;
+    }
+
+    /** Whether {@code events} settles a connect: writable, or failed. */
+    static boolean connectSettled(int events) {
+        return (events & (Epoll.OUT | Epoll.ERR | Epoll.HUP)) != 0;
+    }
+}

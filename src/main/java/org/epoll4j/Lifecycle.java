@@ -1,0 +1,129 @@
+package org.epoll4j;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * Who runs a loop and who releases it: at most one thread in {@code run()}, and exactly
+ * one release, by the thread that leaves {@code run()} after a close was asked for, or
+ * by the thread that asks while none runs. Guarded by a lock of its own, which no
+ * caller can take.
+ */
+final class Lifecycle {
+    /** What {@link #requestClose()} leaves the caller to do. */
+    enum CloseAction {
+        /** Nobody runs the loop: release it on this thread. */
+        RELEASE_HERE,
+        /** A thread runs it: make it stop; it releases the loop as it leaves run(). */
+        STOP_RUNNER,
+        /** A close was asked for already. */
+        ALREADY
+    }
+
+    /** How many loops the current thread is running or releasing (nested, rarely more than one). */
+    private static final ThreadLocal<int[]> LOOP_DEPTH = ThreadLocal.withInitial(() -> new int[1]);
+
+    private final Object lock = new Object();
+    private final CompletableFuture<Void> released = new CompletableFuture<>();
+    /* Written under lock. */
+    private volatile Thread runner;
+    private boolean closeRequested;
+    private volatile boolean releasing;
+
+    /** Whether the current thread is in some loop's run(), or releasing one. */
+    static boolean onAnyLoopThread() {
+        return LOOP_DEPTH.get()[0] > 0;
+    }
+
+    /** The current thread enters run(). */
+    void enter() {
+        synchronized (lock) {
+            if (closeRequested) {
+                throw new IllegalStateException("EventLoop is closed");
+            }
+            if (runner != null) {
+                throw new IllegalStateException("EventLoop is already running on " + runner.getName());
+            }
+            runner = Thread.currentThread();
+        }
+        LOOP_DEPTH.get()[0]++;
+    }
+
+    /** The current thread leaves run(); returns whether it must release the loop now. */
+    boolean exit() {
+        synchronized (lock) {
+            runner = null;
+            if (closeRequested && !releasing) {
+                releasing = true;
+                return true;
+            }
+            return false;
+        }
+    }
+
+    /** The current thread has left run(), and released the loop if it had to. */
+    void left() {
+        LOOP_DEPTH.get()[0]--;
+    }
+
+    CloseAction requestClose() {
+        synchronized (lock) {
+            if (closeRequested) {
+                return CloseAction.ALREADY;
+            }
+            closeRequested = true;
+            if (runner != null) {
+                return CloseAction.STOP_RUNNER;
+            }
+            releasing = true;
+            return CloseAction.RELEASE_HERE;
+        }
+    }
+
+    boolean isRunningOn(Thread thread) {
+        return runner == thread;
+    }
+
+    /** Whether the loop's sources are being closed, or are closed. */
+    boolean isReleasing() {
+        return releasing;
+    }
+
+    boolean isReleased() {
+        return released.isDone();
+    }
+
+    /** The current thread starts releasing the loop. */
+    void releasing() {
+        LOOP_DEPTH.get()[0]++;
+    }
+
+    /** The current thread has released the loop. */
+    void releasedNow() {
+        LOOP_DEPTH.get()[0]--;
+        released.complete(null);
+    }
+
+    CompletionStage<Void> released() {
+        return released.minimalCompletionStage();
+    }
+
+    /** Waits until the loop is released, through interrupts, which it sets again. */
+    void awaitReleased() {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                released.get();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            } catch (ExecutionException e) {
+                break; // never completed exceptionally
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

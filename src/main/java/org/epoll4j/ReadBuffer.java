@@ -1,0 +1,57 @@
+package org.epoll4j;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * The buffer a loop reads into, and the views of it that handlers are given. A view's
+ * capacity is exactly what was read: a handler cannot see past it, into bytes an
+ * earlier read left there for another connection.
+ *
+ * <p>Views are cached by length (one per slot of a small direct-mapped table), so a
+ * connection that keeps reading messages of a few sizes gets them without an allocation.
+ */
+final class ReadBuffer {
+    private static final int CACHED_VIEWS = 1024;
+
+    private final MemorySegment segment;
+    private final ByteBuffer whole;
+    private final ByteBuffer[] views = new ByteBuffer[CACHED_VIEWS];
+    /** The view of the handler call under way, or null. */
+    private ByteBuffer current;
+
+    ReadBuffer(MemorySegment segment) {
+        this.segment = segment;
+        this.whole = segment.asByteBuffer();
+    }
+
+    MemorySegment segment() {
+        return segment;
+    }
+
+    /**
+     * A view of the first {@code length} bytes, as a handler sees it: position 0, limit
+     * and capacity {@code length}, big-endian (whatever the last handler changed).
+     */
+    ByteBuffer view(int length) {
+        int slot = length & (CACHED_VIEWS - 1);
+        ByteBuffer view = views[slot];
+        if (view == null || view.capacity() != length) {
+            view = views[slot] = whole.slice(0, length);
+        }
+        view.clear().order(ByteOrder.BIG_ENDIAN);
+        current = view;
+        return view;
+    }
+
+    /** Marks the handler call that got the current view as over. */
+    void release() {
+        current = null;
+    }
+
+    /** Whether {@code buffer} is the view of the handler call under way. */
+    boolean isCurrentView(ByteBuffer buffer) {
+        return buffer == current;
+    }
+}

@@ -1,0 +1,240 @@
+package org.epoll4j.kernel;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.net.InetSocketAddress;
+import java.security.CodeSource;
+import java.util.Objects;
+import org.epoll4j.epoll.ErrnoException;
+import org.epoll4j.ffi.Libc;
+
+/**
+ * The system calls of epoll4j's own classes, with the native memory they need (errno
+ * capture, addresses, option values): one instance per owner, such as an event loop or
+ * an {@code Epoll}, used by one thread at a time. Each method wraps one call; see the
+ * package's classes for the details of each.
+ *
+ * <p>These calls take raw fds and native memory: they can close any fd of the process
+ * or free any block. So every one of them is an instance method, and only epoll4j's own
+ * classes can {@link #open} an instance. On the module path the package is not exported
+ * anyway; on the class path, where every public class is reachable, that check is what
+ * keeps other code out.
+ */
+public final class Syscalls {
+    private final MemorySegment capture;
+    private final MemorySegment scratch;
+    private final MemorySegment event;
+    private final MemorySegment timeout;
+
+    private Syscalls(Arena arena) {
+        capture = Errno.allocateCapture(arena);
+        scratch = arena.allocate(Sockets.SCRATCH_SIZE, Long.BYTES);
+        event = arena.allocate(EpollEventLayout.SIZE, Long.BYTES);
+        timeout = arena.allocate(EpollCalls.TIMESPEC_SIZE, Long.BYTES);
+    }
+
+    /**
+     * Opens the calls for the class of {@code caller}, their memory from {@code arena}.
+     *
+     * @param caller {@code MethodHandles.lookup()} of the calling class: it proves which class calls
+     * @throws IllegalCallerException if that class is not one of epoll4j's own
+     */
+    public static Syscalls open(MethodHandles.Lookup caller, Arena arena) {
+        Class<?> type = caller.lookupClass();
+        if (!caller.hasFullPrivilegeAccess() || !isOurs(type)) {
+            throw new IllegalCallerException(type.getName()
+                    + " may not make epoll4j's raw system calls: they can close any fd and free any memory");
+        }
+        return new Syscalls(arena);
+    }
+
+    /** Whether {@code type} was loaded from epoll4j's own jar (or module, or classes). */
+    static boolean isOurs(Class<?> type) {
+        Class<?> self = Syscalls.class;
+        if (type.getModule() != self.getModule() || type.getClassLoader() != self.getClassLoader()) {
+            return false;
+        }
+        if (self.getModule().isNamed()) {
+            return true; // a named module cannot be split: its classes are ours
+        }
+        // On the class path, a package name proves nothing: the code must come from where ours does.
+        String name = type.getPackageName();
+        return (name.equals("org.epoll4j") || name.startsWith("org.epoll4j."))
+                && Objects.equals(location(type), location(self));
+    }
+
+    private static String location(Class<?> type) {
+        CodeSource source = type.getProtectionDomain().getCodeSource();
+        return source == null || source.getLocation() == null ? null : source.getLocation().toExternalForm();
+    }
+
+    // ------------------------------------------------------------ memory
+
+    /** malloc(3): {@code size} bytes, reachable only while {@code scope} is alive. */
+    public MemorySegment malloc(long size, Arena scope) {
+        return Malloc.allocate(size, scope);
+    }
+
+    /** free(3) of a block from {@link #malloc}, which must not be used again. */
+    public void free(MemorySegment block) {
+        Malloc.free(block);
+    }
+
+    // ------------------------------------------------------------ any fd
+
+    /** read(2) of up to {@code length} bytes: bytes read, 0 would block, -1 end of stream. */
+    public long read(int fd, MemorySegment buffer, long length) throws ErrnoException {
+        return Fd.read(capture, fd, buffer, length);
+    }
+
+    /** write(2) of {@code length} bytes: bytes written, 0 if it would block. */
+    public long write(int fd, MemorySegment buffer, long length) throws ErrnoException {
+        return Fd.write(capture, fd, buffer, length);
+    }
+
+    /** writev(2) of the first {@code count} buffers of {@code iov}: bytes written, 0 if it would block. */
+    public long writev(int fd, IoVec iov, int count) throws ErrnoException {
+        return Fd.writev(capture, fd, iov, count);
+    }
+
+    /** close(2); errors are ignored (the fd is released whatever it reports). */
+    public void close(int fd) {
+        Fd.close(capture, fd);
+    }
+
+    // ------------------------------------------------------------ epoll
+
+    /** epoll_create1(EPOLL_CLOEXEC). */
+    public int epollCreate() throws ErrnoException {
+        return EpollCalls.create(capture);
+    }
+
+    /** epoll_ctl(2). */
+    public void epollCtl(int epfd, int op, int fd, int events, long data) throws ErrnoException {
+        EpollCalls.ctl(capture, event, epfd, op, fd, events, data);
+    }
+
+    /** epoll_wait(2) without blocking: the event count, 0 if interrupted. */
+    public int epollPoll(int epfd, MemorySegment events, int capacity) throws ErrnoException {
+        return EpollCalls.poll(capture, epfd, events, capacity);
+    }
+
+    /** epoll_wait(2): the event count, -1 if a signal interrupted it. */
+    public int epollWait(int epfd, MemorySegment events, int capacity, int timeoutMillis) throws ErrnoException {
+        return EpollCalls.wait(capture, epfd, events, capacity, timeoutMillis);
+    }
+
+    /** epoll_pwait2(2), where {@link #hasPreciseWait()}: the event count, -1 if interrupted. */
+    public int epollWaitNanos(int epfd, MemorySegment events, int capacity, long nanos) throws ErrnoException {
+        return EpollCalls.waitNanos(capture, timeout, epfd, events, capacity, nanos);
+    }
+
+    /** Whether epoll_pwait2 works here (Linux 5.11, glibc 2.35, and no filter refusing it). */
+    public static boolean hasPreciseWait() {
+        return EpollCalls.PRECISE;
+    }
+
+    // ------------------------------------------------------------ TCP sockets
+
+    /** socket(2): a non-blocking TCP socket of {@code address}'s family. */
+    public int socket(InetSocketAddress address) throws ErrnoException {
+        return Sockets.open(capture, Sockaddr.family(address));
+    }
+
+    /** socket(2): an unconnected IPv4 TCP socket, an fd to hold in reserve. */
+    public int spareFd() throws ErrnoException {
+        return Sockets.open(capture, Libc.AF_INET());
+    }
+
+    /** setsockopt(SO_REUSEADDR, 1). */
+    public void setReuseAddress(int fd) throws ErrnoException {
+        Sockets.setInt(capture, scratch, fd, Libc.SOL_SOCKET(), Libc.SO_REUSEADDR(), 1, "SO_REUSEADDR");
+    }
+
+    /** setsockopt(SO_REUSEPORT, 1). */
+    public void setReusePort(int fd) throws ErrnoException {
+        Sockets.setInt(capture, scratch, fd, Libc.SOL_SOCKET(), Libc.SO_REUSEPORT(), 1, "SO_REUSEPORT");
+    }
+
+    /** setsockopt(TCP_NODELAY). */
+    public void setNoDelay(int fd, boolean on) throws ErrnoException {
+        Sockets.setInt(capture, scratch, fd, Libc.IPPROTO_TCP(), Libc.TCP_NODELAY(), on ? 1 : 0, "TCP_NODELAY");
+    }
+
+    /** setsockopt(SO_KEEPALIVE). */
+    public void setKeepAlive(int fd, boolean on) throws ErrnoException {
+        Sockets.setInt(capture, scratch, fd, Libc.SOL_SOCKET(), Libc.SO_KEEPALIVE(), on ? 1 : 0, "SO_KEEPALIVE");
+    }
+
+    /** setsockopt(SO_LINGER, 0 s): close(2) then sends a reset and drops unsent output. */
+    public void setResetOnClose(int fd) throws ErrnoException {
+        Sockets.setLinger(capture, scratch, fd, 0);
+    }
+
+    /** getsockopt(SO_ERROR): the socket's pending error, cleared; 0 if none. */
+    public int takeError(int fd) throws ErrnoException {
+        return Sockets.getInt(capture, scratch, fd, Libc.SOL_SOCKET(), Libc.SO_ERROR(), "SO_ERROR");
+    }
+
+    /** bind(2). */
+    public void bind(int fd, InetSocketAddress address) throws ErrnoException {
+        Sockets.bind(capture, scratch, fd, address);
+    }
+
+    /** listen(2). */
+    public void listen(int fd, int backlog) throws ErrnoException {
+        Sockets.listen(capture, fd, backlog);
+    }
+
+    /**
+     * accept4(2), non-blocking and close-on-exec: the new fd, or -1 if none is pending.
+     * The peer's address is then {@link #acceptedPeerIPv4()} or {@link #acceptedPeer()}.
+     */
+    public int accept(int fd) throws ErrnoException {
+        return Sockets.accept(capture, scratch, fd);
+    }
+
+    /** The last accepted peer's address packed (see {@link Sockaddr#unpackIPv4}), 0 if not IPv4. */
+    public long acceptedPeerIPv4() {
+        return Sockaddr.packIPv4(scratch);
+    }
+
+    /** The last accepted peer's address. */
+    public InetSocketAddress acceptedPeer() {
+        return Sockaddr.read(scratch);
+    }
+
+    /** connect(2): true if connected at once, false if in progress (wait for writable, then {@link #takeError}). */
+    public boolean connect(int fd, InetSocketAddress address) throws ErrnoException {
+        return Sockets.connect(capture, scratch, fd, address);
+    }
+
+    /** shutdown(SHUT_WR): the peer reads the end of stream once what was sent arrives. */
+    public void shutdownOutput(int fd) throws ErrnoException {
+        Sockets.shutdownOutput(capture, fd);
+    }
+
+    /** getsockname(2). */
+    public InetSocketAddress localAddress(int fd) throws ErrnoException {
+        return Sockets.localAddress(capture, scratch, fd);
+    }
+
+    /** getpeername(2). */
+    public InetSocketAddress remoteAddress(int fd) throws ErrnoException {
+        return Sockets.remoteAddress(capture, scratch, fd);
+    }
+
+    /** Whether a call failed because the process or the system is out of fds (EMFILE, ENFILE). */
+    public static boolean outOfFds(int errno) {
+        return errno == Libc.EMFILE() || errno == Libc.ENFILE();
+    }
+
+    /**
+     * Whether accept4 failed for the one connection it took (aborted, or refused by a
+     * firewall rule before it was accepted): others may still be pending.
+     */
+    public static boolean failedOneConnection(int errno) {
+        return errno == Libc.ECONNABORTED() || errno == Libc.EPROTO() || errno == Libc.EPERM();
+    }
+}
