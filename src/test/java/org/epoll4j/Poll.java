@@ -15,15 +15,25 @@ final class Poll {
 
     /** Whether {@code fd} is hung up (POLLHUP): both directions of the socket are shut. */
     static boolean hungUp(int fd) {
+        return (revents(fd, 0) & Epoll.HUP) != 0;
+    }
+
+    /** Whether {@code fd} has input to read (POLLIN). */
+    static boolean readable(int fd) {
+        return (revents(fd, Libc.POLLIN()) & Libc.POLLIN()) != 0;
+    }
+
+    /** What poll(2) reports of {@code fd} for {@code events}, at once. */
+    private static int revents(int fd, int events) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment entry = arena.allocate(pollfd.layout());
             entry.set(JAVA_INT, pollfd.fd$offset(), fd);
-            entry.set(JAVA_SHORT, pollfd.events$offset(), (short) 0);
+            entry.set(JAVA_SHORT, pollfd.events$offset(), (short) events);
             if (Libc.poll(entry, 1, 0) < 0) {
                 throw new IllegalStateException("poll failed");
             }
             // epoll's flags have poll's values (EPOLLHUP == POLLHUP).
-            return (entry.get(JAVA_SHORT, pollfd.revents$offset()) & Epoll.HUP) != 0;
+            return entry.get(JAVA_SHORT, pollfd.revents$offset());
         }
     }
 }
