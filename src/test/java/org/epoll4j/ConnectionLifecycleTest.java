@@ -2,6 +2,7 @@ package org.epoll4j;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -13,6 +14,7 @@ import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.epoll4j.epoll.ErrnoException;
 import org.junit.jupiter.api.Test;
@@ -71,12 +73,11 @@ class ConnectionLifecycleTest {
                 resetting.setSoLinger(true, 0);
             } // close with SO_LINGER 0: RST, with echoed bytes still unread
 
+            // The reset surfaces on the server's next read (ECONNRESET) or write (EPIPE); it is
+            // never an orderly close (this test once passed on a null cause).
             IOException cause = awaitClose(echo).cause();
-            if (cause != null) {
-                // The reset surfaces on the server's next read (ECONNRESET) or write (EPIPE).
-                ErrnoException error = assertInstanceOf(ErrnoException.class, cause);
-                assertTrue(List.of("ECONNRESET", "EPIPE").contains(error.errnoName()), error.getMessage());
-            }
+            ErrnoException error = assertInstanceOf(ErrnoException.class, cause);
+            assertTrue(List.of("ECONNRESET", "EPIPE").contains(error.errnoName()), error.getMessage());
             try (Socket other = EchoClient.connect(server.address())) {
                 EchoClient.assertEchoes(other, "still serving");
             }
@@ -111,9 +112,11 @@ class ConnectionLifecycleTest {
             try (Socket newcomer = EchoClient.connect(server.address())) {
                 EchoClient.assertEchoes(newcomer, "newcomer");
             }
+            bystander.close();
+            Eventually.until("the bystander's close", () -> faulty.closes.size() >= 2);
             server.call(() -> null); // a full loop iteration: any second onClose has run
-            assertEquals(0, faulty.closes.stream().filter(c -> c.cause() != null).count(),
-                    "one onClose per connection: " + faulty.closes);
+            // Counted whatever their cause (this test once counted only non-null ones).
+            assertEquals(2, faulty.closes.size(), "one onClose per connection: " + faulty.closes);
         }
     }
 
@@ -123,5 +126,89 @@ class ConnectionLifecycleTest {
             throw new AssertionError("onClose did not run");
         }
         return closed;
+    }
+
+    @Test
+    @Timeout(30)
+    void aResetWhileReadingIsPausedClosesWithTheSocketsError() throws Exception {
+        // Not reading, the fd is registered for nothing: the reset comes as EPOLLERR, and the
+        // cause is read from SO_ERROR.
+        Echo paused = new Echo() {
+            @Override
+            public void onOpen(Connection connection) {
+                connection.pauseReading();
+            }
+        };
+        try (LoopThread server = LoopThread.serve(paused)) {
+            try (Socket client = EchoClient.connect(server.address())) {
+                client.setSoLinger(true, 0);
+            }
+            ErrnoException error = assertInstanceOf(ErrnoException.class, awaitClose(paused).cause());
+            assertEquals("ECONNRESET", error.errnoName(), error.getMessage());
+            assertEquals("getsockopt", error.syscall());
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void anExceptionFromOnCloseIsReportedAndTheLoopGoesOn() throws Exception {
+        RuntimeException thrown = new IllegalStateException("onClose's bug");
+        AtomicInteger onCloseCalls = new AtomicInteger();
+        Echo faulty = new Echo() {
+            @Override
+            public void onClose(Connection connection, IOException cause) {
+                super.onClose(connection, cause);
+                if (onCloseCalls.incrementAndGet() == 1) {
+                    throw thrown;
+                }
+            }
+        };
+        try (LoopThread server = LoopThread.serve(faulty)) {
+            try (Socket client = EchoClient.connect(server.address())) {
+                EchoClient.assertEchoes(client, "first");
+            }
+            awaitClose(faulty);
+            server.call(() -> null);
+            assertEquals(List.of(thrown), server.takeReported());
+            try (Socket client = EchoClient.connect(server.address())) {
+                EchoClient.assertEchoes(client, "still serving");
+            }
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void aVirtualMachineErrorFromOnCloseEndsRunAsOneFromOnDataDoes() throws Exception {
+        // Guards a bug: onClose's errors were all reported and the loop went on, even an
+        // OutOfMemoryError, which from any other handler ends run().
+        for (boolean fromOnClose : new boolean[] {false, true}) {
+            Error thrown = new OutOfMemoryError("the handler's");
+            Echo faulty = new Echo() {
+                @Override
+                public void onData(Connection connection, ByteBuffer data) {
+                    if (fromOnClose) {
+                        connection.close();
+                    } else {
+                        throw thrown;
+                    }
+                }
+
+                @Override
+                public void onClose(Connection connection, IOException cause) {
+                    if (fromOnClose) {
+                        throw thrown;
+                    }
+                }
+            };
+            LoopThread server = LoopThread.serve(faulty);
+            try (Socket client = EchoClient.connect(server.address())) {
+                client.getOutputStream().write(1);
+                server.thread().join(TimeUnit.SECONDS.toMillis(20));
+                assertFalse(server.thread().isAlive(), "run() ended, from onClose: " + fromOnClose);
+                assertEquals(List.of(thrown), server.takeReported());
+            } finally {
+                server.close();
+            }
+        }
     }
 }
