@@ -46,9 +46,16 @@ final class EchoServerProcess implements AutoCloseable {
      * {@code wrapper} (e.g. prlimit).
      */
     static EchoServerProcess start(List<String> wrapper, Path classPath, String... args) throws IOException {
+        return start(wrapper, List.of(), classPath, args);
+    }
+
+    /** As {@link #start(List, Path, String...)}, with options for the JVM. */
+    static EchoServerProcess start(List<String> wrapper, List<String> jvmOptions, Path classPath, String... args)
+            throws IOException {
         List<String> command = new ArrayList<>(wrapper);
         command.add(ProcessHandle.current().info().command().orElseThrow());
         command.add("--enable-native-access=ALL-UNNAMED");
+        command.addAll(jvmOptions);
         command.add("-cp");
         command.add(classPath.toString());
         command.add(EchoServer.class.getName());

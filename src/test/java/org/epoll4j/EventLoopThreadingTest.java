@@ -29,11 +29,10 @@ class EventLoopThreadingTest {
     @Timeout(30)
     void stopFromAnotherThreadMakesABlockedRunReturn() throws Exception {
         try (EventLoop loop = EventLoop.open()) {
-            CountDownLatch running = new CountDownLatch(1);
-            loop.execute(running::countDown);
-            Thread runner = Thread.ofPlatform().name("event-loop").start(loop::run);
-            assertTrue(running.await(20, TimeUnit.SECONDS));
-            Thread.sleep(100); // no tasks, no timers, no fds ready: give it time to block in epoll_wait
+            Thread runner = Thread.ofPlatform().name("blocked-loop").start(loop::run);
+            // No tasks, no timers, no fds ready: the kernel shows the thread asleep in epoll_wait
+            // (this test once slept instead and never knew where run() was).
+            Eventually.until("run() blocks in epoll_wait", () -> KernelThreads.inEpollWait("blocked-loop"));
             assertTrue(runner.isAlive());
 
             loop.stop();

@@ -1,0 +1,107 @@
+package org.epoll4j.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.invoke.MethodHandles;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import org.epoll4j.EventLoop;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The kernel package's raw calls can close any fd and free any memory: on the class
+ * path, where its public classes are reachable, only the library's own classes may
+ * open them, and nothing else public in the package takes a raw fd or raw memory.
+ */
+class SyscallsGateTest {
+    /** Every public static method and constructor of the package, each checked harmless. */
+    private static final Set<String> HARMLESS = Set.of(
+            "Errno.name(int)", "Errno.description(int)",
+            "EventFd.open()", // owns the eventfd it makes
+            "IoVec(Arena,int)", // entries only point into segments, within their bounds
+            "Sockaddr.unpackIPv4(long)",
+            "Syscalls.open(Lookup,Arena)", // the gate itself
+            "Syscalls.hasPreciseWait()", "Syscalls.outOfFds(int)", "Syscalls.failedOneConnection(int)");
+
+    @Test
+    void codeOutsideTheLibraryCannotOpenTheRawCalls() {
+        // Guards a bug: public classes in org.epoll4j.internal let any caller free memory or close fds.
+        try (Arena arena = Arena.ofConfined()) {
+            IllegalCallerException refused = assertThrows(IllegalCallerException.class,
+                    () -> Syscalls.open(MethodHandles.lookup(), arena));
+            assertTrue(refused.getMessage().startsWith(getClass().getName() + " may not make"), refused.getMessage());
+        }
+    }
+
+    @Test
+    void aLookupMovedIntoALibraryClassHasLostTheRightToOpenThem() {
+        try (Arena arena = Arena.ofConfined()) {
+            assertThrows(IllegalCallerException.class,
+                    () -> Syscalls.open(MethodHandles.lookup().in(EventLoop.class), arena));
+            assertThrows(IllegalCallerException.class, () -> Syscalls.open(MethodHandles.publicLookup(), arena));
+        }
+    }
+
+    @Test
+    void onlyClassesLoadedFromTheLibrarysOwnClassesAreItsOwn() {
+        assertTrue(Syscalls.isOurs(EventLoop.class));
+        assertTrue(Syscalls.isOurs(Syscalls.class));
+        assertFalse(Syscalls.isOurs(SyscallsGateTest.class), "same package, from the test classes");
+        assertFalse(Syscalls.isOurs(String.class));
+    }
+
+    @Test
+    void nothingElsePublicInThePackageTakesARawFdOrRawMemory() throws Exception {
+        Set<String> exposed = new TreeSet<>();
+        for (Class<?> type : packageClasses()) {
+            if (!Modifier.isPublic(type.getModifiers())) {
+                continue;
+            }
+            for (Method method : type.getDeclaredMethods()) {
+                if (Modifier.isPublic(method.getModifiers()) && Modifier.isStatic(method.getModifiers())) {
+                    exposed.add(type.getSimpleName() + "." + method.getName() + parameters(method.getParameterTypes()));
+                }
+            }
+            for (Constructor<?> constructor : type.getConstructors()) {
+                exposed.add(type.getSimpleName() + parameters(constructor.getParameterTypes()));
+            }
+        }
+        assertEquals(new TreeSet<>(HARMLESS), exposed,
+                "a public static method or constructor of org.epoll4j.kernel was added or removed: check it is harmless");
+    }
+
+    private static String parameters(Class<?>[] types) {
+        StringBuilder list = new StringBuilder("(");
+        for (Class<?> type : types) {
+            list.append(list.length() > 1 ? "," : "").append(type.getSimpleName());
+        }
+        return list.append(')').toString();
+    }
+
+    private static Set<Class<?>> packageClasses() throws IOException, URISyntaxException, ClassNotFoundException {
+        Path root = Path.of(Syscalls.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        Set<Class<?>> classes = new HashSet<>();
+        try (Stream<Path> files = Files.list(root.resolve("org/epoll4j/kernel"))) {
+            for (Path file : files.toList()) {
+                String name = file.getFileName().toString();
+                if (name.endsWith(".class")) {
+                    classes.add(Class.forName("org.epoll4j.kernel." + name.substring(0, name.length() - 6)));
+                }
+            }
+        }
+        return classes;
+    }
+}
