@@ -35,7 +35,7 @@ import org.epoll4j.kernel.Sockaddr;
  *     fails closes the connection before it returns.
  * </ul>
  */
-public final class Connection extends StreamChannel {
+public final class Connection extends StreamOutput {
     /** The peer's IPv4 address and port, packed (see {@link Sockaddr#unpackIPv4}); 0 if none. */
     private long remoteIPv4;
     private InetSocketAddress remote;

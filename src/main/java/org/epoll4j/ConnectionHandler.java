@@ -5,7 +5,7 @@ import java.nio.ByteBuffer;
 
 /**
  * What a {@link Connection} does when its socket is ready. Every method runs on the
- * event loop's thread.
+ * event loop's thread, one at a time.
  *
  * {@snippet :
  * ConnectionHandler echo = new ConnectionHandler() {
@@ -24,19 +24,32 @@ import java.nio.ByteBuffer;
  * };
  * }
  *
- * <p>Notes: an exception thrown by any method but {@link #onClose} closes the
- * connection at once (its pending output is dropped and the peer sees a reset);
- * {@code onClose} then gets an {@link IOException} whose cause is the exception.
- * Other connections and the loop go on.
+ * <p>Notes:
+ * <ul>
+ * <li>A handler may call any method of any connection of its loop, its own or another's
+ *     (write to it, close it, pause it); the library stays correct, and the handler's
+ *     own {@code data} is never touched by what it does to other connections.
+ * <li>An exception thrown by any method but {@link #onClose} resets the connection at
+ *     once (its pending output is dropped); {@code onClose} then gets an
+ *     {@link IOException} whose cause is the exception. One thrown by {@code onClose}
+ *     goes to the loop thread's uncaught exception handler. Either way, other
+ *     connections and the loop go on. A {@link VirtualMachineError} (out of memory, a
+ *     stack overflow) is not caught: it ends {@link EventLoop#run()}.
+ * </ul>
  */
 public interface ConnectionHandler {
     /** The connection is established: accepted by a server, or connected. */
     default void onOpen(Connection connection) {}
 
     /**
-     * Bytes arrived. {@code data} is a view of the loop's read buffer, valid only
-     * during this call: copy what must outlive it. {@link Connection#write} may be
-     * given {@code data} itself.
+     * Bytes arrived. {@code data} holds exactly them: position 0, limit and capacity the
+     * number of bytes read, big-endian.
+     *
+     * <p>Ownership: {@code data} is a view of memory the loop reuses, lent for this call
+     * only: copy what must outlive it (a write copies what it queues, so
+     * {@link Connection#write} may be given {@code data} itself). During the call nothing
+     * else writes into it, whatever the handler does to other connections; the handler
+     * may change its position, limit, order and bytes.
      */
     void onData(Connection connection, ByteBuffer data);
 
@@ -56,11 +69,16 @@ public interface ConnectionHandler {
     default void onWritable(Connection connection) {}
 
     /**
-     * The connection is closed and its fd released; called exactly once.
+     * The connection is closed: called exactly once, and nothing of the connection's
+     * happens after it. Its fd is released when this returns; meanwhile
+     * {@link Connection#remoteAddress()} and {@link Connection#localAddress()} still
+     * answer. Writes return false.
      *
-     * @param cause null for an orderly close (by either side, or by closing the
-     *     loop); otherwise why it closed: an {@link ErrnoException} (reset, refused,
-     *     unreachable), or an IOException wrapping a handler's exception
+     * @param cause null for an orderly close (by either side, by {@link Connection#abort()},
+     *     or by closing the loop); otherwise why it closed: an {@link org.epoll4j.epoll.ErrnoException}
+     *     (reset, refused, unreachable), a {@link java.net.SocketTimeoutException} (the
+     *     close timeout passed), an IOException for the output limit, or an IOException
+     *     wrapping a handler's exception
      */
     default void onClose(Connection connection, IOException cause) {}
 }

@@ -7,7 +7,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import org.epoll4j.epoll.Epoll;
+import java.util.function.Consumer;
 import org.epoll4j.epoll.EpollEvents;
 import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.kernel.EventFd;
@@ -39,34 +39,24 @@ import org.epoll4j.kernel.EventFd;
  *     is simply called again; nothing forces a handler to drain.
  * <li>An exception from a task or timer goes to the loop thread's uncaught
  *     exception handler, and the loop goes on.
- * <li>Closing: see {@link #close()}.
  * </ul>
  */
 public final class EventLoop implements Executor, AutoCloseable {
-    private static final int EVENTS = 1024;
-
     static {
         Preload.library();
     }
 
-    private final Epoll epoll;
-    private final EpollEvents events;
     private final IoContext io;
     private final Tasks tasks;
-    private final FdReserve reserve;
     private final Registry registry;
     private final Timers timers = new Timers();
     private final Lifecycle lifecycle = new Lifecycle();
-    private volatile Thread thread = Thread.currentThread();
-    private volatile boolean stopping;
+    private final Consumer<Throwable> reporter = this::report;
 
-    private EventLoop(Epoll epoll, EpollEvents events, IoContext io, EventFd waker) throws ErrnoException {
-        this.epoll = epoll;
-        this.events = events;
+    private EventLoop(IoContext io, EventFd waker) throws ErrnoException {
         this.io = io;
-        this.registry = new Registry(epoll);
+        this.registry = new Registry(io.epoll);
         this.tasks = new Tasks(this, waker);
-        this.reserve = new FdReserve(io);
         registry.add(tasks);
     }
 
@@ -76,18 +66,13 @@ public final class EventLoop implements Executor, AutoCloseable {
      * @throws ErrnoException EMFILE, ENFILE or ENOMEM
      */
     public static EventLoop open() throws ErrnoException {
-        Epoll epoll = null;
-        EpollEvents events = null;
-        IoContext io = null;
+        IoContext io = IoContext.open();
         EventFd waker = null;
         try {
-            epoll = Epoll.openShared();
-            events = EpollEvents.allocateShared(EVENTS);
-            io = new IoContext();
             waker = EventFd.open();
-            return new EventLoop(epoll, events, io, waker);
+            return new EventLoop(io, waker);
         } catch (ErrnoException | RuntimeException | Error e) {
-            Closer.closeAll(e::addSuppressed, waker, io, events, epoll);
+            Guarded.closeAll(e::addSuppressed, waker, io);
             throw e;
         }
     }
@@ -102,10 +87,10 @@ public final class EventLoop implements Executor, AutoCloseable {
      */
     public void run() {
         lifecycle.enter();
-        thread = Thread.currentThread();
         try {
-            while (!stopping) {
-                int n = epoll.wait(events, tasks.isEmpty() ? timers.timeoutMillis() : 0);
+            while (!lifecycle.isStopping()) {
+                EpollEvents events = io.events;
+                int n = io.epoll.wait(events, tasks.isEmpty() ? timers.timeoutMillis() : 0);
                 for (int i = 0; i < n; i++) {
                     Source source = registry.find(events.data(i));
                     if (source != null) {
@@ -118,7 +103,6 @@ public final class EventLoop implements Executor, AutoCloseable {
         } catch (ErrnoException e) {
             throw new UncheckedIOException(e);
         } finally {
-            stopping = false;
             if (lifecycle.exit()) {
                 release();
             }
@@ -128,7 +112,7 @@ public final class EventLoop implements Executor, AutoCloseable {
 
     /** Makes {@link #run()} return after the current iteration. Any thread. */
     public void stop() {
-        stopping = true;
+        lifecycle.stop();
         tasks.wakeup();
     }
 
@@ -155,11 +139,7 @@ public final class EventLoop implements Executor, AutoCloseable {
     public Timer schedule(Duration delay, Runnable task) {
         checkCanAdd();
         Objects.requireNonNull(task, "task");
-        if (delay.isNegative()) {
-            throw new IllegalArgumentException("delay must not be negative: " + delay);
-        }
-        long nanos = delay.compareTo(Duration.ofDays(365 * 100)) > 0 ? Long.MAX_VALUE / 2 : delay.toNanos();
-        return timers.add(this, nanos, task);
+        return timers.add(this, delay, task);
     }
 
     /**
@@ -187,7 +167,7 @@ public final class EventLoop implements Executor, AutoCloseable {
         checkCanAdd();
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(handler, "handler");
-        reserve.fill();
+        io.reserve.fill();
         return Server.open(this, address, handler, reusePort);
     }
 
@@ -257,18 +237,11 @@ public final class EventLoop implements Executor, AutoCloseable {
 
     /** Whether the current thread is the loop's. */
     public boolean inLoop() {
-        return Thread.currentThread() == thread;
+        return lifecycle.isOwner();
     }
 
     void checkInLoop() {
-        if (Thread.currentThread() != thread) {
-            throw new WrongThreadException("called from " + Thread.currentThread().getName()
-                    + "; this belongs to the event loop's thread " + thread.getName()
-                    + " (use EventLoop.execute from other threads)");
-        }
-        if (lifecycle.isReleased()) {
-            throw new IllegalStateException("EventLoop is closed");
-        }
+        lifecycle.checkOwner();
     }
 
     IoContext io() {
@@ -283,11 +256,6 @@ public final class EventLoop implements Executor, AutoCloseable {
         return timers;
     }
 
-    /** The fd kept back for EMFILE; see {@link FdReserve}. */
-    FdReserve reserve() {
-        return reserve;
-    }
-
     /** Source-making calls: on the loop's thread, and not while the loop closes its sources. */
     private void checkCanAdd() {
         checkInLoop();
@@ -296,15 +264,9 @@ public final class EventLoop implements Executor, AutoCloseable {
         }
     }
 
+    /** Runs a task or timer: what it throws is reported, and the loop goes on. */
     void runTask(Runnable task) {
-        try {
-            task.run();
-        } catch (RuntimeException | Error e) {
-            if (e instanceof VirtualMachineError error) {
-                throw error;
-            }
-            report(e);
-        }
+        Guarded.run(reporter, task);
     }
 
     void report(Throwable e) {
@@ -318,14 +280,12 @@ public final class EventLoop implements Executor, AutoCloseable {
      * run here. One failure does not stop the rest; each is reported.
      */
     private void release() {
-        thread = Thread.currentThread();
         lifecycle.releasing();
         try {
             tasks.runAll();
-            registry.forEach(source -> Closer.run(this::report, source::closeWithLoop));
+            registry.forEach(source -> Guarded.run(reporter, source::closeWithLoop));
             timers.clear();
-            Closer.run(this::report, reserve::release);
-            Closer.closeAll(this::report, events, epoll, io);
+            Guarded.closeAll(reporter, io);
         } finally {
             lifecycle.releasedNow();
         }

@@ -4,24 +4,33 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import org.epoll4j.epoll.Epoll;
+import org.epoll4j.epoll.EpollEvents;
 import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.kernel.IoVec;
 import org.epoll4j.kernel.Syscalls;
 
 /**
- * The native side of one event loop, from one arena: its system calls, the buffer that
- * connections read into, the one that closing connections drop input into, the iovec
- * array for writev, and the pool of chunks that hold queued output.
+ * The native side of one event loop: its epoll set and array of events, and from one
+ * arena its system calls, the buffer that connections read into, the one that closing
+ * connections drop input into, the iovec array for writev, and the pool of chunks that
+ * hold queued output.
  *
- * <p>The arena is shared, not confined, because a loop may be opened on one thread
- * and run on another; only one thread uses it at a time.
+ * <p>Everything is shared, not confined, because a loop may be opened on one thread and
+ * run on another; only one thread uses it at a time.
  */
 final class IoContext implements AutoCloseable {
+    /** Events per wait: as many as the JDK's selector takes. */
+    static final int EVENTS = 1024;
     static final int READ_BUFFER_SIZE = 64 * 1024;
     /** Buffers per writev: enough for a few hundred KiB a call. */
     static final int MAX_IOV = 32;
     private static final int DISCARD_BUFFER_SIZE = 16 * 1024;
 
+    final Epoll epoll;
+    final EpollEvents events;
     private final Arena arena = Arena.ofShared();
     final Syscalls sys = Syscalls.open(MethodHandles.lookup(), arena);
     /** What handlers are given; see {@link ReadBuffer}. */
@@ -31,6 +40,30 @@ final class IoContext implements AutoCloseable {
     /** The iovec array for writev: one per loop, as only one write is under way at a time. */
     final IoVec iov = new IoVec(arena, MAX_IOV);
     final ChunkPool chunks = new ChunkPool(sys, arena);
+    /** The fd kept back for EMFILE; see {@link FdReserve}. */
+    final FdReserve reserve = new FdReserve(this);
+
+    private IoContext(Epoll epoll, EpollEvents events) {
+        this.epoll = epoll;
+        this.events = events;
+    }
+
+    /**
+     * Opens the epoll set and allocates the memory of a loop.
+     *
+     * @throws ErrnoException EMFILE, ENFILE or ENOMEM
+     */
+    static IoContext open() throws ErrnoException {
+        Epoll epoll = Epoll.openShared();
+        EpollEvents events = null;
+        try {
+            events = EpollEvents.allocateShared(EVENTS);
+            return new IoContext(epoll, events);
+        } catch (RuntimeException | Error e) {
+            Guarded.closeAll(e::addSuppressed, events, epoll);
+            throw e;
+        }
+    }
 
     /** Reads what {@code fd} has, up to the buffer's size, into the read buffer: as {@link Syscalls#read}. */
     int read(int fd) throws ErrnoException {
@@ -52,13 +85,21 @@ final class IoContext implements AutoCloseable {
         return sys.write(fd, bytes, length);
     }
 
-    /** Frees all of the loop's native memory; every chunk must be back in the pool. */
+    /**
+     * Closes the epoll set and frees all of the loop's native memory, each step whatever
+     * the others do; every chunk must be back in the pool.
+     *
+     * @throws IllegalStateException if a step failed, with the failures
+     */
     @Override
     public void close() {
-        try {
-            chunks.close();
-        } finally {
-            arena.close();
+        List<Throwable> failures = new ArrayList<>();
+        Guarded.run(failures::add, reserve::release);
+        Guarded.closeAll(failures::add, chunks, events, epoll, arena);
+        if (!failures.isEmpty()) {
+            IllegalStateException failure = new IllegalStateException("closing the loop's native side failed");
+            failures.forEach(failure::addSuppressed);
+            throw failure;
         }
     }
 }

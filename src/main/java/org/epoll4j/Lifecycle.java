@@ -5,10 +5,11 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 
 /**
- * Who runs a loop and who releases it: at most one thread in {@code run()}, and exactly
- * one release, by the thread that leaves {@code run()} after a close was asked for, or
- * by the thread that asks while none runs. Guarded by a lock of its own, which no
- * caller can take.
+ * Whose a loop is, who runs it and who releases it. The loop belongs to one thread at a
+ * time: the one that opened it, then the one running it, then the one releasing it.
+ * At most one thread is in {@code run()}, and there is exactly one release, by the
+ * thread that leaves {@code run()} after a close was asked for, or by the thread that
+ * asks while none runs. Guarded by a lock of its own, which no caller can take.
  */
 final class Lifecycle {
     /** What {@link #requestClose()} leaves the caller to do. */
@@ -26,6 +27,8 @@ final class Lifecycle {
 
     private final Object lock = new Object();
     private final CompletableFuture<Void> released = new CompletableFuture<>();
+    private volatile Thread owner = Thread.currentThread();
+    private volatile boolean stopping;
     /* Written under lock. */
     private volatile Thread runner;
     private boolean closeRequested;
@@ -36,7 +39,40 @@ final class Lifecycle {
         return LOOP_DEPTH.get()[0] > 0;
     }
 
-    /** The current thread enters run(). */
+    /** Whether the current thread is the loop's. */
+    boolean isOwner() {
+        return Thread.currentThread() == owner;
+    }
+
+    /**
+     * Checks that the current thread is the loop's, and the loop not released.
+     *
+     * @throws WrongThreadException from another thread
+     * @throws IllegalStateException once the loop is released
+     */
+    void checkOwner() {
+        Thread current = Thread.currentThread();
+        if (current != owner) {
+            throw new WrongThreadException("called from " + current.getName()
+                    + "; this belongs to the event loop's thread " + owner.getName()
+                    + " (use EventLoop.execute from other threads)");
+        }
+        if (released.isDone()) {
+            throw new IllegalStateException("EventLoop is closed");
+        }
+    }
+
+    /** Whether run() should return after this iteration. */
+    boolean isStopping() {
+        return stopping;
+    }
+
+    /** Makes run() return after the current iteration. Any thread. */
+    void stop() {
+        stopping = true;
+    }
+
+    /** The current thread enters run(), and owns the loop from now on. */
     void enter() {
         synchronized (lock) {
             if (closeRequested) {
@@ -46,12 +82,14 @@ final class Lifecycle {
                 throw new IllegalStateException("EventLoop is already running on " + runner.getName());
             }
             runner = Thread.currentThread();
+            owner = runner;
         }
         LOOP_DEPTH.get()[0]++;
     }
 
     /** The current thread leaves run(); returns whether it must release the loop now. */
     boolean exit() {
+        stopping = false;
         synchronized (lock) {
             runner = null;
             if (closeRequested && !releasing) {
@@ -94,8 +132,9 @@ final class Lifecycle {
         return released.isDone();
     }
 
-    /** The current thread starts releasing the loop. */
+    /** The current thread starts releasing the loop, and owns it from now on. */
     void releasing() {
+        owner = Thread.currentThread();
         LOOP_DEPTH.get()[0]++;
     }
 

@@ -132,7 +132,7 @@ public final class Server extends Source {
     private boolean recover(ErrnoException e) {
         int errno = e.errno();
         if (Syscalls.outOfFds(errno)) {
-            int shed = loop.reserve().shed(fd);
+            int shed = loop.io().reserve.shed(fd);
             if (shed != FdReserve.OUT_OF_FDS) {
                 return shed == FdReserve.SHED;
             }

@@ -1,25 +1,24 @@
 package org.epoll4j;
 
 import java.io.IOException;
-import java.net.SocketTimeoutException;
-import java.nio.ByteBuffer;
 import org.epoll4j.epoll.ErrnoException;
 
 /**
- * The kernel side of a {@link Connection}: its state, and what its socket's readiness
- * does. The application's side, the public API, is {@link Connection}, which changes
- * the state only through the methods here.
+ * The life of a {@link Connection}, and what its socket's readiness does. A connection
+ * is four layers of one object (no object more per connection), each owning its fields
+ * and reaching the others through methods: this one, its input ({@link StreamInput}),
+ * its output ({@link StreamOutput}), and the public API ({@link Connection}).
  *
- * <p>A connection is in one of four {@link State states}; each transition is one method:
- * {@link #established()} (a connect completes), {@link #requestClose()} (OPEN to
- * CLOSING, or straight to CLOSED), and {@link #closed} (to CLOSED, from anywhere, once).
- * What else is true of it is a named fact of its own: reading paused, end of input
- * seen, output shut down, output above the high-water mark, out of the epoll set.
+ * <p>A connection is in one of three {@link State states}; each transition is one
+ * method: {@link #requestClose()} (OPEN to CLOSING, or at once to CLOSED),
+ * {@link #finishClose()} (CLOSING to CLOSED once the output has gone) and
+ * {@link #closed} (to CLOSED from anywhere, once). Whether its connect has completed is
+ * a named fact.
  */
-abstract sealed class StreamChannel extends Source permits Connection {
+abstract sealed class StreamChannel extends Source permits StreamInput {
     /** The life of a connection. */
     enum State {
-        /** Takes output and delivers input; may still be connecting (see {@code connected}). */
+        /** Takes output and delivers input; may still be connecting. */
         OPEN,
         /** The application closed it: queued output goes out, input is dropped, then CLOSED. */
         CLOSING,
@@ -27,24 +26,11 @@ abstract sealed class StreamChannel extends Source permits Connection {
         CLOSED
     }
 
-    /* More reads for one event only when the peer has closed: to reach the EOF. */
-    private static final int READS_AFTER_HANGUP = 16;
-
     final EventLoop loop;
-    private final ConnectionHandler handler;
+    final ConnectionHandler handler;
     private State state = State.OPEN;
     /** The connect has completed (at once, for an accepted connection). */
     private boolean connected;
-    private boolean readPaused;
-    private boolean inputEnded;
-    /** The application shut output down: no more writes; FIN goes once the queue is empty. */
-    private boolean outputShutdown;
-    /** Queued output went above the high-water mark and has not come below the low one. */
-    private boolean unwritable;
-    /** Out of the epoll set: hung up while reading was paused, until reading resumes. */
-    private boolean parked;
-    private WriteQueue queue;
-    private Limits limits = Limits.DEFAULTS;
 
     StreamChannel(EventLoop loop, ConnectionHandler handler, int fd, boolean connected) {
         super(fd, connected ? Interest.READ : Interest.WRITE);
@@ -56,41 +42,52 @@ abstract sealed class StreamChannel extends Source permits Connection {
     /** This channel as the handler sees it. */
     abstract Connection self();
 
-    // ------------------------------------------------------------ transitions
+    /** Whether output is queued. */
+    abstract boolean hasQueuedOutput();
 
-    /** The connect completed: CONNECTING (OPEN, not connected) becomes OPEN, or fails. */
-    private void established() {
-        int error = pendingErrno();
-        if (error != 0) {
-            closed(new ErrnoException("connect(fd=" + fd + ", " + self().connectingTo() + ")", error), false);
-            return;
-        }
-        connected = true;
-        if (outputShutdown && queue == null) {
-            shutdownNow();
-        }
-        updateInterest();
-        // Closed (or closing) while connecting: the application is done with it; no onOpen.
-        if (state == State.OPEN) {
-            opened();
-        }
-    }
+    /** The socket is writable and output is queued. */
+    abstract void flush();
+
+    /** The connect completed: output held back for it may go. */
+    abstract void connectedOutput();
+
+    /** The connection became CLOSING. */
+    abstract void closing();
+
+    /** Drops queued output: the connection is closing for good. */
+    abstract void dropOutput();
+
+    /** Handles the input side of ready {@code events}: data, end of input, hang-up, error. */
+    abstract void input(int events);
+
+    /** Reads and drops unread input before a graceful close. */
+    abstract void discardInput();
+
+    /** Registers the fd for what the state and facts call for. */
+    abstract void updateInterest();
+
+    // ------------------------------------------------------------ transitions
 
     /** OPEN becomes CLOSING until queued output has gone out, or CLOSED at once if none is queued. */
     final void requestClose() {
         if (state != State.OPEN) {
             return;
         }
-        if (queue == null) {
-            if (connected) {
-                discardInput();
-            }
-            closed(null, false);
+        if (!hasQueuedOutput()) {
+            finishClose();
             return;
         }
         state = State.CLOSING;
-        queue.closeDeadline = loop.schedule(limits.closeTimeout, this::closeTimedOut);
+        closing();
         updateInterest();
+    }
+
+    /** Closes gracefully now that no output is queued: drops unread input first, so that close(2) sends no reset. */
+    final void finishClose() {
+        if (connected) {
+            discardInput();
+        }
+        closed(null, false);
     }
 
     /**
@@ -104,12 +101,13 @@ abstract sealed class StreamChannel extends Source permits Connection {
         }
         state = State.CLOSED;
         if (reset) {
-            resetOnClose();
+            try {
+                loop.io().sys.setResetOnClose(fd);
+            } catch (ErrnoException e) {
+                // The socket is already dead; close(2) releases it all the same.
+            }
         }
-        if (queue != null) {
-            queue.clear(loop.io());
-            queue = null;
-        }
+        dropOutput();
         // Closing the fd also removes it from the epoll set: it is never duplicated.
         loop.registry().remove(this);
         try {
@@ -122,90 +120,29 @@ abstract sealed class StreamChannel extends Source permits Connection {
         }
     }
 
-    // ------------------------------------------------------------ the application's requests
-
-    /** Takes {@code src}'s remaining bytes, written or queued; false if output is closed or this failed. */
-    final boolean accept(ByteBuffer src) {
-        if (state != State.OPEN || outputShutdown) {
-            return false;
+    /** A connect completed, or failed. Closed (or closing) meanwhile, the application is done with it: no onOpen. */
+    private void established() {
+        int error = pendingErrno();
+        if (error != 0) {
+            closed(new ErrnoException("connect(fd=" + fd + ", " + self().connectingTo() + ")", error), false);
+            return;
         }
-        int start = src.position();
-        if (queue == null && connected && src.hasRemaining()) {
-            try {
-                src.position(start + (int) loop.io().write(fd, src));
-            } catch (ErrnoException e) {
-                closed(e, false);
-                return false;
-            }
-        }
-        if (!src.hasRemaining()) {
-            return true;
-        }
-        long queued = queued() + src.remaining();
-        if (queued > limits.outputLimit) {
-            src.position(start);
-            closed(new IOException("output limit exceeded: " + queued + " bytes would be queued, the limit is "
-                    + limits.outputLimit + " (Connection.setOutputLimit)"), true);
-            return false;
-        }
-        if (queue == null) {
-            queue = new WriteQueue();
-        }
-        queue.append(src, loop.io());
-        unwritable |= queue.size() > limits.highWaterMark;
+        connected = true;
+        connectedOutput();
         updateInterest();
-        return state == State.OPEN;
-    }
-
-    final void requestShutdownOutput() {
-        if (state == State.OPEN && !outputShutdown) {
-            outputShutdown = true;
-            if (queue == null && connected) {
-                shutdownNow();
-            }
+        if (state == State.OPEN) {
+            opened();
         }
     }
 
-    final void pause() {
-        if (state == State.OPEN && !readPaused) {
-            readPaused = true;
-            updateInterest();
-        }
-    }
-
-    final void resume() {
-        if (state == State.OPEN && readPaused) {
-            readPaused = false;
-            if (parked) {
-                unpark();
-            } else {
-                updateInterest();
-            }
-        }
-    }
+    // ------------------------------------------------------------ requests and facts
 
     final State state() {
         return state;
     }
 
-    final boolean isReadPaused() {
-        return readPaused;
-    }
-
-    final boolean isUnwritable() {
-        return unwritable;
-    }
-
-    final long queued() {
-        return queue == null ? 0 : queue.size();
-    }
-
-    final Limits limits() {
-        return limits;
-    }
-
-    final void limits(Limits limits) {
-        this.limits = limits;
+    final boolean isConnected() {
+        return connected;
     }
 
     // ------------------------------------------------------------ readiness
@@ -218,24 +155,11 @@ abstract sealed class StreamChannel extends Source permits Connection {
             }
             return;
         }
-        if (Interest.writable(events) && queue != null) {
+        if (Interest.writable(events) && hasQueuedOutput()) {
             flush();
         }
-        if (state == State.CLOSED || !(Interest.readable(events) || Interest.closed(events))) {
-            return;
-        }
-        if ((interest & Interest.READ) != 0) {
-            read(Interest.closed(events));
-        } else if (Interest.failed(events)) {
-            closed(pendingError(), false);
-        } else if (Interest.hungUp(events)) {
-            // Not reading, and both directions are shut: EPOLLHUP would be reported on
-            // every wait. Paused, the unread input is kept for resumeReading; else it ends.
-            if (readPaused && !inputEnded) {
-                park();
-            } else {
-                closed(pendingError(), false);
-            }
+        if (state != State.CLOSED && (Interest.readable(events) || Interest.closed(events))) {
+            input(events);
         }
     }
 
@@ -257,176 +181,10 @@ abstract sealed class StreamChannel extends Source permits Connection {
         }
     }
 
-    private void read(boolean hangup) {
-        IoContext io = loop.io();
-        int reads = hangup ? READS_AFTER_HANGUP : 1;
-        for (int i = 0; i < reads && (interest & Interest.READ) != 0 && state != State.CLOSED; i++) {
-            int n;
-            try {
-                // Closing, input is read and dropped, so that close(2) sends no reset.
-                n = state == State.CLOSING ? io.discard(fd) : io.read(fd);
-            } catch (ErrnoException e) {
-                closed(e, false);
-                return;
-            }
-            if (n == 0) {
-                return;
-            }
-            if (n < 0) {
-                endOfInput();
-                return;
-            }
-            if (state == State.OPEN && !deliver(io, n)) {
-                return;
-            }
-        }
-    }
-
-    /** Hands {@code n} bytes read to the handler; false if it threw. */
-    private boolean deliver(IoContext io, int n) {
-        try {
-            handler.onData(self(), io.input.view(n));
-            return true;
-        } catch (RuntimeException | Error e) {
-            handlerFailed("onData", e);
-            return false;
-        } finally {
-            io.input.release();
-        }
-    }
-
-    private void endOfInput() {
-        inputEnded = true;
-        updateInterest();
-        if (state != State.OPEN) {
-            return;
-        }
-        try {
-            handler.onEndOfInput(self());
-        } catch (RuntimeException | Error e) {
-            handlerFailed("onEndOfInput", e);
-        }
-    }
-
-    private void flush() {
-        long before = queue.size();
-        try {
-            queue.flush(fd, loop.io());
-        } catch (ErrnoException e) {
-            closed(e, false);
-            return;
-        }
-        long left = queue.size();
-        if (left == before) {
-            return;
-        }
-        if (left == 0) {
-            queue.clear(loop.io());
-            queue = null;
-            if (state == State.CLOSING) {
-                discardInput();
-                closed(null, false);
-                return;
-            }
-            if (outputShutdown) {
-                shutdownNow();
-            }
-            updateInterest();
-        }
-        if (unwritable && left <= limits.lowWaterMark && state == State.OPEN) {
-            unwritable = false;
-            try {
-                handler.onWritable(self());
-            } catch (RuntimeException | Error e) {
-                handlerFailed("onWritable", e);
-            }
-        }
-    }
-
-    private void closeTimedOut() {
-        if (state == State.CLOSING) {
-            closed(new SocketTimeoutException("close timed out after " + limits.closeTimeout + " with "
-                    + queued() + " bytes unsent; the connection was reset"), true);
-        }
-    }
-
-    // ------------------------------------------------------------ the fd
-
-    /** The interest that the state and facts call for; the one place that decides it. */
-    private int wantedInterest() {
-        if (!connected) {
-            return Interest.WRITE;
-        }
-        boolean reading = !inputEnded && (state == State.CLOSING || !readPaused);
-        return (reading ? Interest.READ : 0) | (queue != null ? Interest.WRITE : 0);
-    }
-
-    private void updateInterest() {
-        int wanted = wantedInterest();
-        if (state == State.CLOSED || parked || wanted == interest) {
-            return; // a parked fd gets its interest back in unpark
-        }
-        try {
-            loop.registry().modify(this, wanted);
-        } catch (ErrnoException e) {
-            closed(e, false);
-        }
-    }
-
-    /** Takes the fd out of the epoll set; {@link #unpark()} puts it back. */
-    private void park() {
-        try {
-            loop.registry().park(this);
-            parked = true;
-        } catch (ErrnoException e) {
-            closed(e, false);
-        }
-    }
-
-    private void unpark() {
-        parked = false;
-        try {
-            loop.registry().unpark(this, wantedInterest());
-        } catch (ErrnoException e) {
-            closed(e, false);
-        }
-    }
-
-    private void shutdownNow() {
-        try {
-            loop.io().sys.shutdownOutput(fd);
-        } catch (ErrnoException e) {
-            closed(e, false);
-        }
-    }
-
-    /**
-     * Reads and drops what the peer sent and nobody will read, before a graceful
-     * close(2): closing a socket with unread input sends a reset, and the peer may then
-     * lose the end of our output. Errors are ignored: the socket is closing anyway.
-     */
-    private void discardInput() {
-        for (int i = 0; i < READS_AFTER_HANGUP; i++) {
-            try {
-                if (loop.io().discard(fd) <= 0) {
-                    return;
-                }
-            } catch (ErrnoException e) {
-                return;
-            }
-        }
-    }
-
-    private void resetOnClose() {
-        try {
-            loop.io().sys.setResetOnClose(fd);
-        } catch (ErrnoException e) {
-            // The socket is already dead; close(2) releases it all the same.
-        }
-    }
+    // ------------------------------------------------------------ failures
 
     /** A handler threw: the connection resets with the exception as the cause, unless it is closed. */
-    private void handlerFailed(String method, Throwable e) {
+    final void handlerFailed(String method, Throwable e) {
         if (e instanceof VirtualMachineError error) {
             throw error;
         }
@@ -438,7 +196,7 @@ abstract sealed class StreamChannel extends Source permits Connection {
     }
 
     /** The socket's pending error (SO_ERROR) as the cause of a close; null if none. */
-    private IOException pendingError() {
+    final IOException pendingError() {
         int error = pendingErrno();
         return error == 0 ? null : new ErrnoException("getsockopt(fd=" + fd + ", SO_ERROR)", error);
     }

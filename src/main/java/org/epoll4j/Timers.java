@@ -1,5 +1,6 @@
 package org.epoll4j;
 
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.PriorityQueue;
 
@@ -19,8 +20,18 @@ final class Timers {
     private long sequence;
     private int cancelled;
 
-    Timer add(EventLoop loop, long delayNanos, Runnable task) {
-        Timer timer = new Timer(loop, System.nanoTime() + delayNanos, sequence++, task);
+    /**
+     * Adds a timer for {@code task} after {@code delay}.
+     *
+     * @throws IllegalArgumentException if delay is negative
+     */
+    Timer add(EventLoop loop, Duration delay, Runnable task) {
+        if (delay.isNegative()) {
+            throw new IllegalArgumentException("delay must not be negative: " + delay);
+        }
+        // Beyond a century is forever, without overflowing a deadline.
+        long nanos = delay.compareTo(Duration.ofDays(365 * 100)) > 0 ? Long.MAX_VALUE / 2 : delay.toNanos();
+        Timer timer = new Timer(loop, System.nanoTime() + nanos, sequence++, task);
         queue.add(timer);
         return timer;
     }

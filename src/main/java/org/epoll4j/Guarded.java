@@ -2,9 +2,12 @@ package org.epoll4j;
 
 import java.util.function.Consumer;
 
-/** Runs clean-up steps so that one that fails does not skip the others. */
-final class Closer {
-    private Closer() {}
+/**
+ * Runs steps that must not stop the loop (tasks, timers, clean-up): what one throws is
+ * reported, and the next step runs. A VirtualMachineError is never caught.
+ */
+final class Guarded {
+    private Guarded() {}
 
     /** Runs {@code step}; what it throws, but a VirtualMachineError, goes to {@code failure}. */
     static void run(Consumer<Throwable> failure, Runnable step) {

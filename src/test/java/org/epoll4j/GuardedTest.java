@@ -8,15 +8,15 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The loop's clean-up steps: one that fails does not skip the others. */
-class CloserTest {
+/** Steps that report what they throw: one that fails does not skip the others. */
+class GuardedTest {
     @Test
     void aResourceThatFailsToCloseDoesNotKeepTheOthersOpen() {
         // Guards a bug: the loop's closeQuietly threw, so a failing resource skipped the rest.
         List<String> closed = new ArrayList<>();
         List<Throwable> failures = new ArrayList<>();
         IllegalStateException failure = new IllegalStateException("output chunks were not given back");
-        Closer.closeAll(failures::add, () -> closed.add("events"), () -> {
+        Guarded.closeAll(failures::add, () -> closed.add("events"), () -> {
             throw failure;
         }, null, () -> closed.add("io"));
         assertEquals(List.of("events", "io"), closed);
@@ -26,7 +26,7 @@ class CloserTest {
     @Test
     void aVirtualMachineErrorIsNotSwallowed() {
         OutOfMemoryError error = new OutOfMemoryError();
-        assertSame(error, assertThrows(OutOfMemoryError.class, () -> Closer.run(e -> {}, () -> {
+        assertSame(error, assertThrows(OutOfMemoryError.class, () -> Guarded.run(e -> {}, () -> {
             throw error;
         })));
     }
