@@ -4,6 +4,7 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.RejectedExecutionException;
 import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.kernel.Sockaddr;
 
@@ -63,7 +64,11 @@ public final class Connection extends StreamOutput {
             if (connection.slot < 0) {
                 loop.registry().addUnwatched(connection);
             }
-            loop.execute(() -> connection.failConnect(e));
+            try {
+                loop.execute(() -> connection.failConnect(e));
+            } catch (RejectedExecutionException closing) {
+                // The loop is closing: it closes the connection with the rest.
+            }
         } catch (RuntimeException e) {
             io.sys.close(fd);
             throw e;
