@@ -422,7 +422,7 @@ ext_figures_section() {
             v = ratio[f[1], f[2], f[3]]
             if (v == "") {
                 missing = 1
-                reason = ((f[1], f[2], f[3]) in why) ? why[f[1], f[2], f[3]] : ""
+                reason = ((f[1], f[2], f[3]) in why) ? why[f[1], f[2], f[3]] : "every run failed: see the notes"
                 # each reason once: the same server skipped in several scenarios says it once
                 if (reason in told) reason = "as above"
                 else if (reason != "") told[reason] = 1

@@ -835,5 +835,6 @@ int main(int argc, char **argv) {
         printf(" window=%d lost=%llu late=%llu sent=%llu send_errors=%llu", udp_window, (unsigned long long)udp_lost,
                (unsigned long long)udp_late, (unsigned long long)udp_sent, (unsigned long long)udp_send_errors);
     printf(" connections=%d message_bytes=%zu seconds=%.2f\n", conn_count, message_size, elapsed);
+    if (completed == 0) fprintf(stderr, "nothing echoed in the measured window (%s mode)\n", mode);
     return completed > 0 ? 0 : 1;
 }
