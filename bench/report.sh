@@ -212,6 +212,243 @@ figures_section() {
     }' "$DATA/summary.tsv" "$DATA/alloc.tsv" "$DATA/idle.tsv" "$DATA/syscalls.tsv" $([[ -s $DATA/wait-cost.tsv ]] && echo "$DATA/wait-cost.tsv")
 }
 
+# ---------------------------------------------------------------- scenarios of issues #9 and #10
+
+# A human label for scenario $2 of group $1 (awk, shared by the tables and the checklist).
+EXT_AWK_LIB='
+function median(list,    n, v, i, j, t) {
+    n = split(list, v, " ")
+    if (n == 0) return ""
+    for (i = 2; i <= n; i++) { t = v[i] + 0; for (j = i - 1; j >= 1 && v[j] + 0 > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
+    return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+}
+function fmt(x, digits) { return x == "" ? "–" : sprintf("%." digits "f", x) }
+function bytes(b) { return b >= 1024 && b % 1024 == 0 ? b / 1024 " KiB" : b " B" }
+function ext_label(g, sc,    p, q, t) {
+    if (g == "scaling") { split(sc, p, "."); t = substr(p[1], 2); split(p[2], q, "x"); return t " thread" (t == 1 ? "" : "s") ", " q[1] " conn × " bytes(q[2]) }
+    split(sc, q, "x")
+    if (g == "udp") return q[1] " clients × " q[2] " datagrams in flight × " bytes(q[3])
+    if (g == "churn") return q[1] " clients × " bytes(q[2]) ", a new connection per message"
+    return q[1] " conn × " bytes(q[2])
+}
+'
+
+# Tables of group $1 (ext.tsv) for servers $2 and scenarios $3 (space-separated), unit $4
+# ("round trip", "connection", "datagram"): every server gets a row, "not measured" with the
+# reason (ext-skips.tsv) when it has no run. Appends medians to ext-summary.tsv:
+# group scenario server cpu_us cpu_ratio rt_per_s throughput_ratio rounds
+ext_table() {
+    awk -F '\t' -v group="$1" -v servers="$2" -v scenarios="$3" -v unit="$4" -v skips="$DATA/ext-skips.tsv" \
+        -v summary="$DATA/ext-summary.tsv" "$EXT_AWK_LIB"'
+    BEGIN { while ((getline line < skips) > 0) { split(line, f, "\t"); if (f[1] == group) why[f[2], f[3]] = f[4] } }
+    $1 == group {
+        key = $2 SUBSEP $3 SUBSEP $4
+        rt[key] = $5; p50[key] = $6; p99[key] = $7; cpu[key] = $9; client[key] = $10; other[key] = $12 / ($13 > 0 ? $13 : 1)
+        lost[key] = $14; late[key] = $15; sent[key] = $16
+        if ($4 > rounds) rounds = $4
+    }
+    END {
+        ns = split(servers, name, " "); nsc = split(scenarios, scs, " ")
+        udp = group == "udp"
+        units = unit "s"
+        columns = udp ? 14 : 12
+        for (s = 1; s <= nsc; s++) {
+            sc = scs[s]
+            printf "\n#### %s\n\n", ext_label(group, sc)
+            printf "| server | server CPU µs per %s | CPU ratio to C | %s/s | throughput ratio to C | load generator CPU µs per %s | server + load generator µs per %s | p50 µs | p99 µs |%s rounds | neighbour CPUs |\n",
+                unit, units, unit, unit, (udp ? " lost (of sent) | late |" : "")
+            printf "|---|---:|---:|---:|---:|---:|---:|---:|---:|%s---:|---:|\n", (udp ? "---:|---:|" : "")
+            for (k = 1; k <= ns; k++) {
+                sv = name[k]
+                cl = ""; rl = ""; tl = ""; trl = ""; ll = ""; sl = ""; l50 = ""; l99 = ""; ol = ""; count = 0; tlost = 0; tlate = 0; tsent = 0
+                for (r = 1; r <= rounds; r++) {
+                    key = sc SUBSEP sv SUBSEP r
+                    if (!(key in cpu)) continue
+                    count++
+                    cl = cl " " cpu[key]; tl = tl " " rt[key]; ll = ll " " client[key]; sl = sl " " (cpu[key] + client[key])
+                    l50 = l50 " " p50[key]; l99 = l99 " " p99[key]; ol = ol " " other[key]
+                    tlost += lost[key]; tlate += late[key]; tsent += sent[key]
+                    ckey = sc SUBSEP "c" SUBSEP r
+                    if ((ckey in cpu) && cpu[ckey] > 0) { rl = rl " " cpu[key] / cpu[ckey]; trl = trl " " rt[key] / rt[ckey] }
+                }
+                if (count == 0) {
+                    reason = ((sc, sv) in why) ? why[sc, sv] : "every run failed (see the notes)"
+                    gsub(/\|/, "\\|", reason)
+                    printf "| %s | **not measured**: %s |", sv, reason
+                    for (i = 3; i <= columns; i++) printf " – |"
+                    printf "\n"
+                    continue
+                }
+                mc = median(cl); mr = median(rl)
+                printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |", sv, fmt(mc, 2), fmt(mr, 3), fmt(median(tl), 0), fmt(median(trl), 3),
+                    fmt(median(ll), 2), fmt(median(sl), 2), fmt(median(l50), 1), fmt(median(l99), 1)
+                if (udp) printf " %d (%s%%) | %d |", tlost, (tsent > 0 ? sprintf("%.3f", 100 * tlost / tsent) : "–"), tlate
+                printf " %d | %s |\n", count, fmt(median(ol), 2)
+                printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", group, sc, sv, mc, mr, median(tl), median(trl), count >> summary
+            }
+        }
+    }' "$DATA/ext.tsv"
+}
+
+# The scenarios of group $1 as bench/run names them.
+ext_scenarios_of() {
+    local n t size out=()
+    case $1 in
+    scaling) for t in "${SCALING_THREADS[@]}"; do for n in "${SCALING_CONNECTIONS[@]}"; do out+=("t$t.${n}x64"); done; done ;;
+    offloop | unix) out=("${EXT_CONNECTIONS}x64") ;;
+    churn) out=("${CHURN_CLIENTS}x64") ;;
+    udp) for size in "${UDP_SIZES[@]}"; do out+=("${UDP_CLIENTS}x${UDP_WINDOW}x$size"); done ;;
+    esac
+    echo "${out[@]}"
+}
+
+ext_ran() { [[ " ${EXT_GROUPS[*]:-} " == *" $1 "* ]]; }
+
+# The section of RESULTS.md for issues #9 and #10: method, then a table per scenario.
+ext_section() {
+    : >"$DATA/ext-summary.tsv"
+    echo "## Scaling, off-loop work, churn, Unix sockets and UDP (issues #9 and #10)"
+    echo
+    echo "Each scenario runs its servers interleaved for $ROUNDS round(s), a fresh server per run, and every ratio is to the"
+    echo "C server of the same scenario and round. \"Load generator CPU\" is \`bench/target/loadgen\`'s own CPU time per unit"
+    echo "(getrusage), so the last CPU column is all the CPU a unit of work cost on the machine but the kernel's softirq"
+    echo "time charged elsewhere. A server that cannot start with a scenario's flag is skipped there: its row says"
+    echo "**not measured** and why."
+    echo
+    echo "### Scaling: 1 and 2 event-loop threads (issue #9)"
+    echo
+    if ext_ran scaling; then
+        echo "Servers: the C server with \`--threads N\` (N threads, each with its own \`SO_REUSEPORT\` listener on the same port"
+        echo "and its own epoll set: the kernel spreads connections by hash), Netty with one \`MultiThreadIoEventLoopGroup\` of"
+        echo "N epoll loops (\`--threads N\`; the listener is on one of them, which accepts and hands connections round-robin to"
+        echo "all), epoll4j with \`--threads N\`. Messages of 64 B, ${WARMUP} s warm-up, ${SECONDS_PER_RUN} s measured."
+        echo
+        echo "**Placement**: on this machine's $CPUS CPUs a server of 2 loop threads cannot be pinned to one CPU, so in this scenario"
+        echo "(both thread counts, every server alike) the server and the one-thread load generator both run unpinned on all"
+        echo "CPUs (\`${ALL_CPUS[*]}\`), sharing them as the scheduler decides. Throughput is then bounded by the machine, not by"
+        echo "the server: a second server thread competes with the load generator for the same 2 CPUs. That is why the"
+        echo "load generator's CPU per round trip is shown beside the server's, and their sum: the cost of a round trip to the"
+        echo "whole machine. Compare servers within a table; the 1-thread rows here are unpinned, unlike the headline's."
+        ext_table scaling "c netty epoll4j" "$(ext_scenarios_of scaling)" "round trip"
+    else
+        echo "Not run (BENCH_SCALING=0)."
+    fi
+    echo
+    echo "### Off-loop work: each request answered from a worker thread (issue #9)"
+    echo
+    if ext_ran offloop; then
+        echo "One event-loop thread; each read is handed to a worker that writes the echo: \`netty-pool\` and \`netty-virtual\`"
+        echo "(\`NettyOffLoopEchoServer\`: the read's \`ByteBuf\` goes to the executor, whose thread calls \`ctx.writeAndFlush\`), and"
+        echo "\`epoll4j-pool\` and \`epoll4j-virtual\` (\`bench/src/epoll4j/…/Epoll4jOffLoopEchoServer\`: \`onData\` copies the request,"
+        echo "its buffer being valid only during the call, and the worker calls \`connection.write\`). \`-pool\` is a fixed pool of"
+        echo "$OFFLOOP_WORKERS platform threads, \`-virtual\` a new virtual thread per request. \`c\` is the plain C echo server"
+        echo "answering on its loop: the floor. Placement as the headline's (server with its workers on CPU 0, load"
+        echo "generator on CPU 1, unless BENCH_PIN=0), $EXT_CONNECTIONS conn × 64 B, ${WARMUP} s warm-up, ${SECONDS_PER_RUN} s measured."
+        ext_table offloop "c netty-pool netty-virtual epoll4j-pool epoll4j-virtual" "$(ext_scenarios_of offloop)" "round trip"
+    else
+        echo "Not run (BENCH_OFFLOOP=0)."
+    fi
+    echo
+    echo "### Connection churn (issue #9)"
+    echo
+    if ext_ran churn; then
+        echo "$CHURN_CLIENTS load-generator clients each loop: connect, send 64 B, read the whole echo and check it, close. The"
+        echo "client closes first, so TIME_WAIT is on the client's side; each new connection binds the next of $CHURN_SOURCES"
+        echo "source addresses from $CHURN_SOURCE up, so the ports of one address don't run out. Unit: a whole connection;"
+        echo "latencies are from \`connect\` to the last echoed byte. ${CHURN_WARMUP} s warm-up (the JITs take about 10 s to"
+        echo "settle), ${CHURN_SECONDS} s measured; placement as the headline's."
+        ext_table churn "c netty selector epoll4j" "$(ext_scenarios_of churn)" "connection"
+    else
+        echo "Not run (BENCH_CHURN=0)."
+    fi
+    echo
+    echo "### Unix domain stream sockets (issue #10)"
+    echo
+    if ext_ran unix; then
+        echo "Echo over a Unix stream socket at a fresh path under \`${SOCK_DIR%/*}/epoll4j-bench.*/\`: the C server and epoll4j with"
+        echo "\`--unix PATH\`, Netty's \`EpollServerDomainSocketChannel\` (\`--unix PATH\`); the load generator connects with \`-U PATH\`."
+        echo "$EXT_CONNECTIONS conn × 64 B, ${WARMUP} s warm-up, ${SECONDS_PER_RUN} s measured, placement as the headline's."
+        ext_table unix "c netty epoll4j" "$(ext_scenarios_of unix)" "round trip"
+    else
+        echo "Not run (BENCH_UNIX=0)."
+    fi
+    echo
+    echo "### UDP (issue #10)"
+    echo
+    if ext_ran udp; then
+        echo "Each datagram echoed to its sender, one server thread: the C server with \`--udp\` (\`recvmmsg\` of up to 32"
+        echo "datagrams, then one \`sendmmsg\` back), Netty's \`EpollDatagramChannel\` with recvmmsg on (\`EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE\`"
+        echo "2048 and a \`FixedRecvByteBufAllocator\` of 32 × 2048 B, so one read takes up to 32 datagrams; a flush of several"
+        echo "goes out with \`sendmmsg\`), epoll4j with \`--udp\`. The load generator runs $UDP_CLIENTS clients, each a connected UDP"
+        echo "socket keeping $UDP_WINDOW datagrams in flight (a closed loop per slot). Every datagram carries its client, slot"
+        echo "and sequence number; every echoed byte is compared with what was sent. A datagram not echoed within"
+        echo "$UDP_TIMEOUT_MS ms counts as lost and its slot sends a new one; an echo that comes after that counts as late."
+        echo "Losses are of the datagrams sent in the measured window, summed over the rounds. Unit: an echoed datagram."
+        echo "${WARMUP} s warm-up, ${SECONDS_PER_RUN} s measured, placement as the headline's; default socket buffers everywhere."
+        ext_table udp "c netty epoll4j" "$(ext_scenarios_of udp)" "datagram"
+    else
+        echo "Not run (BENCH_UDP=0)."
+    fi
+}
+
+# The benchmark targets of issues #9 and #10 as a checklist, from ext-summary.tsv.
+ext_figures_section() {
+    local scaling="" sc
+    for sc in $(ext_scenarios_of scaling); do [[ $sc == t2.* ]] && scaling+=" scaling/$sc/epoll4j/netty"; done
+    local offloop="" unix="" udp=""
+    for sc in $(ext_scenarios_of offloop); do offloop+=" offloop/$sc/epoll4j-pool/netty-pool offloop/$sc/epoll4j-virtual/netty-virtual"; done
+    local churn="churn/$(ext_scenarios_of churn)/epoll4j/netty,selector"
+    for sc in $(ext_scenarios_of unix); do unix+=" unix/$sc/epoll4j/netty"; done
+    for sc in $(ext_scenarios_of udp); do udp+=" udp/$sc/epoll4j/netty"; done
+    awk -F '\t' -v scaling="$scaling" -v offloop="$offloop" -v churn="$churn" -v unixudp="$unix $udp" \
+        -v ran=" ${EXT_GROUPS[*]:-} " "$EXT_AWK_LIB"'
+    FILENAME ~ /ext-summary.tsv$/ { ratio[$1, $2, $3] = $5; next }
+    FILENAME ~ /ext-skips.tsv$/ { why[$1, $2, $3] = $4; next }
+    function short(g, sc,    q) {
+        split(sc, q, "x")
+        if (g == "scaling") return ext_label(g, sc)
+        if (g == "udp") return "UDP " bytes(q[3])
+        if (g == "unix") return "Unix " q[1] "×" bytes(q[2])
+        return q[1] "×" bytes(q[2])
+    }
+    # entries: "group/scenario/server/peer,peer ..."; met when the server is at most limit × C
+    # (limit 0: no limit) and below every peer, in every entry.
+    function target(text, entries, limit,    n, e, i, f, np, peers, j, v, pv, ok, missing, msg, part, reason) {
+        n = split(entries, e, " "); ok = 1; missing = 0; msg = ""
+        if (n == 0) { print "- [ ] " text " — **not measured**: no such scenario in this run"; return }
+        for (i = 1; i <= n; i++) {
+            split(e[i], f, "/"); np = split(f[4], peers, ",")
+            if (index(ran, " " f[1] " ") == 0) { missing = 1; msg = msg (msg == "" ? "" : "; ") short(f[1], f[2]) ": scenario not run (BENCH_" toupper(f[1]) "=0)"; continue }
+            v = ratio[f[1], f[2], f[3]]
+            if (v == "") {
+                missing = 1
+                reason = ((f[1], f[2], f[3]) in why) ? why[f[1], f[2], f[3]] : "every run failed: see the notes"
+                # each reason once: the same server skipped in several scenarios says it once
+                if (reason in told) reason = "as above"
+                else if (reason != "") told[reason] = 1
+                msg = msg (msg == "" ? "" : "; ") short(f[1], f[2]) ": " f[3] " not measured" (reason == "" ? "" : " (" reason ")")
+                continue
+            }
+            part = sprintf("%s: %s %.3f× C", short(f[1], f[2]), f[3], v)
+            if (limit > 0 && v > limit) ok = 0
+            for (j = 1; j <= np; j++) {
+                pv = ratio[f[1], f[2], peers[j]]
+                if (pv == "") { missing = 1; part = part ", " peers[j] " not measured" }
+                else { part = part sprintf(", %s %.3f×", peers[j], pv); if (!(v < pv)) ok = 0 }
+            }
+            msg = msg (msg == "" ? "" : "; ") part
+        }
+        if (missing) printf "- [ ] %s — **not measured**: %s\n", text, msg
+        else printf "- [%s] %s — %s: %s\n", (ok ? "x" : " "), text, (ok ? "**met**" : "**missed**"), msg
+    }
+    END {
+        target("Scaling: at 2 loops within 1.05× of C CPU per round trip and below Netty", scaling, 1.05)
+        target("Off-loop work: CPU per round trip below Netty'"'"'s (pool and virtual threads)", offloop, 0)
+        target("Churn: at most 1.10× C CPU per connection and below both peers (Netty, Selector)", churn, 1.10)
+        target("Unix sockets and UDP: within 1.05× of C and below Netty", unixudp, 1.05)
+    }' "$DATA/ext-summary.tsv" "$DATA/ext-skips.tsv"
+}
+
 # JMH results of bench/micro (measure_jmh in this run, or bench/micro/jmh before), when present.
 JMH_RESULTS=$BENCH_DIR/micro/target/jmh.txt
 jmh_section() {
@@ -303,8 +540,9 @@ machine_section() {
 write_report() {
     local md=$OUT/RESULTS.md plots=0
     ensure_gnuplot && plots=1
-    local tables
+    local tables ext
     tables=$(active_tables)
+    ext=$(ext_section)
     if ((plots)); then
         if [[ -s $DATA/runs.tsv ]]; then
             plot_cpu_per_rt || log "cpu-per-rt plot failed"
@@ -318,7 +556,7 @@ write_report() {
         echo
         echo "Written by \`bench/run\` on $(date -u '+%Y-%m-%d %H:%M UTC') in $([[ $QUICK == 1 ]] && echo "**quick mode** (a smoke run: not for quoting)" || echo "full mode"): $ROUNDS interleaved round(s), ${WARMUP} s warm-up and ${SECONDS_PER_RUN} s measured per run, $(($(date +%s) - SUITE_START)) s in all."
         echo
-        echo "Reproduce from the repo root: \`bench/run\` (about 9 minutes; \`BENCH_QUICK=1 bench/run\` for a one-minute smoke run)."
+        echo "Reproduce from the repo root: \`bench/run\` (about 20 minutes; \`BENCH_QUICK=1 bench/run\` for a smoke run of about 5 minutes)."
         echo
         echo "## Machine"
         echo
@@ -326,7 +564,7 @@ write_report() {
         echo
         echo "## Method"
         echo
-        echo "Every server runs one event-loop thread on $HOST and echoes what it reads. For each scenario the servers"
+        echo "Every server runs one event-loop thread on $HOST (but in the scaling scenario) and echoes what it reads. For each scenario the servers"
         echo "run interleaved (${SERVERS[*]}, then again) for $ROUNDS rounds; each run starts a fresh server. The load"
         echo "generator (\`bench/c/loadgen.c\`, C, one epoll thread) keeps N connections in a closed loop: send S bytes,"
         echo "wait for the whole echo, compare every byte, repeat. It reads the server's utime+stime from"
@@ -365,6 +603,14 @@ write_report() {
         echo "jcmd PID Thread.print -e; jcmd PID PerfCounter.print; grep wchar /proc/LOADGEN_PID/io"
         echo "# syscalls (beside a '-c N -s 64' loadgen); TID = the loop thread's nid from Thread.print (the PID for C):"
         echo "timeout -s INT $SYSCALL_SECONDS strace -qq -s 0 -o TRACE -p TID"
+        echo "# issues #9 and #10 (SERVER is any of the servers above; the epoll4j off-loop peer is compiled by bench/run:"
+        echo "# javac --release 22 -d bench/target/epoll4j-peer -cp 'bench/target/classes:target/epoll4j.jar' bench/src/epoll4j/java/org/epoll4j/bench/*.java)"
+        echo "SERVER --host $HOST --port 0 --threads N;  bench/target/loadgen -h $HOST -p PORT -c N -s 64 -w $WARMUP -d $SECONDS_PER_RUN -P PID   # scaling, unpinned"
+        echo "java ... org.epoll4j.bench.NettyOffLoopEchoServer --host $HOST --port 0 --executor pool --workers $OFFLOOP_WORKERS   # or --executor virtual"
+        echo "java ... -cp 'bench/target/epoll4j-peer:bench/target/classes:target/epoll4j.jar' org.epoll4j.bench.Epoll4jOffLoopEchoServer --host $HOST --port 0 --executor pool --workers $OFFLOOP_WORKERS"
+        echo "bench/target/loadgen -h $HOST -p PORT -m churn -c $CHURN_CLIENTS -s 64 -B $CHURN_SOURCE -R $CHURN_SOURCES -w $CHURN_WARMUP -d $CHURN_SECONDS -P PID"
+        echo "SERVER --unix PATH;  bench/target/loadgen -U PATH -c $EXT_CONNECTIONS -s 64 -w $WARMUP -d $SECONDS_PER_RUN -P PID"
+        echo "SERVER --host $HOST --port 0 --udp;  bench/target/loadgen -h $HOST -p PORT -m udp -c $UDP_CLIENTS -W $UDP_WINDOW -T $UDP_TIMEOUT_MS -s SIZE -w $WARMUP -d $SECONDS_PER_RUN -P PID"
         echo '```'
         echo
         echo "## Headline: server CPU per round trip, ratio to C (median of $ROUNDS round(s); lower is better)"
@@ -379,8 +625,16 @@ write_report() {
         echo
         figures_section
         echo
+        echo "## The benchmark targets of issues #9 and #10, this run"
+        echo
+        echo "Ratios are epoll4j's (and its peers') server CPU per unit of work to the C server's, medians over rounds."
+        echo
+        ext_figures_section
+        echo
         echo "## Scenarios"
         echo "$tables"
+        echo
+        echo "$ext"
         echo
         echo "## Idle connections"
         echo
@@ -447,6 +701,6 @@ write_report() {
         else
             echo "- No server wrote anything to stderr (no JVM warnings)."
         fi
-        echo "- Raw data: \`${DATA#$ROOT/}/\` (runs.tsv, idle.tsv, alloc.tsv, syscalls.tsv, loadgen.log, logs/ with the strace traces); not committed."
+        echo "- Raw data: \`${DATA#$ROOT/}/\` (runs.tsv, ext.tsv, ext-skips.tsv, idle.tsv, alloc.tsv, syscalls.tsv, loadgen.log, logs/ with the strace traces); not committed."
     } >"$md"
 }

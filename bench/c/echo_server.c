@@ -1,18 +1,32 @@
 // C epoll echo server: the floor the JVM servers are measured against.
 //
-//   echo_server --host 127.0.0.1 --port 0
+//   echo_server [--host 127.0.0.1] [--port 0] [--threads N]   TCP
+//   echo_server --unix PATH                                   Unix domain stream socket
+//   echo_server [--host 127.0.0.1] [--port 0] --udp           UDP, each datagram echoed to its sender
 //
-// One thread, level-triggered epoll, non-blocking accept4. Every read lands in
-// one shared buffer and is written straight back; only when the kernel takes
+// TCP and Unix: level-triggered epoll, non-blocking accept4. Every read lands in
+// one buffer of the loop's and is written straight back; only when the kernel takes
 // less than the whole read does the remainder get copied into a per-connection
 // buffer, and the connection switches from EPOLLIN to EPOLLOUT until it drains
 // (so a slow reader applies back-pressure instead of growing memory).
-// Prints "listening on HOST:PORT" once ready and serves until SIGTERM.
+//
+// --threads N (TCP only, default 1): N loops, each a thread with its own
+// SO_REUSEPORT listener on the same port and its own epoll set; the kernel spreads
+// new connections over the listeners. With 1 (the default) there is one listener,
+// without SO_REUSEPORT, served by the main thread.
+//
+// --udp: one non-blocking socket on epoll. Each time it is readable, recvmmsg takes up
+// to UDP_BATCH datagrams and sendmmsg sends each back to its sender in one call. A
+// datagram the kernel won't take (EAGAIN) is dropped, as UDP may.
+//
+// Prints "listening on HOST:PORT" ("listening on unix:PATH", "listening on udp HOST:PORT")
+// once ready and serves until SIGTERM; with --unix it removes the socket file then.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,12 +34,16 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 // MAX_EVENTS as large as the JDK selector's (1024): 1000 ready connections take one epoll_wait.
-enum { READ_BUFFER_SIZE = 64 * 1024, MAX_EVENTS = 1024, BACKLOG = 4096 };
+enum { READ_BUFFER_SIZE = 64 * 1024, MAX_EVENTS = 1024, BACKLOG = 4096, MAX_THREADS = 64 };
+enum { UDP_BATCH = 32, UDP_MAX_DATAGRAM = 64 * 1024 };
 
-// Bytes the kernel did not take yet; indexed by fd. Empty for almost every connection.
+// Bytes the kernel did not take yet; indexed by fd (fds are unique across the
+// process, so the loops share the table, each touching only its own fds).
+// Empty for almost every connection.
 struct pending {
     char *data;
     size_t offset;
@@ -34,7 +52,9 @@ struct pending {
 
 static struct pending *pending_by_fd;
 static size_t pending_capacity;
-static int epfd;
+static __thread int epfd; // each loop thread's own epoll set
+static int is_tcp = 1;    // TCP_NODELAY on accepted sockets (not for Unix sockets)
+static const char *unix_path;
 
 static void die(const char *what) {
     perror(what);
@@ -68,8 +88,10 @@ static void accept_all(int listener) {
             close(fd);
             continue;
         }
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (is_tcp) {
+            int one = 1;
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        }
         struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
         if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) die("epoll_ctl(ADD)");
     }
@@ -117,7 +139,9 @@ static void on_writable(int fd) {
     }
 }
 
-static int open_listener(const char *host, int port, char *bound, size_t bound_size) {
+// Opens a TCP (SOCK_STREAM) or UDP (SOCK_DGRAM) socket bound to host:port; a listener for TCP.
+// Writes "HOST:PORT" as bound to `bound`.
+static int open_inet(const char *host, int port, int type, int reuse_port, char *bound, size_t bound_size) {
     struct sockaddr_in6 addr6 = {0};
     struct sockaddr_in addr4 = {0};
     struct sockaddr *addr;
@@ -139,50 +163,49 @@ static int open_listener(const char *host, int port, char *bound, size_t bound_s
         fprintf(stderr, "--host must be a numeric address, got '%s'\n", host);
         exit(2);
     }
-    int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) die("socket");
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) die("setsockopt(SO_REUSEPORT)");
     if (bind(fd, addr, addr_len) < 0) die("bind");
-    if (listen(fd, BACKLOG) < 0) die("listen");
+    if (type == SOCK_STREAM && listen(fd, BACKLOG) < 0) die("listen");
     if (getsockname(fd, addr, &addr_len) < 0) die("getsockname");
     int bound_port = ntohs(family == AF_INET ? addr4.sin_port : addr6.sin6_port);
     snprintf(bound, bound_size, family == AF_INET ? "%s:%d" : "[%s]:%d", host, bound_port);
     return fd;
 }
 
-int main(int argc, char **argv) {
-    const char *host = "127.0.0.1";
-    int port = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--host") == 0 && i + 1 < argc) {
-            host = argv[++i];
-        } else if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) {
-            port = atoi(argv[++i]);
-        } else {
-            fprintf(stderr, "usage: %s [--host ADDR] [--port PORT]\n", argv[0]);
-            return 2;
-        }
+// A Unix stream listener at path; an existing file there is an error (EADDRINUSE).
+static int open_unix(const char *path) {
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof addr.sun_path) {
+        fprintf(stderr, "--unix path longer than %zu bytes: %s\n", sizeof addr.sun_path - 1, path);
+        exit(2);
     }
-    signal(SIGPIPE, SIG_IGN); // a write to a reset connection must return EPIPE, not kill us
+    strcpy(addr.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) die("socket(AF_UNIX)");
+    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0) die("bind(unix)");
+    if (listen(fd, BACKLOG) < 0) die("listen");
+    return fd;
+}
 
-    struct rlimit limit;
-    if (getrlimit(RLIMIT_NOFILE, &limit) < 0) die("getrlimit");
-    pending_capacity = limit.rlim_cur == RLIM_INFINITY ? 1 << 20 : (size_t)limit.rlim_cur;
-    pending_by_fd = calloc(pending_capacity, sizeof *pending_by_fd);
-    if (pending_by_fd == NULL) die("calloc");
+static void on_terminate(int sig) {
+    (void)sig;
+    if (unix_path != NULL) unlink(unix_path);
+    _exit(0);
+}
 
-    char bound[128];
-    int listener = open_listener(host, port, bound, sizeof bound);
+// One loop: an epoll set with one listener, serving until the process ends.
+static void *serve(void *listener_arg) {
+    int listener = (int)(intptr_t)listener_arg;
     epfd = epoll_create1(EPOLL_CLOEXEC);
     if (epfd < 0) die("epoll_create1");
     struct epoll_event listen_event = {.events = EPOLLIN, .data.fd = listener};
     if (epoll_ctl(epfd, EPOLL_CTL_ADD, listener, &listen_event) < 0) die("epoll_ctl(ADD listener)");
-
-    printf("listening on %s\n", bound);
-    fflush(stdout);
-
-    static char buf[READ_BUFFER_SIZE];
+    char *buf = malloc(READ_BUFFER_SIZE);
+    if (buf == NULL) die("malloc");
     struct epoll_event events[MAX_EVENTS];
     for (;;) {
         int ready = epoll_wait(epfd, events, MAX_EVENTS, -1);
@@ -202,4 +225,135 @@ int main(int argc, char **argv) {
             }
         }
     }
+    return NULL;
+}
+
+// UDP: recvmmsg a batch, sendmmsg it back to the senders. Level-triggered: a batch that
+// came back short means the socket is drained, so the next step is epoll_wait, not an EAGAIN read.
+static void serve_udp(int fd) {
+    epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (epfd < 0) die("epoll_create1");
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) die("epoll_ctl(ADD udp)");
+    static char buffers[UDP_BATCH][UDP_MAX_DATAGRAM];
+    static struct sockaddr_storage senders[UDP_BATCH];
+    static struct iovec iov[UDP_BATCH];
+    static struct mmsghdr msgs[UDP_BATCH];
+    for (int i = 0; i < UDP_BATCH; i++) {
+        iov[i] = (struct iovec){.iov_base = buffers[i], .iov_len = UDP_MAX_DATAGRAM};
+        msgs[i].msg_hdr = (struct msghdr){.msg_name = &senders[i], .msg_iov = &iov[i], .msg_iovlen = 1};
+    }
+    struct epoll_event events[1];
+    for (;;) {
+        int ready = epoll_wait(epfd, events, 1, -1);
+        if (ready < 0) {
+            if (errno == EINTR) continue;
+            die("epoll_wait");
+        }
+        for (;;) {
+            for (int i = 0; i < UDP_BATCH; i++) {
+                iov[i].iov_len = UDP_MAX_DATAGRAM;
+                msgs[i].msg_hdr.msg_namelen = sizeof senders[i];
+            }
+            int n = recvmmsg(fd, msgs, UDP_BATCH, MSG_DONTWAIT, NULL);
+            if (n < 0) {
+                if (errno == EAGAIN || errno == EINTR) break;
+                die("recvmmsg");
+            }
+            for (int i = 0; i < n; i++) iov[i].iov_len = msgs[i].msg_len; // what arrived; msg_namelen is the sender's
+            for (int sent = 0; sent < n;) {
+                int k = sendmmsg(fd, msgs + sent, (unsigned)(n - sent), 0);
+                if (k < 0) {
+                    if (errno == EINTR) continue;
+                    if (errno == EAGAIN || errno == ENOBUFS) break; // dropped, as UDP may
+                    // an ICMP error from an earlier send (a client gone): skip that datagram
+                    k = 1;
+                }
+                sent += k;
+            }
+            if (n < UDP_BATCH) break;
+        }
+    }
+}
+
+static void usage(const char *self) {
+    fprintf(stderr, "usage: %s [--host ADDR] [--port PORT] [--threads N | --udp] | --unix PATH\n", self);
+    exit(2);
+}
+
+int main(int argc, char **argv) {
+    const char *host = "127.0.0.1";
+    int port = 0, threads = 1, udp = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--host") == 0 && i + 1 < argc) {
+            host = argv[++i];
+        } else if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) {
+            port = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
+            threads = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--unix") == 0 && i + 1 < argc) {
+            unix_path = argv[++i];
+        } else if (strcmp(argv[i], "--udp") == 0) {
+            udp = 1;
+        } else {
+            usage(argv[0]);
+        }
+    }
+    if (threads < 1 || threads > MAX_THREADS) {
+        fprintf(stderr, "--threads must be 1..%d\n", MAX_THREADS);
+        return 2;
+    }
+    if ((threads > 1 && (udp || unix_path != NULL)) || (udp && unix_path != NULL)) {
+        fprintf(stderr, "--threads is for TCP only, and --udp and --unix exclude each other\n");
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN); // a write to a reset connection must return EPIPE, not kill us
+
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_NOFILE, &limit) < 0) die("getrlimit");
+    pending_capacity = limit.rlim_cur == RLIM_INFINITY ? 1 << 20 : (size_t)limit.rlim_cur;
+    pending_by_fd = calloc(pending_capacity, sizeof *pending_by_fd);
+    if (pending_by_fd == NULL) die("calloc");
+
+    char bound[160];
+    if (udp) {
+        int fd = open_inet(host, port, SOCK_DGRAM, 0, bound, sizeof bound);
+        printf("listening on udp %s\n", bound);
+        fflush(stdout);
+        serve_udp(fd);
+        return 0;
+    }
+    if (unix_path != NULL) {
+        is_tcp = 0;
+        int listener = open_unix(unix_path);
+        struct sigaction sa = {.sa_handler = on_terminate};
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGINT, &sa, NULL);
+        printf("listening on unix:%s\n", unix_path);
+        fflush(stdout);
+        serve((void *)(intptr_t)listener);
+        return 0;
+    }
+    // Every listener is bound before the ready line, so no connection is refused; loops 1..N-1
+    // get threads of their own and loop 0 runs on the main thread.
+    int listeners[MAX_THREADS];
+    listeners[0] = open_inet(host, port, SOCK_STREAM, threads > 1, bound, sizeof bound);
+    if (threads > 1) {
+        int bound_port = atoi(strrchr(bound, ':') + 1);
+        char ignored[160];
+        for (int t = 1; t < threads; t++)
+            listeners[t] = open_inet(host, bound_port, SOCK_STREAM, 1, ignored, sizeof ignored);
+        for (int t = 1; t < threads; t++) {
+            pthread_t thread;
+            int rc = pthread_create(&thread, NULL, serve, (void *)(intptr_t)listeners[t]);
+            if (rc != 0) {
+                errno = rc;
+                die("pthread_create");
+            }
+        }
+    }
+    printf("listening on %s\n", bound);
+    fflush(stdout);
+    serve((void *)(intptr_t)listeners[0]);
+    return 0;
 }

@@ -10,36 +10,57 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.unix.DomainSocketAddress;
 import java.net.InetSocketAddress;
 
 /**
- * Echo server on Netty 4.2's native epoll transport, one event-loop thread that also accepts.
+ * Echo server on Netty 4.2's native epoll transport.
  *
  * <p>Writes back every buffer it reads and flushes once per read burst
- * ({@code channelReadComplete}), the idiomatic Netty echo. Serves until SIGTERM.
+ * ({@code channelReadComplete}), the idiomatic Netty echo. {@code --threads N} (default 1)
+ * sizes its event-loop group (Netty 4.2's {@link MultiThreadIoEventLoopGroup} with the epoll
+ * {@link EpollIoHandler}, what {@code EpollEventLoopGroup} was before 4.2): the listener is
+ * registered on one of the loops, which also accepts, and accepted connections go round-robin
+ * over all of them. {@code --unix PATH} listens on a Unix domain stream socket
+ * ({@link EpollServerDomainSocketChannel}); {@code --udp} runs {@link NettyUdpEchoServer}.
+ * Serves until SIGTERM.
  */
 public final class NettyEchoServer {
 
     private NettyEchoServer() {}
 
-    /** Serves on {@code --host H --port P} until SIGTERM; see {@link ServerOptions}. */
+    /** Serves on {@code --host H --port P [--threads N] | --unix PATH | --udp} until SIGTERM. */
     public static void main(String[] args) throws InterruptedException {
-        ServerOptions options = ServerOptions.parse(args);
+        ServerOptions options = ServerOptions.parse(args).allowOnly("NettyEchoServer", "--threads", "--unix", "--udp");
         if (!Epoll.isAvailable()) {
             throw new IllegalStateException("Netty native epoll is unavailable", Epoll.unavailabilityCause());
         }
-        EventLoopGroup loop = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
-        Channel listener = new ServerBootstrap()
-                .group(loop)
-                .channel(EpollServerSocketChannel.class)
+        if (options.udp()) {
+            NettyUdpEchoServer.serve(options);
+            return;
+        }
+        EventLoopGroup loops = new MultiThreadIoEventLoopGroup(options.threads(), EpollIoHandler.newFactory());
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(loops)
                 .option(ChannelOption.SO_BACKLOG, ServerOptions.BACKLOG)
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new Echo())
-                .bind(options.address())
-                .sync()
-                .channel();
-        ServerOptions.announce((InetSocketAddress) listener.localAddress());
+                .childHandler(new Echo());
+        Channel listener;
+        if (options.unixPath() != null) {
+            listener = bootstrap.channel(EpollServerDomainSocketChannel.class)
+                    .bind(new DomainSocketAddress(options.unixPath()))
+                    .sync()
+                    .channel();
+            ServerOptions.announceUnix(options.unixPath());
+        } else {
+            listener = bootstrap.channel(EpollServerSocketChannel.class)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .bind(options.address())
+                    .sync()
+                    .channel();
+            ServerOptions.announce((InetSocketAddress) listener.localAddress());
+        }
         listener.closeFuture().sync();
     }
 

@@ -32,7 +32,7 @@ public final class SelectorEchoServer {
 
     /** Serves on {@code --host H --port P} until SIGTERM; see {@link ServerOptions}. */
     public static void main(String[] args) throws IOException {
-        ServerOptions options = ServerOptions.parse(args);
+        ServerOptions options = ServerOptions.parse(args).allowOnly("SelectorEchoServer");
         Selector selector = Selector.open();
         ServerSocketChannel listener = ServerSocketChannel.open();
         listener.bind(options.address(), ServerOptions.BACKLOG);
