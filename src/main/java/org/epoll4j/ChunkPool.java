@@ -14,6 +14,8 @@ import org.epoll4j.kernel.Syscalls;
  * <p>Each chunk is a view scoped to the loop's arena: once the loop is closed, a stale
  * reference to one throws instead of touching freed memory. Every chunk handed out comes
  * back before {@link #close()} (connections clear their queues first).
+ *
+ * <p>Any thread: other threads' writes copy into chunks as they write (see {@link Inbox}).
  */
 final class ChunkPool implements AutoCloseable {
     static final int CHUNK_SIZE = 16 * 1024;
@@ -31,7 +33,7 @@ final class ChunkPool implements AutoCloseable {
     }
 
     /** A chunk of {@link #CHUNK_SIZE} bytes. */
-    MemorySegment take() {
+    synchronized MemorySegment take() {
         MemorySegment chunk = pooled.pollLast();
         if (chunk == null) {
             chunk = allocate();
@@ -41,7 +43,7 @@ final class ChunkPool implements AutoCloseable {
     }
 
     /** Takes back a chunk from {@link #take()}; it must not be used again. */
-    void give(MemorySegment chunk) {
+    synchronized void give(MemorySegment chunk) {
         outstanding--;
         if (pooled.size() < MAX_POOLED) {
             pooled.addLast(chunk);
@@ -51,18 +53,18 @@ final class ChunkPool implements AutoCloseable {
     }
 
     /** Chunks handed out and not given back. */
-    int outstanding() {
+    synchronized int outstanding() {
         return outstanding;
     }
 
     /** Chunks kept for reuse. */
-    int pooled() {
+    synchronized int pooled() {
         return pooled.size();
     }
 
     /** Frees the pooled chunks. Call it before the scope arena closes. */
     @Override
-    public void close() {
+    public synchronized void close() {
         MemorySegment chunk;
         while ((chunk = pooled.pollLast()) != null) {
             sys.free(chunk);

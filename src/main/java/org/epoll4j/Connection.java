@@ -19,8 +19,13 @@ import org.epoll4j.kernel.Sockaddr;
  *
  * <p>Notes:
  * <ul>
- * <li>Threading: every method belongs to the loop's thread; from another thread, use
- *     {@link EventLoop#execute}.
+ * <li>Threading: {@link #write}, {@link #close}, {@link #abort}, {@link #shutdownOutput},
+ *     {@link #pauseReading}, {@link #resumeReading} and {@link #loop} may be called from
+ *     any thread; the others belong to the loop's thread. On the loop's thread a call acts
+ *     at once. From another thread, {@code write} copies the bytes before it returns, and
+ *     the loop writes them in its next turn, in the order each thread called; the other
+ *     calls take effect then too, after the writes asked for before them. A burst of such
+ *     calls wakes the loop once.
  * <li>Output: {@link #write} hands the kernel what it takes at once and queues the
  *     rest in native memory, in order; queued output goes out when the socket is
  *     writable. Above the high-water mark {@link #isWritable()} is false; below the
@@ -107,8 +112,11 @@ public final class Connection extends StreamOutput {
      * @return true if every remaining byte was taken
      */
     public boolean write(ByteBuffer src) {
-        loop.checkInLoop();
         Objects.requireNonNull(src, "src");
+        if (!loop.inLoop()) {
+            return inbox().write(src);
+        }
+        foreignFirst(false);
         return accept(src);
     }
 
@@ -166,13 +174,21 @@ public final class Connection extends StreamOutput {
      * Does nothing on a closed or closing connection.
      */
     public void pauseReading() {
-        loop.checkInLoop();
+        if (!loop.inLoop()) {
+            inbox().pauseReading();
+            return;
+        }
+        foreignFirst(false);
         pause();
     }
 
     /** Reads again after {@link #pauseReading()}. Does nothing on a closed or closing connection. */
     public void resumeReading() {
-        loop.checkInLoop();
+        if (!loop.inLoop()) {
+            inbox().resumeReading();
+            return;
+        }
+        foreignFirst(false);
         resume();
     }
 
@@ -187,7 +203,11 @@ public final class Connection extends StreamOutput {
      * false. Idempotent; does nothing on a closed or closing connection.
      */
     public void shutdownOutput() {
-        loop.checkInLoop();
+        if (!loop.inLoop()) {
+            inbox().shutdownOutput();
+            return;
+        }
+        foreignFirst(true);
         requestShutdownOutput();
     }
 
@@ -201,13 +221,20 @@ public final class Connection extends StreamOutput {
      * the peer lose the end of the output. {@link #abort()} ends it at once.
      */
     public void close() {
-        loop.checkInLoop();
+        if (!loop.inLoop()) {
+            inbox().close();
+            return;
+        }
+        foreignFirst(true);
         requestClose();
     }
 
     /** Closes at once with a reset (SO_LINGER 0), dropping queued output. Idempotent. */
     public void abort() {
-        loop.checkInLoop();
+        if (!loop.inLoop()) {
+            inbox().abort();
+            return;
+        }
         closed(null, true);
     }
 

@@ -48,6 +48,7 @@ public final class EventLoop implements Executor, AutoCloseable {
 
     private final IoContext io;
     private final Tasks tasks;
+    private final ForeignRequests foreign;
     private final Registry registry;
     private final Timers timers = new Timers();
     private final Lifecycle lifecycle = new Lifecycle();
@@ -57,6 +58,7 @@ public final class EventLoop implements Executor, AutoCloseable {
         this.io = io;
         this.registry = new Registry(io.epoll);
         this.tasks = new Tasks(this, waker);
+        this.foreign = new ForeignRequests(tasks);
         registry.add(tasks);
     }
 
@@ -90,13 +92,15 @@ public final class EventLoop implements Executor, AutoCloseable {
         try {
             while (!lifecycle.isStopping()) {
                 EpollEvents events = io.events;
-                int n = io.epoll.wait(events, tasks.isEmpty() ? timers.timeoutMillis() : 0);
+                boolean idle = tasks.isEmpty() && foreign.isEmpty();
+                int n = io.epoll.wait(events, idle ? timers.timeoutMillis() : 0);
                 for (int i = 0; i < n; i++) {
                     Source source = registry.find(events.data(i));
                     if (source != null) {
                         source.ready(events.events(i));
                     }
                 }
+                foreign.applyAll();
                 timers.runDue(this);
                 tasks.runQueued();
             }
@@ -132,14 +136,28 @@ public final class EventLoop implements Executor, AutoCloseable {
     }
 
     /**
-     * Runs {@code task} on the loop's thread once {@code delay} has passed.
+     * Runs {@code task} on the loop's thread once {@code delay} has passed, counted from
+     * this call. Any thread.
      *
      * @throws IllegalArgumentException if delay is negative
+     * @throws IllegalStateException if the loop is closing or closed
      */
     public Timer schedule(Duration delay, Runnable task) {
-        checkCanAdd();
+        Objects.requireNonNull(delay, "delay");
         Objects.requireNonNull(task, "task");
-        return timers.add(this, delay, task);
+        if (inLoop()) {
+            checkCanAdd();
+            Timer timer = Timers.create(this, delay, task);
+            timers.insert(timer);
+            return timer;
+        }
+        Timer timer = Timers.create(this, delay, task);
+        try {
+            tasks.add(() -> timers.insert(timer), false);
+        } catch (RejectedExecutionException e) {
+            throw new IllegalStateException("EventLoop is closed", e);
+        }
+        return timer;
     }
 
     /**
@@ -250,6 +268,14 @@ public final class EventLoop implements Executor, AutoCloseable {
 
     Registry registry() {
         return registry;
+    }
+
+    ForeignRequests foreign() {
+        return foreign;
+    }
+
+    Tasks tasks() {
+        return tasks;
     }
 
     Timers timers() {

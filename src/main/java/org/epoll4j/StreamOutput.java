@@ -1,6 +1,8 @@
 package org.epoll4j;
 
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import org.epoll4j.epoll.ErrnoException;
@@ -12,6 +14,19 @@ import org.epoll4j.epoll.ErrnoException;
  * fields; the connection's state is {@link StreamChannel}'s.
  */
 abstract sealed class StreamOutput extends StreamInput permits Connection {
+    private static final VarHandle INBOX;
+
+    static {
+        try {
+            INBOX = MethodHandles.lookup().findVarHandle(StreamOutput.class, "inbox", Inbox.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** What other threads asked for; made on the first such request (see {@link Inbox}). */
+    @SuppressWarnings("unused") // through INBOX
+    private volatile Inbox inbox;
     /** Null while nothing is queued. */
     private WriteQueue queue;
     /** Queued output went above the high-water mark and has not come below the low one. */
@@ -41,20 +56,73 @@ abstract sealed class StreamOutput extends StreamInput permits Connection {
         if (!src.hasRemaining()) {
             return true;
         }
-        long queued = queued() + src.remaining();
-        if (queued > limits.outputLimit) {
+        if (!withinLimit(src.remaining())) {
             src.position(start);
-            closed(new IOException("output limit exceeded: " + queued + " bytes would be queued, the limit is "
-                    + limits.outputLimit + " (Connection.setOutputLimit)"), true);
             return false;
         }
+        queue().append(src, loop.io());
+        queuedMore();
+        return state() == State.OPEN;
+    }
+
+    /**
+     * Takes the bytes other threads wrote, staged in {@code staged}, which is empty
+     * afterwards: sent at once as far as the kernel takes them, the rest queued. They were
+     * taken before any close of the loop thread's (see {@link #foreignFirst}), so output is
+     * open for them unless the connection closed meanwhile, which drops them.
+     */
+    final void acceptStaged(WriteQueue staged) {
+        IoContext io = loop.io();
+        if (state() == State.CLOSED) {
+            staged.clear(io);
+            return;
+        }
+        if (queue == null && isConnected()) {
+            try {
+                staged.flush(fd, io);
+            } catch (ErrnoException e) {
+                staged.clear(io);
+                closed(e, false);
+                return;
+            }
+            if (staged.size() == 0) {
+                return;
+            }
+        }
+        if (!withinLimit(staged.size())) {
+            staged.clear(io);
+            return;
+        }
+        staged.moveTo(queue(), io);
+        queuedMore();
+    }
+
+    /** The exception that resets a connection whose output would reach {@code bytes}, above its {@code limit}. */
+    static IOException limitExceeded(long bytes, long limit) {
+        return new IOException("output limit exceeded: " + bytes + " bytes would be queued, the limit is " + limit
+                + " (Connection.setOutputLimit)");
+    }
+
+    /** Whether {@code more} bytes may be queued; if not, the connection resets. */
+    private boolean withinLimit(long more) {
+        long queued = queued() + more;
+        if (queued <= limits.outputLimit) {
+            return true;
+        }
+        closed(limitExceeded(queued, limits.outputLimit), true);
+        return false;
+    }
+
+    private WriteQueue queue() {
         if (queue == null) {
             queue = new WriteQueue();
         }
-        queue.append(src, loop.io());
+        return queue;
+    }
+
+    private void queuedMore() {
         unwritable |= queue.size() > limits.highWaterMark;
         updateInterest();
-        return state() == State.OPEN;
     }
 
     final void requestShutdownOutput() {
@@ -99,8 +167,45 @@ abstract sealed class StreamOutput extends StreamInput permits Connection {
         queue.closeDeadline = loop.schedule(limits.closeTimeout, this::closeTimedOut);
     }
 
+    /** The connection is closing for good: drops queued output, and refuses other threads' requests. */
     @Override
     final void dropOutput() {
+        releaseQueue();
+        Inbox foreign = (Inbox) INBOX.getAndSet(this, Inbox.CLOSED);
+        if (foreign != null) {
+            foreign.shut();
+        }
+    }
+
+    /** This connection's inbox, made if need be. Any thread. */
+    final Inbox inbox() {
+        Inbox foreign = inbox;
+        if (foreign == null) {
+            Inbox made = new Inbox(this);
+            foreign = (Inbox) INBOX.compareAndExchange(this, null, made);
+            if (foreign == null) {
+                foreign = made;
+            }
+        }
+        return foreign;
+    }
+
+    /**
+     * Before a request of the loop thread's own: applies what other threads asked for
+     * first, in the order it was asked; with {@code closesOutput} (a close or shutdown),
+     * other threads' later writes are refused.
+     */
+    final void foreignFirst(boolean closesOutput) {
+        if (closesOutput && state() != State.CLOSED) {
+            inbox().closeOutput(); // first: no write of another thread's is taken after it
+        }
+        Inbox foreign = inbox;
+        if (foreign != null && foreign.hasWork()) {
+            foreign.apply();
+        }
+    }
+
+    private void releaseQueue() {
         if (queue != null) {
             queue.clear(loop.io());
             queue = null;
@@ -122,7 +227,7 @@ abstract sealed class StreamOutput extends StreamInput permits Connection {
             return;
         }
         if (left == 0) {
-            dropOutput();
+            releaseQueue();
             if (state() == State.CLOSING) {
                 finishClose();
                 return;

@@ -4,6 +4,7 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.kernel.EventFd;
 
@@ -24,6 +25,8 @@ final class Tasks extends Source {
     private final Object lock = new Object();
     private boolean closed;
     private final AtomicBoolean wakeupPending = new AtomicBoolean();
+    /** Writes to the eventfd so far. */
+    private final AtomicLong wakeups = new AtomicLong();
 
     Tasks(EventLoop loop, EventFd waker) {
         super(waker.fd(), Interest.READ);
@@ -51,12 +54,18 @@ final class Tasks extends Source {
     /** Makes the loop's wait return. Any thread. */
     void wakeup() {
         if (wakeupPending.compareAndSet(false, true)) {
+            wakeups.incrementAndGet();
             try {
                 waker.signal();
             } catch (ErrnoException | IllegalStateException e) {
                 // Closed, or the counter is full: either way the loop needs no wake-up.
             }
         }
+    }
+
+    /** How many times the loop was woken. Any thread. */
+    long wakeups() {
+        return wakeups.get();
     }
 
     boolean isEmpty() {

@@ -1,5 +1,8 @@
 package org.epoll4j;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
 /**
  * A task scheduled on an {@link EventLoop} with {@link EventLoop#schedule}; it runs
  * once, on the loop's thread, unless cancelled first.
@@ -11,51 +14,53 @@ package org.epoll4j;
  * }
  *
  * <p>Notes: timers run no earlier than their deadline, in deadline order, and in the
- * order they were scheduled when deadlines are equal. Every method belongs to the
- * loop's thread.
+ * order they reached the loop when deadlines are equal. Every method may be called from
+ * any thread: a cancel that wins against the timer's run means the task never runs.
  */
 public final class Timer {
-    final long deadline;
-    final long sequence;
-    final Runnable task;
-    private final EventLoop loop;
-    private boolean done;
+    private static final int PENDING = 0;
+    private static final int RAN = 1;
+    private static final int CANCELLED = 2;
+    private static final VarHandle STATE;
 
-    Timer(EventLoop loop, long deadline, long sequence, Runnable task) {
+    static {
+        try {
+            STATE = MethodHandles.lookup().findVarHandle(Timer.class, "state", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    final long deadline;
+    final Runnable task;
+    /** Ties between equal deadlines, in the order the timers reached the loop; set by {@link Timers}. */
+    long sequence;
+    private final EventLoop loop;
+    @SuppressWarnings("unused") // through STATE
+    private volatile int state;
+
+    Timer(EventLoop loop, long deadline, Runnable task) {
         this.loop = loop;
         this.deadline = deadline;
-        this.sequence = sequence;
         this.task = task;
     }
 
-    /** Cancels the timer; returns false if it had already run or been cancelled. */
+    /** Cancels the timer; returns false if it had already run or been cancelled. Any thread. */
     public boolean cancel() {
-        loop.checkInLoop();
-        if (done) {
+        if (!STATE.compareAndSet(this, PENDING, CANCELLED)) {
             return false;
         }
-        done = true;
-        loop.timers().cancelled();
+        loop.timers().cancelled(loop.inLoop());
         return true;
     }
 
-    /** Whether the timer has run or been cancelled. */
+    /** Whether the timer has run or been cancelled. Any thread. */
     public boolean isDone() {
-        loop.checkInLoop();
-        return done;
-    }
-
-    /** Whether the timer has run or been cancelled, for the loop's own use. */
-    boolean done() {
-        return done;
+        return state != PENDING;
     }
 
     /** Marks the timer as run; returns false if it was cancelled. */
     boolean fire() {
-        if (done) {
-            return false;
-        }
-        done = true;
-        return true;
+        return STATE.compareAndSet(this, PENDING, RAN);
     }
 }

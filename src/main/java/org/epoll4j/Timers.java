@@ -3,6 +3,7 @@ package org.epoll4j;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.PriorityQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The loop's timers, earliest first. Deadlines are absolute ({@link System#nanoTime}),
@@ -18,22 +19,30 @@ final class Timers {
 
     private final PriorityQueue<Timer> queue = new PriorityQueue<>(ORDER);
     private long sequence;
+    /** Cancelled timers still in the queue, as far as the loop thread has counted them. */
     private int cancelled;
+    /** Timers cancelled from other threads, not yet counted. */
+    private final AtomicInteger cancelledElsewhere = new AtomicInteger();
 
     /**
-     * Adds a timer for {@code task} after {@code delay}.
+     * Makes a timer for {@code task} after {@code delay}, from now; it runs once
+     * {@link #insert inserted}. Any thread.
      *
      * @throws IllegalArgumentException if delay is negative
      */
-    Timer add(EventLoop loop, Duration delay, Runnable task) {
+    static Timer create(EventLoop loop, Duration delay, Runnable task) {
         if (delay.isNegative()) {
             throw new IllegalArgumentException("delay must not be negative: " + delay);
         }
         // Beyond a century is forever, without overflowing a deadline.
         long nanos = delay.compareTo(Duration.ofDays(365 * 100)) > 0 ? Long.MAX_VALUE / 2 : delay.toNanos();
-        Timer timer = new Timer(loop, System.nanoTime() + nanos, sequence++, task);
+        return new Timer(loop, System.nanoTime() + nanos, task);
+    }
+
+    /** Queues a timer from {@link #create}. Loop thread. */
+    void insert(Timer timer) {
+        timer.sequence = sequence++;
         queue.add(timer);
-        return timer;
     }
 
     /** Milliseconds to wait for the earliest timer, rounded up; -1 if there is none. */
@@ -51,15 +60,17 @@ final class Timers {
         if (queue.isEmpty()) {
             return; // the common case: no clock read
         }
+        if (cancelledElsewhere.get() != 0) {
+            cancelled += cancelledElsewhere.getAndSet(0);
+        }
         long now = System.nanoTime();
         Timer first;
         while ((first = queue.peek()) != null && first.deadline - now <= 0) {
             queue.poll();
-            if (first.done()) {
-                cancelled--;
-            }
             if (first.fire()) {
                 loop.runTask(first.task);
+            } else {
+                cancelled--;
             }
         }
     }
@@ -68,11 +79,16 @@ final class Timers {
      * Counts a cancelled timer. Cancelled timers wait in the queue for their deadline,
      * which is cheap one by one; but a pattern such as an idle timeout cancelled and
      * scheduled again on every read would fill the queue with them, each holding its
-     * task: past a threshold they are purged in one pass.
+     * task: past a threshold they are purged in one pass. Any thread: one from another
+     * thread is counted when the loop next runs its timers.
      */
-    void cancelled() {
+    void cancelled(boolean inLoop) {
+        if (!inLoop) {
+            cancelledElsewhere.incrementAndGet();
+            return;
+        }
         if (++cancelled >= PURGE_AT && cancelled > queue.size() / 2) {
-            queue.removeIf(Timer::done);
+            queue.removeIf(Timer::isDone);
             cancelled = 0;
         }
     }

@@ -29,21 +29,43 @@ final class WriteQueue {
 
     /** Appends {@code src}'s remaining bytes and consumes them. */
     void append(ByteBuffer src, IoContext io) {
-        MemorySegment bytes = MemorySegment.ofBuffer(src);
-        long length = bytes.byteSize();
+        int length = src.remaining();
+        // A heap buffer is copied from its array: no segment to allocate on each write.
+        MemorySegment bytes = src.hasArray() ? null : MemorySegment.ofBuffer(src);
+        int from = src.hasArray() ? src.arrayOffset() + src.position() : 0;
         long copied = 0;
         while (copied < length) {
-            if (count == 0 || tailEnd == ChunkPool.CHUNK_SIZE) {
-                addChunk(io.chunks.take());
+            long n = room(io);
+            n = Math.min(length - copied, n);
+            if (bytes == null) {
+                MemorySegment.copy(src.array(), from + (int) copied, tail(), ValueLayout.JAVA_BYTE, tailEnd, (int) n);
+            } else {
+                MemorySegment.copy(bytes, ValueLayout.JAVA_BYTE, copied, tail(), ValueLayout.JAVA_BYTE, tailEnd, n);
             }
-            long n = Math.min(length - copied, ChunkPool.CHUNK_SIZE - tailEnd);
-            MemorySegment.copy(bytes, ValueLayout.JAVA_BYTE, copied, chunk(count - 1), ValueLayout.JAVA_BYTE,
-                    tailEnd, n);
             tailEnd += n;
             copied += n;
         }
         size += length;
         src.position(src.limit());
+    }
+
+    /** Moves every byte queued here to the end of {@code target}, in order; this queue is then empty. */
+    void moveTo(WriteQueue target, IoContext io) {
+        while (count > 0) {
+            long end = count == 1 ? tailEnd : ChunkPool.CHUNK_SIZE;
+            long copied = headStart;
+            while (copied < end) {
+                long n = Math.min(end - copied, target.room(io));
+                MemorySegment.copy(chunk(0), ValueLayout.JAVA_BYTE, copied, target.tail(), ValueLayout.JAVA_BYTE,
+                        target.tailEnd, n);
+                target.tailEnd += n;
+                target.size += n;
+                copied += n;
+            }
+            io.chunks.give(removeHead());
+        }
+        size = 0;
+        tailEnd = 0;
     }
 
     /**
@@ -90,6 +112,18 @@ final class WriteQueue {
         if (count == 0) {
             tailEnd = 0;
         }
+    }
+
+    /** Room left in the tail chunk, after adding one if the tail is full or there is none. */
+    private long room(IoContext io) {
+        if (count == 0 || tailEnd == ChunkPool.CHUNK_SIZE) {
+            addChunk(io.chunks.take());
+        }
+        return ChunkPool.CHUNK_SIZE - tailEnd;
+    }
+
+    private MemorySegment tail() {
+        return chunk(count - 1);
     }
 
     private MemorySegment chunk(int i) {

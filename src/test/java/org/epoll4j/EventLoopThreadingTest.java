@@ -107,12 +107,12 @@ class EventLoopThreadingTest {
             EventLoop loop = server.loop();
             assertThrows(WrongThreadException.class, () -> loop.listen(LoopThread.LOOPBACK, echo));
             assertThrows(WrongThreadException.class, () -> loop.connect(server.address(), echo));
-            assertThrows(WrongThreadException.class, () -> loop.schedule(Duration.ZERO, () -> {}));
             Eventually.until("the server accepts", () -> accepted.get() != null);
             Connection connection = accepted.get();
             assertThrows(WrongThreadException.class, connection::queuedBytes);
-            assertThrows(WrongThreadException.class, () -> connection.write(ByteBuffer.allocate(1)));
-            assertThrows(WrongThreadException.class, connection::close);
+            assertThrows(WrongThreadException.class, connection::isWritable);
+            assertThrows(WrongThreadException.class, () -> connection.setWaterMarks(1, 2));
+            assertThrows(WrongThreadException.class, () -> connection.attach("state"));
             EchoClient.assertEchoes(client, "unharmed");
         }
     }

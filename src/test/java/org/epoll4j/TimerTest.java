@@ -8,9 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -104,13 +106,35 @@ class TimerTest {
 
     @Test
     @Timeout(30)
-    void scheduleFromAnotherThreadThrowsWrongThreadException() throws Exception {
+    void aTimerScheduledFromAnotherThreadRunsOnTheLoopThreadAndCanBeCancelledFromAnyThread() throws Exception {
         try (LoopThread loop = LoopThread.start()) {
-            assertThrows(WrongThreadException.class, () -> loop.loop().schedule(Duration.ofMillis(1), () -> {}));
-            Timer timer = loop.call(() -> loop.loop().schedule(Duration.ofDays(1), () -> {}));
-            assertThrows(WrongThreadException.class, timer::cancel);
-            assertTrue(loop.call(timer::cancel));
+            CompletableFuture<Thread> ranOn = new CompletableFuture<>();
+            Timer first = loop.loop().schedule(Duration.ofMillis(1), () -> ranOn.complete(Thread.currentThread()));
+            assertSame(loop.thread(), ranOn.get(20, TimeUnit.SECONDS));
+            assertTrue(first.isDone());
+            assertFalse(first.cancel(), "already run");
+
+            AtomicInteger cancelledRuns = new AtomicInteger();
+            Timer cancelled = loop.loop().schedule(Duration.ofMillis(50), cancelledRuns::incrementAndGet);
+            assertTrue(cancelled.cancel(), "cancelled from this thread");
+            assertFalse(cancelled.cancel(), "once");
+            Timer fromLoop = loop.call(() -> loop.loop().schedule(Duration.ofMillis(50), cancelledRuns::incrementAndGet));
+            assertTrue(fromLoop.cancel(), "a timer scheduled on the loop, cancelled from this thread");
+            CountDownLatch later = new CountDownLatch(1);
+            loop.loop().schedule(Duration.ofMillis(100), later::countDown);
+            assertTrue(later.await(20, TimeUnit.SECONDS));
+            assertEquals(0, cancelledRuns.get(), "cancelled timers ran");
         }
+    }
+
+    @Test
+    @Timeout(30)
+    void schedulingFromAnotherThreadOnAClosedLoopFails() throws Exception {
+        LoopThread loop = LoopThread.start();
+        loop.close();
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> loop.loop().schedule(Duration.ofMillis(1), () -> {}));
+        assertEquals("EventLoop is closed", e.getMessage());
     }
 
     @Test
