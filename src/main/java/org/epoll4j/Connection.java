@@ -4,7 +4,6 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.concurrent.RejectedExecutionException;
 import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.kernel.Sockaddr;
 
@@ -69,11 +68,7 @@ public final class Connection extends StreamOutput {
             if (connection.slot < 0) {
                 loop.registry().addUnwatched(connection);
             }
-            try {
-                loop.execute(() -> connection.failConnect(e));
-            } catch (RejectedExecutionException closing) {
-                // The loop is closing: it closes the connection with the rest.
-            }
+            loop.tasks().addFromLoop(() -> connection.failConnect(e));
         } catch (RuntimeException e) {
             io.sys.close(fd);
             throw e;
@@ -120,7 +115,12 @@ public final class Connection extends StreamOutput {
         return accept(src);
     }
 
-    /** Whether queued output is at most the high-water mark (see {@link #setWaterMarks}). */
+    /**
+     * Whether the connection takes output without piling it up: false once queued output
+     * goes above the high-water mark, and true again, with
+     * {@link ConnectionHandler#onWritable}, once it is down to the low-water mark (see
+     * {@link #setWaterMarks}).
+     */
     public boolean isWritable() {
         loop.checkInLoop();
         return !isUnwritable();
@@ -216,9 +216,11 @@ public final class Connection extends StreamOutput {
      * timeout. Idempotent. {@code onClose} runs then, with a null cause (or, past the
      * timeout, a {@link java.net.SocketTimeoutException}).
      *
-     * <p>Notes: no more data reaches the handler; what the peer still sends is read and
+     * <p>Notes: no more data reaches the handler. What the peer still sends is read and
      * dropped, because closing a socket with unread input sends a reset, which can make
-     * the peer lose the end of the output. {@link #abort()} ends it at once.
+     * the peer lose the end of the output: a peer still sending gets FIN once the output
+     * is out, and the connection closes at its end of stream (a lingering close).
+     * {@link #abort()} ends it at once.
      */
     public void close() {
         if (!loop.inLoop()) {

@@ -107,10 +107,13 @@ public final class EventLoop implements Executor, AutoCloseable {
         } catch (ErrnoException e) {
             throw new UncheckedIOException(e);
         } finally {
-            if (lifecycle.exit()) {
-                release();
+            try {
+                if (lifecycle.exit()) {
+                    release();
+                }
+            } finally {
+                lifecycle.left();
             }
-            lifecycle.left();
         }
     }
 
@@ -165,6 +168,7 @@ public final class EventLoop implements Executor, AutoCloseable {
      * {@code handler}. SO_REUSEADDR is set; accepted sockets get TCP_NODELAY.
      *
      * @throws ErrnoException EADDRINUSE, EACCES, EADDRNOTAVAIL, EMFILE, ...
+     * @throws IllegalStateException if the loop is closing or closed
      */
     public Server listen(InetSocketAddress address, ConnectionHandler handler) throws ErrnoException {
         return listen(address, handler, false);
@@ -196,6 +200,7 @@ public final class EventLoop implements Executor, AutoCloseable {
      * queued.
      *
      * @throws ErrnoException if no socket can be made (EMFILE, ENFILE, ...)
+     * @throws IllegalStateException if the loop is closing or closed
      */
     public Connection connect(InetSocketAddress address, ConnectionHandler handler) throws ErrnoException {
         checkCanAdd();
@@ -237,17 +242,13 @@ public final class EventLoop implements Executor, AutoCloseable {
      * @return a stage that completes once the loop is released
      */
     public CompletionStage<Void> closeAsync() {
+        // First: whoever releases the loop must find no task taken after the close.
+        tasks.close();
         switch (lifecycle.requestClose()) {
-            case RELEASE_HERE -> {
-                tasks.close();
-                release();
-            }
-            case STOP_RUNNER -> {
-                tasks.close();
-                stop();
-            }
-            case ALREADY -> {
-                // Asked before: whoever asked first sees it through.
+            case RELEASE_HERE -> release();
+            case STOP_RUNNER -> stop();
+            case ALREADY, HELD -> {
+                // Asked before, or asked inside a call that releases the loop when it returns.
             }
         }
         return lifecycle.released();
@@ -290,6 +291,18 @@ public final class EventLoop implements Executor, AutoCloseable {
         }
     }
 
+    /** A call on the loop's thread that the release must wait for begins (see {@link Lifecycle#hold()}). */
+    void holdRelease() {
+        lifecycle.hold();
+    }
+
+    /** That call ends: releases the loop if a close was asked for meanwhile. */
+    void endHold() {
+        if (lifecycle.unhold()) {
+            release();
+        }
+    }
+
     /** Runs a task or timer: what it throws is reported, and the loop goes on. */
     void runTask(Runnable task) {
         Guarded.run(reporter, task);
@@ -308,6 +321,7 @@ public final class EventLoop implements Executor, AutoCloseable {
     private void release() {
         lifecycle.releasing();
         try {
+            tasks.close();
             tasks.runAll();
             registry.forEach(source -> Guarded.run(reporter, source::closeWithLoop));
             timers.clear();

@@ -19,7 +19,9 @@ final class Lifecycle {
         /** A thread runs it: make it stop; it releases the loop as it leaves run(). */
         STOP_RUNNER,
         /** A close was asked for already. */
-        ALREADY
+        ALREADY,
+        /** Nobody runs the loop, but its thread is inside a call that holds the release: it releases it after. */
+        HELD
     }
 
     /** How many loops the current thread is running or releasing (nested, rarely more than one). */
@@ -33,6 +35,10 @@ final class Lifecycle {
     private volatile Thread runner;
     private boolean closeRequested;
     private volatile boolean releasing;
+    /** Calls on the owner's thread that hold the release back (see {@link #hold()}); the owner's only. */
+    private int holds;
+    /** A release asked for while held; written under lock. */
+    private volatile boolean releaseHeld;
 
     /** Whether the current thread is in some loop's run(), or releasing one. */
     static boolean onAnyLoopThread() {
@@ -114,8 +120,38 @@ final class Lifecycle {
             if (runner != null) {
                 return CloseAction.STOP_RUNNER;
             }
+            if (isOwner() && holds > 0) {
+                releaseHeld = true;
+                return CloseAction.HELD;
+            }
             releasing = true;
             return CloseAction.RELEASE_HERE;
+        }
+    }
+
+    /**
+     * The owner's thread enters a call that must finish before the loop is released: a
+     * close asked for meanwhile, while nobody runs the loop, waits for {@link #unhold()}.
+     * The thread counts as a loop thread meanwhile, so that close() there does not wait.
+     */
+    void hold() {
+        holds++;
+        LOOP_DEPTH.get()[0]++;
+    }
+
+    /** The held call has finished; returns whether the thread must release the loop now. */
+    boolean unhold() {
+        LOOP_DEPTH.get()[0]--;
+        if (--holds > 0 || !releaseHeld) {
+            return false;
+        }
+        synchronized (lock) {
+            if (releaseHeld && !releasing) {
+                releaseHeld = false;
+                releasing = true;
+                return true;
+            }
+            return false;
         }
     }
 

@@ -9,8 +9,9 @@ import java.nio.ByteOrder;
  * capacity is exactly what was read: a handler cannot see past it, into bytes an
  * earlier read left there for another connection.
  *
- * <p>Views are cached by length (one per slot of a small direct-mapped table), so a
- * connection that keeps reading messages of a few sizes gets them without an allocation.
+ * <p>Views are cached by length (one per slot of a small direct-mapped table), so reads
+ * of a few recurring sizes get them without an allocation; a read of a length not in the
+ * table allocates one view (a few dozen bytes), which then stays in its slot.
  */
 final class ReadBuffer {
     private static final int CACHED_VIEWS = 1024;

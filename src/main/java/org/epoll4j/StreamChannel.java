@@ -1,6 +1,7 @@
 package org.epoll4j;
 
 import java.io.IOException;
+import java.net.SocketTimeoutException;
 import org.epoll4j.epoll.ErrnoException;
 
 /**
@@ -31,6 +32,9 @@ abstract sealed class StreamChannel extends Source permits StreamInput {
     private State state = State.OPEN;
     /** The connect has completed (at once, for an accepted connection). */
     private boolean connected;
+    private Limits limits = Limits.DEFAULTS;
+    /** While CLOSING: the timer that resets the connection if it does not close in time. */
+    private Timer closeDeadline;
 
     StreamChannel(EventLoop loop, ConnectionHandler handler, int fd, boolean connected) {
         super(fd, connected ? Interest.READ : Interest.WRITE);
@@ -45,14 +49,17 @@ abstract sealed class StreamChannel extends Source permits StreamInput {
     /** Whether output is queued. */
     abstract boolean hasQueuedOutput();
 
+    /** Bytes of output queued. */
+    abstract long queued();
+
+    /** Sends FIN now, if it has not gone yet: the connection lingers, and only reads. */
+    abstract void sendFin();
+
     /** The socket is writable and output is queued. */
     abstract void flush();
 
     /** The connect completed: output held back for it may go. */
     abstract void connectedOutput();
-
-    /** The connection became CLOSING. */
-    abstract void closing();
 
     /** Drops queued output: the connection is closing for good. */
     abstract void dropOutput();
@@ -60,8 +67,11 @@ abstract sealed class StreamChannel extends Source permits StreamInput {
     /** Handles the input side of ready {@code events}: data, end of input, hang-up, error. */
     abstract void input(int events);
 
-    /** Reads and drops unread input before a graceful close. */
-    abstract void discardInput();
+    /**
+     * Reads and drops unread input before a graceful close; returns whether the peer is
+     * still sending (input came, and no end of stream).
+     */
+    abstract boolean discardInput();
 
     /** Registers the fd for what the state and facts call for. */
     abstract void updateInterest();
@@ -73,21 +83,51 @@ abstract sealed class StreamChannel extends Source permits StreamInput {
         if (state != State.OPEN) {
             return;
         }
-        if (!hasQueuedOutput()) {
+        if (hasQueuedOutput()) {
+            startClosing();
+        } else {
             finishClose();
+        }
+    }
+
+    /**
+     * Closes, now that no output is queued. Unread input is dropped first, so that
+     * close(2) sends no reset, which could make the peer lose the end of the output; if
+     * the peer is still sending, the connection lingers instead: FIN goes out, and its
+     * input is read and dropped until its end of stream (or the close timeout).
+     */
+    final void finishClose() {
+        if (state == State.CLOSED) {
             return;
         }
+        if (connected && discardInput()) {
+            sendFin();
+            if (state == State.OPEN) {
+                startClosing();
+            } else {
+                updateInterest();
+            }
+            return;
+        }
+        closed(null, false);
+    }
+
+    /** OPEN becomes CLOSING, for at most the close timeout. */
+    private void startClosing() {
         state = State.CLOSING;
-        closing();
+        // Not through EventLoop.schedule: a close must work while the loop itself closes.
+        closeDeadline = Timers.create(loop, limits.closeTimeout, this::closeTimedOut);
+        loop.timers().insert(closeDeadline);
         updateInterest();
     }
 
-    /** Closes gracefully now that no output is queued: drops unread input first, so that close(2) sends no reset. */
-    final void finishClose() {
-        if (connected) {
-            discardInput();
+    private void closeTimedOut() {
+        if (state == State.CLOSING) {
+            long unsent = queued();
+            String what = unsent > 0 ? " with " + unsent + " bytes unsent" : " while the peer kept sending";
+            closed(new SocketTimeoutException("close timed out after " + limits.closeTimeout + what
+                    + "; the connection was reset"), true);
         }
-        closed(null, false);
     }
 
     /**
@@ -108,8 +148,13 @@ abstract sealed class StreamChannel extends Source permits StreamInput {
             }
         }
         dropOutput();
+        if (closeDeadline != null) {
+            closeDeadline.cancel();
+            closeDeadline = null;
+        }
         // Closing the fd also removes it from the epoll set: it is never duplicated.
         loop.registry().remove(this);
+        loop.holdRelease(); // a loop.close() in onClose must not free what closing the fd needs
         try {
             handler.onClose(self(), cause);
         } catch (RuntimeException | Error e) {
@@ -117,6 +162,7 @@ abstract sealed class StreamChannel extends Source permits StreamInput {
         } finally {
             loop.io().sys.close(fd);
             fd = -1;
+            loop.endHold();
         }
     }
 
@@ -143,6 +189,14 @@ abstract sealed class StreamChannel extends Source permits StreamInput {
 
     final boolean isConnected() {
         return connected;
+    }
+
+    final Limits limits() {
+        return limits;
+    }
+
+    final void limits(Limits limits) {
+        this.limits = limits;
     }
 
     // ------------------------------------------------------------ readiness

@@ -101,6 +101,10 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
     private void endOfInput() {
         inputEnded = true;
         updateInterest();
+        if (state() == State.CLOSING && !hasQueuedOutput()) {
+            closed(null, false); // a lingering close: the peer has finished too
+            return;
+        }
         if (state() != State.OPEN) {
             return;
         }
@@ -111,18 +115,28 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
         }
     }
 
-    /** Reads and drops what the peer sent and nobody will read; errors are ignored, the socket is closing. */
+    /**
+     * Reads and drops what the peer sent and nobody will read, as far as a few reads go;
+     * returns whether it is still sending. Errors are ignored: the socket is closing.
+     */
     @Override
-    final void discardInput() {
-        for (int i = 0; i < READS_AFTER_HANGUP; i++) {
+    final boolean discardInput() {
+        boolean discarded = false;
+        for (int i = 0; i < READS_AFTER_HANGUP && !inputEnded; i++) {
+            int n;
             try {
-                if (loop.io().discard(fd) <= 0) {
-                    return;
-                }
+                n = loop.io().discard(fd);
             } catch (ErrnoException e) {
-                return;
+                return false;
             }
+            if (n < 0) {
+                inputEnded = true;
+            } else if (n == 0) {
+                return discarded;
+            }
+            discarded = true;
         }
+        return !inputEnded;
     }
 
     /** The one place that decides what the fd is registered for. */

@@ -3,7 +3,6 @@ package org.epoll4j;
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import org.epoll4j.epoll.ErrnoException;
 
@@ -33,7 +32,6 @@ abstract sealed class StreamOutput extends StreamInput permits Connection {
     private boolean unwritable;
     /** The application shut output down: no more writes; FIN goes once the queue is empty. */
     private boolean outputShutdown;
-    private Limits limits = Limits.DEFAULTS;
 
     StreamOutput(EventLoop loop, ConnectionHandler handler, int fd, boolean connected) {
         super(loop, handler, fd, connected);
@@ -106,10 +104,10 @@ abstract sealed class StreamOutput extends StreamInput permits Connection {
     /** Whether {@code more} bytes may be queued; if not, the connection resets. */
     private boolean withinLimit(long more) {
         long queued = queued() + more;
-        if (queued <= limits.outputLimit) {
+        if (queued <= limits().outputLimit) {
             return true;
         }
-        closed(limitExceeded(queued, limits.outputLimit), true);
+        closed(limitExceeded(queued, limits().outputLimit), true);
         return false;
     }
 
@@ -121,7 +119,7 @@ abstract sealed class StreamOutput extends StreamInput permits Connection {
     }
 
     private void queuedMore() {
-        unwritable |= queue.size() > limits.highWaterMark;
+        unwritable |= queue.size() > limits().highWaterMark;
         updateInterest();
     }
 
@@ -138,16 +136,9 @@ abstract sealed class StreamOutput extends StreamInput permits Connection {
         return unwritable;
     }
 
+    @Override
     final long queued() {
         return queue == null ? 0 : queue.size();
-    }
-
-    final Limits limits() {
-        return limits;
-    }
-
-    final void limits(Limits limits) {
-        this.limits = limits;
     }
 
     @Override
@@ -163,8 +154,11 @@ abstract sealed class StreamOutput extends StreamInput permits Connection {
     }
 
     @Override
-    final void closing() {
-        queue.closeDeadline = loop.schedule(limits.closeTimeout, this::closeTimedOut);
+    final void sendFin() {
+        if (!outputShutdown) {
+            outputShutdown = true;
+            shutdownNow();
+        }
     }
 
     /** The connection is closing for good: drops queued output, and refuses other threads' requests. */
@@ -228,29 +222,22 @@ abstract sealed class StreamOutput extends StreamInput permits Connection {
         }
         if (left == 0) {
             releaseQueue();
+            if (outputShutdown) {
+                shutdownNow(); // the FIN asked for, now that what was written before it is out
+            }
             if (state() == State.CLOSING) {
                 finishClose();
                 return;
             }
-            if (outputShutdown) {
-                shutdownNow();
-            }
             updateInterest();
         }
-        if (unwritable && left <= limits.lowWaterMark && state() == State.OPEN) {
+        if (unwritable && left <= limits().lowWaterMark && state() == State.OPEN) {
             unwritable = false;
             try {
                 handler.onWritable(self());
             } catch (RuntimeException | Error e) {
                 handlerFailed("onWritable", e);
             }
-        }
-    }
-
-    private void closeTimedOut() {
-        if (state() == State.CLOSING) {
-            closed(new SocketTimeoutException("close timed out after " + limits.closeTimeout + " with "
-                    + queued() + " bytes unsent; the connection was reset"), true);
         }
     }
 

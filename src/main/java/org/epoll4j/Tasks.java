@@ -4,6 +4,7 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.kernel.EventFd;
@@ -21,6 +22,8 @@ final class Tasks extends Source {
     private final EventLoop loop;
     private final EventFd waker;
     private final Queue<Runnable> queue = new ConcurrentLinkedQueue<>();
+    /** The queue's length (its size() walks it): bumped after each add, dropped after each poll. */
+    private final AtomicInteger queued = new AtomicInteger();
     /* Taken to add a task and to close, so that no task is added once closed. */
     private final Object lock = new Object();
     private boolean closed;
@@ -45,10 +48,20 @@ final class Tasks extends Source {
                 throw new RejectedExecutionException("EventLoop is closed");
             }
             queue.add(task);
+            queued.incrementAndGet();
         }
         if (!inLoop) {
             wakeup();
         }
+    }
+
+    /**
+     * Queues a task of the loop's own, from its thread: never refused, since the loop runs
+     * every queued task before it closes its sources, even once closing.
+     */
+    void addFromLoop(Runnable task) {
+        queue.add(task);
+        queued.incrementAndGet();
     }
 
     /** Makes the loop's wait return. Any thread. */
@@ -74,11 +87,12 @@ final class Tasks extends Source {
 
     /** Runs the tasks queued so far, in order; later ones wait for the next turn. */
     void runQueued() {
-        for (int n = queue.size(); n > 0; n--) {
+        for (int n = queued.get(); n > 0; n--) {
             Runnable task = queue.poll();
             if (task == null) {
                 return;
             }
+            queued.decrementAndGet();
             loop.runTask(task);
         }
     }
@@ -94,6 +108,7 @@ final class Tasks extends Source {
     void runAll() {
         Runnable task;
         while ((task = queue.poll()) != null) {
+            queued.decrementAndGet();
             loop.runTask(task);
         }
     }

@@ -11,8 +11,6 @@ import org.epoll4j.epoll.ErrnoException;
  * output is queued.
  */
 final class WriteQueue {
-    /** While the connection closes: the timer that aborts it if the output does not go out in time. */
-    Timer closeDeadline;
     private MemorySegment[] chunks = new MemorySegment[4];
     private int head;
     private int count;
@@ -84,16 +82,12 @@ final class WriteQueue {
         return written;
     }
 
-    /** Returns every chunk to the pool, forgets the queued bytes and cancels the close deadline. */
+    /** Returns every chunk to the pool and forgets the queued bytes. */
     void clear(IoContext io) {
         while (count > 0) {
             io.chunks.give(removeHead());
         }
         size = 0;
-        if (closeDeadline != null) {
-            closeDeadline.cancel();
-            closeDeadline = null;
-        }
     }
 
     private void consume(long written, IoContext io) {

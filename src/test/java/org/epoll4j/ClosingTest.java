@@ -7,12 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -141,5 +143,40 @@ class ClosingTest {
             bytes[i] = (byte) (i * 31 + (i >>> 8));
         }
         return bytes;
+    }
+
+    @Test
+    void aPeerStillSendingWhenTheServerClosesSeesTheReplyThenAnOrderlyEnd() throws Exception {
+        // Found in review: close() dropped at most 256 KiB of the peer's input, then
+        // close(2) with more arriving sent a reset instead of the end of stream.
+        ConnectionHandler replyAndClose = new ConnectionHandler() {
+            private long received;
+
+            @Override
+            public void onData(Connection connection, ByteBuffer data) {
+                received += data.remaining();
+                if (received >= 1024 * 1024) { // the upload is in full flow: the refusal comes now
+                    connection.write(ByteBuffer.wrap("bye\n".getBytes(StandardCharsets.US_ASCII)));
+                    connection.close();
+                }
+            }
+        };
+        try (LoopThread server = LoopThread.serve(replyAndClose); Socket client = EchoClient.connect(server.address())) {
+            Thread writer = Thread.ofPlatform().start(() -> {
+                byte[] chunk = new byte[64 * 1024];
+                try {
+                    for (int i = 0; i < 64; i++) { // 4 MiB, an upload the server refuses
+                        client.getOutputStream().write(chunk);
+                    }
+                    client.shutdownOutput();
+                } catch (IOException e) {
+                    // the server is gone
+                }
+            });
+            InputStream in = client.getInputStream();
+            assertEquals("bye\n", new String(in.readNBytes(4), StandardCharsets.US_ASCII));
+            assertEquals(-1, in.read(), "an orderly end of stream, not a reset");
+            writer.join();
+        }
     }
 }

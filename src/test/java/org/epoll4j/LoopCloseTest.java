@@ -1,18 +1,28 @@
 package org.epoll4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.testing.OpenFds;
 import org.junit.jupiter.api.Test;
@@ -147,6 +157,116 @@ class LoopCloseTest {
             Eventually.until("the first byte is read", () -> calls.get() == 1);
             client.getOutputStream().write(2);
             assertEquals(java.nio.ByteOrder.BIG_ENDIAN, orders.get(20, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
+    void closingAConnectionWithQueuedOutputInATaskTakenBeforeTheLoopClosedDoesNotThrow() throws Exception {
+        // Found in review: the close deadline was scheduled through schedule(), which refuses
+        // while the loop closes, so Connection.close() threw IllegalStateException there.
+        try (ServerSocket listener = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
+            EventLoop loop = EventLoop.open();
+            Connection connection = loop.connect(address(listener), QUIET);
+            connection.write(ByteBuffer.allocate(10)); // queued: the connect has not completed
+            AtomicReference<Throwable> thrown = new AtomicReference<>();
+            loop.execute(() -> thrown.set(outcome(connection::close)));
+            loop.close(); // not running: released here, and the task taken before runs
+            assertNull(thrown.get(), () -> "Connection.close() threw " + thrown.get());
+        }
+    }
+
+    @Test
+    void closingAnotherConnectionWithQueuedOutputFromOnCloseWhileTheLoopClosesDoesNotThrow() throws Exception {
+        try (ServerSocket listener = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
+            EventLoop loop = EventLoop.open();
+            AtomicReference<Connection> other = new AtomicReference<>();
+            List<Throwable> thrown = new CopyOnWriteArrayList<>();
+            loop.connect(address(listener), new ConnectionHandler() { // registered first: closed first
+                @Override
+                public void onData(Connection connection, ByteBuffer data) {}
+
+                @Override
+                public void onClose(Connection connection, IOException cause) {
+                    Throwable failure = outcome(() -> other.get().close());
+                    if (failure != null) {
+                        thrown.add(failure);
+                    }
+                }
+            });
+            Connection second = loop.connect(address(listener), QUIET);
+            second.write(ByteBuffer.allocate(10)); // queued
+            other.set(second);
+            loop.close();
+            assertEquals(List.of(), thrown);
+        }
+    }
+
+    @Test
+    void anOnCloseThatClosesTheLoopWhileItIsNotRunningStillReleasesTheConnectionsFd() throws Exception {
+        // Found in review: the loop was released in the middle of the connection's close, and
+        // closing its fd then failed on the loop's freed memory: the fd leaked, abort() threw.
+        try (ServerSocket listener = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
+            EventLoop loop = EventLoop.open();
+            Connection connection = loop.connect(address(listener), new ConnectionHandler() {
+                @Override
+                public void onData(Connection c, ByteBuffer data) {}
+
+                @Override
+                public void onClose(Connection c, IOException cause) {
+                    c.loop().close(); // the last connection is gone: end the program
+                }
+            });
+            int fd = connection.fd;
+            Throwable thrown = outcome(connection::abort);
+            assertFalse(Files.exists(Path.of("/proc/self/fd/" + fd)), () -> "fd " + fd + " left open; abort threw " + thrown);
+            assertNull(thrown, () -> "abort() threw " + thrown);
+            assertTrue(loop.closeAsync().toCompletableFuture().isDone(), "released once the close returned");
+        }
+    }
+
+    @Test
+    void aConnectThatFailsAtOnceWhileTheLoopClosesStillReportsItsError() throws Exception {
+        // Found in review: the failure's delivery was refused as the loop closed, and the loop
+        // then closed the connection with a null cause, an orderly close.
+        List<Object> seen = new CopyOnWriteArrayList<>();
+        ConnectionHandler client = new ConnectionHandler() {
+            @Override
+            public void onData(Connection connection, ByteBuffer data) {}
+
+            @Override
+            public void onClose(Connection connection, IOException cause) {
+                seen.add(cause == null ? "onClose(null)" : cause);
+            }
+        };
+        LoopThread loop = LoopThread.start();
+        CompletableFuture<Object> connected = new CompletableFuture<>();
+        loop.loop().execute(() -> {
+            loop.loop().close(); // asks; the loop closes once this iteration ends
+            try {
+                connected.complete(loop.loop().connect(MULTICAST, client));
+            } catch (Throwable e) {
+                connected.complete(e);
+            }
+        });
+        assertInstanceOf(Connection.class, connected.get(20, TimeUnit.SECONDS));
+        loop.close();
+        assertEquals(1, seen.size(), "onClose calls: " + seen);
+        ErrnoException error = assertInstanceOf(ErrnoException.class, seen.get(0), "onClose got " + seen);
+        assertEquals("ENETUNREACH", error.errnoName());
+    }
+
+    private static final ConnectionHandler QUIET = (connection, data) -> {};
+
+    private static InetSocketAddress address(ServerSocket listener) {
+        return new InetSocketAddress(listener.getInetAddress(), listener.getLocalPort());
+    }
+
+    private static Throwable outcome(Runnable call) {
+        try {
+            call.run();
+            return null;
+        } catch (Throwable e) {
+            return e;
         }
     }
 }

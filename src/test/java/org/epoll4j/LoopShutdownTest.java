@@ -58,6 +58,47 @@ class LoopShutdownTest {
     }
 
     @Test
+    void everyTaskGivenWhileTheLoopIsStoppedThenClosedRunsOrIsRefused() throws Exception {
+        // Found in review: with stop() then close(), the runner could release the loop
+        // before close() stopped taking tasks, and tasks taken meanwhile never ran.
+        long lost = 0;
+        int lostRounds = 0;
+        int rounds = 300;
+        for (int round = 0; round < rounds; round++) {
+            AtomicLong ran = new AtomicLong();
+            AtomicLong taken = new AtomicLong();
+            LoopThread loop = LoopThread.start();
+            CountDownLatch start = new CountDownLatch(1);
+            List<Thread> givers = new ArrayList<>();
+            for (int t = 0; t < 2; t++) {
+                givers.add(Thread.ofPlatform().start(() -> {
+                    awaitQuietly(start);
+                    while (true) {
+                        try {
+                            loop.loop().execute(ran::incrementAndGet);
+                            taken.incrementAndGet();
+                        } catch (RejectedExecutionException e) {
+                            return;
+                        }
+                    }
+                }));
+            }
+            start.countDown();
+            loop.loop().stop();
+            loop.loop().close();
+            for (Thread giver : givers) {
+                giver.join();
+            }
+            loop.close();
+            if (taken.get() != ran.get()) {
+                lostRounds++;
+                lost += taken.get() - ran.get();
+            }
+        }
+        assertEquals(0, lost, lost + " tasks taken and never run, in " + lostRounds + " of " + rounds + " rounds");
+    }
+
+    @Test
     void twoLoopsWhoseThreadsCloseEachOtherBothEnd() throws Exception {
         // Guards a bug: loop A's thread in b.close() waited for B, B's thread in a.close()
         // waited for A, and neither returned.

@@ -18,8 +18,9 @@ import org.epoll4j.ffi.Libc;
  * <p>These calls take raw fds and native memory: they can close any fd of the process
  * or free any block. So every one of them is an instance method, and only epoll4j's own
  * classes can {@link #open} an instance. On the module path the package is not exported
- * anyway; on the class path, where every public class is reachable, that check is what
- * keeps other code out.
+ * anyway; on the class path, where every public class is reachable, that check keeps out
+ * accidental use. Code that sets out to get around it with deep reflection can, as it
+ * can get around any encapsulation on the class path.
  */
 public final class Syscalls {
     private final MemorySegment capture;
