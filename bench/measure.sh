@@ -17,12 +17,13 @@
 # in the trace / 64.
 
 # The loop thread of JVM server $1 (PID $2): prints "tid allocated_bytes name".
-# epoll4j (examples/EchoServer) and the Selector server run their loop on "main"; Netty on the one
-# thread of its event loop group. Thread.print -e prints allocated= in B below 100 KiB, in KiB
+# epoll4j (examples/EchoServer, --threads 1) runs its loop on "epoll4j-loop-0", the Selector server
+# on "main"; Netty on the one thread of its event loop group. Thread.print -e prints allocated= in B below 100 KiB, in KiB
 # below 100 MiB and in MiB above: the resolution is 1 KiB (or 1 MiB) per reading.
 loop_thread_sample() {
     local name=$1 pid=$2 pattern='^main$'
     [[ $name == netty ]] && pattern='EventLoopGroup-'
+    [[ $name == epoll4j ]] && pattern='^epoll4j-loop-0$'
     "$JCMD" "$pid" Thread.print -e 2>/dev/null | awk -v pattern="$pattern" '
     /^"/ {
         n = $0; sub(/^"/, "", n); sub(/".*/, "", n)

@@ -50,34 +50,8 @@ public final class Connection extends StreamOutput {
         super(loop, handler, fd, connected);
     }
 
-    /** Opens a socket, starts connecting it to {@code address} and registers it with {@code loop}. */
-    static Connection open(EventLoop loop, InetSocketAddress address, ConnectionHandler handler)
-            throws ErrnoException {
-        IoContext io = loop.io();
-        int fd = io.sys.socket(address);
-        Connection connection = new Connection(loop, handler, fd, false);
-        connection.remote = address;
-        try {
-            io.sys.setNoDelay(fd, true);
-            io.sys.connect(fd, address);
-            loop.registry().add(connection);
-        } catch (ErrnoException e) {
-            // The failure is the connection's: it reaches the handler after connect returns.
-            // The socket stays out of the epoll set (epoll reports an unconnected socket as
-            // HUP) but in the registry, so that closing the loop first still closes it.
-            if (connection.slot < 0) {
-                loop.registry().addUnwatched(connection);
-            }
-            loop.tasks().addFromLoop(() -> connection.failConnect(e));
-        } catch (RuntimeException e) {
-            io.sys.close(fd);
-            throw e;
-        }
-        return connection;
-    }
-
-    /** Sets the peer's address as accept4 reported it: packed if IPv4, else {@code address}. */
-    void acceptedFrom(long ipv4, InetSocketAddress address) {
+    /** Sets the peer's address: packed, if IPv4 from accept4, else {@code address}. */
+    void remote(long ipv4, InetSocketAddress address) {
         remoteIPv4 = ipv4;
         remote = address;
     }

@@ -3,12 +3,11 @@ package org.epoll4j;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.function.Consumer;
-import org.epoll4j.epoll.EpollEvents;
 import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.kernel.EventFd;
 
@@ -46,20 +45,11 @@ public final class EventLoop implements Executor, AutoCloseable {
         Preload.library();
     }
 
-    private final IoContext io;
-    private final Tasks tasks;
-    private final ForeignRequests foreign;
-    private final Registry registry;
-    private final Timers timers = new Timers();
+    private final Dispatcher dispatcher;
     private final Lifecycle lifecycle = new Lifecycle();
-    private final Consumer<Throwable> reporter = this::report;
 
     private EventLoop(IoContext io, EventFd waker) throws ErrnoException {
-        this.io = io;
-        this.registry = new Registry(io.epoll);
-        this.tasks = new Tasks(this, waker);
-        this.foreign = new ForeignRequests(tasks);
-        registry.add(tasks);
+        this.dispatcher = new Dispatcher(this, io, waker);
     }
 
     /**
@@ -91,18 +81,7 @@ public final class EventLoop implements Executor, AutoCloseable {
         lifecycle.enter();
         try {
             while (!lifecycle.isStopping()) {
-                EpollEvents events = io.events;
-                boolean idle = tasks.isEmpty() && foreign.isEmpty();
-                int n = io.epoll.wait(events, idle ? timers.timeoutMillis() : 0);
-                for (int i = 0; i < n; i++) {
-                    Source source = registry.find(events.data(i));
-                    if (source != null) {
-                        source.ready(events.events(i));
-                    }
-                }
-                foreign.applyAll();
-                timers.runDue(this);
-                tasks.runQueued();
+                dispatcher.turn();
             }
         } catch (ErrnoException e) {
             throw new UncheckedIOException(e);
@@ -120,7 +99,7 @@ public final class EventLoop implements Executor, AutoCloseable {
     /** Makes {@link #run()} return after the current iteration. Any thread. */
     public void stop() {
         lifecycle.stop();
-        tasks.wakeup();
+        dispatcher.tasks.wakeup();
     }
 
     /**
@@ -135,7 +114,7 @@ public final class EventLoop implements Executor, AutoCloseable {
         Objects.requireNonNull(task, "task");
         // Only a task from inside run() may skip the wake-up: the loop checks for tasks
         // before it waits again. Any other caller may race with run() taking over.
-        tasks.add(task, lifecycle.isRunningOn(Thread.currentThread()));
+        dispatcher.tasks.add(task, lifecycle.isRunningOn(Thread.currentThread()));
     }
 
     /**
@@ -148,19 +127,7 @@ public final class EventLoop implements Executor, AutoCloseable {
     public Timer schedule(Duration delay, Runnable task) {
         Objects.requireNonNull(delay, "delay");
         Objects.requireNonNull(task, "task");
-        if (inLoop()) {
-            checkCanAdd();
-            Timer timer = Timers.create(this, delay, task);
-            timers.insert(timer);
-            return timer;
-        }
-        Timer timer = Timers.create(this, delay, task);
-        try {
-            tasks.add(() -> timers.insert(timer), false);
-        } catch (RejectedExecutionException e) {
-            throw new IllegalStateException("EventLoop is closed", e);
-        }
-        return timer;
+        return dispatcher.timers.schedule(this, delay, task);
     }
 
     /**
@@ -186,11 +153,9 @@ public final class EventLoop implements Executor, AutoCloseable {
      */
     public Server listen(InetSocketAddress address, ConnectionHandler handler, boolean reusePort)
             throws ErrnoException {
-        checkCanAdd();
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(handler, "handler");
-        io.reserve.fill();
-        return Server.open(this, address, handler, reusePort);
+        return new Server(List.of(Listener.open(this, address, handler, reusePort, null)));
     }
 
     /**
@@ -203,10 +168,9 @@ public final class EventLoop implements Executor, AutoCloseable {
      * @throws IllegalStateException if the loop is closing or closed
      */
     public Connection connect(InetSocketAddress address, ConnectionHandler handler) throws ErrnoException {
-        checkCanAdd();
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(handler, "handler");
-        return Connection.open(this, address, handler);
+        return Connector.connect(this, address, handler);
     }
 
     /**
@@ -243,7 +207,7 @@ public final class EventLoop implements Executor, AutoCloseable {
      */
     public CompletionStage<Void> closeAsync() {
         // First: whoever releases the loop must find no task taken after the close.
-        tasks.close();
+        dispatcher.tasks.close();
         switch (lifecycle.requestClose()) {
             case RELEASE_HERE -> release();
             case STOP_RUNNER -> stop();
@@ -252,6 +216,11 @@ public final class EventLoop implements Executor, AutoCloseable {
             }
         }
         return lifecycle.released();
+    }
+
+    /** Whether the loop is neither closing nor closed. Any thread. */
+    public boolean isOpen() {
+        return !lifecycle.isClosing();
     }
 
     /** Whether the current thread is the loop's. */
@@ -264,27 +233,27 @@ public final class EventLoop implements Executor, AutoCloseable {
     }
 
     IoContext io() {
-        return io;
+        return dispatcher.io;
     }
 
     Registry registry() {
-        return registry;
+        return dispatcher.registry;
     }
 
     ForeignRequests foreign() {
-        return foreign;
+        return dispatcher.foreign;
     }
 
     Tasks tasks() {
-        return tasks;
+        return dispatcher.tasks;
     }
 
     Timers timers() {
-        return timers;
+        return dispatcher.timers;
     }
 
     /** Source-making calls: on the loop's thread, and not while the loop closes its sources. */
-    private void checkCanAdd() {
+    void checkCanAdd() {
         checkInLoop();
         if (lifecycle.isReleasing()) {
             throw new IllegalStateException("EventLoop is closing");
@@ -303,29 +272,19 @@ public final class EventLoop implements Executor, AutoCloseable {
         }
     }
 
-    /** Runs a task or timer: what it throws is reported, and the loop goes on. */
     void runTask(Runnable task) {
-        Guarded.run(reporter, task);
+        dispatcher.runTask(task);
     }
 
     void report(Throwable e) {
-        Thread current = Thread.currentThread();
-        current.getUncaughtExceptionHandler().uncaughtException(current, e);
+        dispatcher.report(e);
     }
 
-    /**
-     * Runs the tasks taken before the close, closes every source and frees the loop's
-     * memory, on the calling thread, which is the loop's from now on: handlers' onClose
-     * run here. One failure does not stop the rest; each is reported.
-     */
+    /** Releases the loop on the calling thread, which is the loop's from now on: handlers' onClose run here. */
     private void release() {
         lifecycle.releasing();
         try {
-            tasks.close();
-            tasks.runAll();
-            registry.forEach(source -> Guarded.run(reporter, source::closeWithLoop));
-            timers.clear();
-            Guarded.closeAll(reporter, io);
+            dispatcher.release();
         } finally {
             lifecycle.releasedNow();
         }

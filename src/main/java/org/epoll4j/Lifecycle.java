@@ -33,7 +33,7 @@ final class Lifecycle {
     private volatile boolean stopping;
     /* Written under lock. */
     private volatile Thread runner;
-    private boolean closeRequested;
+    private volatile boolean closeRequested;
     private volatile boolean releasing;
     /** Calls on the owner's thread that hold the release back (see {@link #hold()}); the owner's only. */
     private int holds;
@@ -157,6 +157,11 @@ final class Lifecycle {
 
     boolean isRunningOn(Thread thread) {
         return runner == thread;
+    }
+
+    /** Whether a close was asked for. Any thread. */
+    boolean isClosing() {
+        return closeRequested;
     }
 
     /** Whether the loop's sources are being closed, or are closed. */

@@ -3,6 +3,7 @@ package org.epoll4j;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.PriorityQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -37,6 +38,22 @@ final class Timers {
         // Beyond a century is forever, without overflowing a deadline.
         long nanos = delay.compareTo(Duration.ofDays(365 * 100)) > 0 ? Long.MAX_VALUE / 2 : delay.toNanos();
         return new Timer(loop, System.nanoTime() + nanos, task);
+    }
+
+    /** A timer for {@code task} after {@code delay}: queued at once on the loop's thread, else by a task. */
+    Timer schedule(EventLoop loop, Duration delay, Runnable task) {
+        Timer timer = create(loop, delay, task);
+        if (loop.inLoop()) {
+            loop.checkCanAdd();
+            insert(timer);
+            return timer;
+        }
+        try {
+            loop.tasks().add(() -> insert(timer), false);
+        } catch (RejectedExecutionException e) {
+            throw new IllegalStateException("EventLoop is closed", e);
+        }
+        return timer;
     }
 
     /** Queues a timer from {@link #create}. Loop thread. */

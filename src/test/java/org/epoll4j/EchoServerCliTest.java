@@ -42,6 +42,22 @@ class EchoServerCliTest {
 
     @Test
     @Timeout(60)
+    void withThreeThreadsItEchoesOnEveryLoop() throws Exception {
+        try (EchoServerProcess server = EchoServerProcess.start("--port", "0", "--threads", "3")) {
+            InetSocketAddress address = server.awaitListening();
+            for (int i = 0; i < 30; i++) {
+                try (Socket client = EchoClient.connect(address)) {
+                    EchoClient.assertEchoes(client, "client " + i);
+                }
+            }
+            server.process().destroy();
+            assertEquals(0, server.awaitExit(), "exit status; stderr: " + server.stderr());
+            assertEquals("", server.stderr());
+        }
+    }
+
+    @Test
+    @Timeout(60)
     void sigintAlsoStopsItWithExitZero() throws Exception {
         try (EchoServerProcess server = EchoServerProcess.start("--port", "0")) {
             try (Socket client = EchoClient.connect(server.awaitListening())) {
@@ -68,7 +84,8 @@ class EchoServerCliTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"--bogus", "--port x", "--port", "--port 70000", "--port -1", "--host"})
+    @ValueSource(strings = {"--bogus", "--port x", "--port", "--port 70000", "--port -1", "--host", "--threads 0",
+        "--threads x", "--threads"})
     @Timeout(60)
     void badArgumentsExitTwoWithUsageOnStderr(String arguments) throws Exception {
         try (EchoServerProcess server = EchoServerProcess.start(arguments.split(" "))) {

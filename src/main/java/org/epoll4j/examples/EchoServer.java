@@ -5,20 +5,20 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
-import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.CountDownLatch;
 import org.epoll4j.Connection;
 import org.epoll4j.ConnectionHandler;
-import org.epoll4j.EventLoop;
+import org.epoll4j.EventLoopGroup;
 import org.epoll4j.Server;
 import org.epoll4j.epoll.ErrnoException;
 import sun.misc.Signal;
 
 /**
- * The example echo server: writes back every byte it reads, in order, on one
- * {@link EventLoop}.
+ * The example echo server: writes back every byte it reads, in order, on an
+ * {@link EventLoopGroup} of one loop per processor (or {@code --threads N}).
  *
  * <pre>
- * java -jar target/epoll4j.jar [--host 127.0.0.1] [--port 7007]
+ * java -jar target/epoll4j.jar [--host 127.0.0.1] [--port 7007] [--threads N]
  * </pre>
  *
  * <p>It prints {@code listening on HOST:PORT} once ready. SIGINT or SIGTERM stops it:
@@ -27,42 +27,39 @@ import sun.misc.Signal;
  */
 public final class EchoServer {
     private static final String USAGE = """
-            usage: java -jar epoll4j.jar [--host HOST] [--port PORT]
+            usage: java -jar epoll4j.jar [--host HOST] [--port PORT] [--threads N]
               --host HOST   address to listen on (default 127.0.0.1)
               --port PORT   port to listen on, 0 for any free port (default 7007)
+              --threads N   event loops, each on a thread of its own (default: one per processor)
               --help        print this and exit""";
 
     private EchoServer() {}
 
-    public static void main(String[] args) throws ErrnoException {
-        InetSocketAddress address = parse(args);
-        try (EventLoop loop = EventLoop.open()) {
+    public static void main(String[] args) throws ErrnoException, InterruptedException {
+        Options options = parse(args);
+        try (EventLoopGroup group = EventLoopGroup.open(options.threads())) {
             Server server;
             try {
-                server = loop.listen(address, new Echo());
+                server = group.listen(options.address(), new Echo());
             } catch (ErrnoException e) {
-                System.err.println("echo server: cannot listen on " + format(address) + ": " + e.getMessage());
+                System.err.println("echo server: cannot listen on " + format(options.address()) + ": "
+                        + e.getMessage());
                 System.exit(1);
                 return;
             }
-            Runnable shutdown = () -> {
-                try {
-                    loop.execute(() -> {
-                        server.close();
-                        loop.stop();
-                    });
-                } catch (RejectedExecutionException e) {
-                    // A second signal while the loop closes: it is stopping already.
-                }
-            };
-            Signal.handle(new Signal("INT"), signal -> shutdown.run());
-            Signal.handle(new Signal("TERM"), signal -> shutdown.run());
+            CountDownLatch stop = new CountDownLatch(1);
+            Signal.handle(new Signal("INT"), signal -> stop.countDown());
+            Signal.handle(new Signal("TERM"), signal -> stop.countDown());
             System.out.println("listening on " + format(server.localAddress()));
             System.out.flush();
-            loop.run();
-        }
+            stop.await();
+            server.close();
+        } // closes the connections and the loops, and waits for their threads
         System.exit(0);
     }
+
+    /** What the command line asked for. */
+    private record Options(InetSocketAddress address, int threads) {}
 
     /** Echoes, and stops reading from a client while its echo waits above the high-water mark. */
     static final class Echo implements ConnectionHandler {
@@ -80,9 +77,10 @@ public final class EchoServer {
         }
     }
 
-    private static InetSocketAddress parse(String[] args) {
+    private static Options parse(String[] args) {
         String host = "127.0.0.1";
         int port = 7007;
+        int threads = Runtime.getRuntime().availableProcessors();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--help", "-h" -> {
@@ -90,12 +88,13 @@ public final class EchoServer {
                     System.exit(0);
                 }
                 case "--host" -> host = value(args, ++i);
-                case "--port" -> port = port(value(args, ++i));
+                case "--port" -> port = number(value(args, ++i), 0, 65535, "port");
+                case "--threads" -> threads = number(value(args, ++i), 1, 1024, "threads");
                 default -> usage("unknown argument: " + args[i]);
             }
         }
         try {
-            return new InetSocketAddress(InetAddress.getByName(host), port);
+            return new Options(new InetSocketAddress(InetAddress.getByName(host), port), threads);
         } catch (UnknownHostException e) {
             usage("unknown host: " + host);
             return null;
@@ -109,16 +108,16 @@ public final class EchoServer {
         return args[i];
     }
 
-    private static int port(String value) {
+    private static int number(String value, int min, int max, String what) {
         try {
-            int port = Integer.parseInt(value);
-            if (port >= 0 && port <= 65535) {
-                return port;
+            int number = Integer.parseInt(value);
+            if (number >= min && number <= max) {
+                return number;
             }
         } catch (NumberFormatException e) {
             // reported below
         }
-        usage("port must be a number from 0 to 65535: " + value);
+        usage(what + " must be a number from " + min + " to " + max + ": " + value);
         return -1;
     }
 

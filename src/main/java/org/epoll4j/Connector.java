@@ -1,0 +1,43 @@
+package org.epoll4j;
+
+import java.net.InetSocketAddress;
+import org.epoll4j.epoll.ErrnoException;
+import org.epoll4j.kernel.Syscalls;
+
+/** The connect side of the TCP transport: a new socket, connecting, registered with its loop. */
+final class Connector {
+    private Connector() {}
+
+    /**
+     * Opens a socket, starts connecting it to {@code address} and registers it with
+     * {@code loop}; on the loop's thread.
+     *
+     * @throws ErrnoException if no socket can be made (EMFILE, ENFILE, ...)
+     */
+    static Connection connect(EventLoop loop, InetSocketAddress address, ConnectionHandler handler)
+            throws ErrnoException {
+        loop.checkCanAdd();
+        Syscalls sys = loop.io().sys;
+        int fd = sys.socket(address);
+        Connection connection = new Connection(loop, handler, fd, false);
+        connection.remote(0, address);
+        try {
+            sys.setNoDelay(fd, true);
+            sys.connect(fd, address);
+            loop.registry().add(connection);
+        } catch (ErrnoException e) {
+            // The failure is the connection's: it reaches the handler after connect returns,
+            // in a task of the loop's own, which runs even if the loop is closing. The socket
+            // stays out of the epoll set (epoll reports an unconnected socket as HUP) but in
+            // the registry, so that closing the loop first still closes it.
+            if (connection.slot < 0) {
+                loop.registry().addUnwatched(connection);
+            }
+            loop.tasks().addFromLoop(() -> connection.failConnect(e));
+        } catch (RuntimeException e) {
+            sys.close(fd);
+            throw e;
+        }
+        return connection;
+    }
+}

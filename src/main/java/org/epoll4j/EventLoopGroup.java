@@ -1,0 +1,293 @@
+package org.epoll4j;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.epoll4j.epoll.ErrnoException;
+
+/**
+ * Several {@link EventLoop}s, each running on a thread of its own: one per core, by
+ * default. A server on the group spreads its connections over the loops; a connection
+ * stays on its loop for life ({@link Connection#loop()}).
+ *
+ * {@snippet :
+ * try (EventLoopGroup group = EventLoopGroup.open()) {      // a loop per processor
+ *     Server server = group.listen(new InetSocketAddress(8080), handler);
+ *     // ... until the application stops:
+ * }                                                          // close(): every thread has ended
+ * }
+ *
+ * <p>Notes:
+ * <ul>
+ * <li>How a server shares its port among the loops is a {@link Sharing}; the default is
+ *     {@link Sharing#REUSE_PORT}.
+ * <li>Threading: every method may be called from any thread. {@link #listen} waits until
+ *     every loop listens, so it may not be called from one of the group's loops.
+ * <li>The loops' threads are platform threads named {@code epoll4j-loop-N}; a loop whose
+ *     {@code run()} fails leaves its thread, reported to the thread's uncaught exception
+ *     handler, and is released when the group closes.
+ * </ul>
+ */
+public final class EventLoopGroup implements AutoCloseable {
+    /** How the loops of a group share a server's port. */
+    public enum Sharing {
+        /**
+         * A listening socket per loop, all bound to the port with SO_REUSEPORT: the kernel
+         * hashes each new connection to one of them. No loop does another's work, and
+         * connections spread evenly over many clients; a few long-lived connections may
+         * land unevenly, and a loop busier than the others still gets its share.
+         */
+        REUSE_PORT,
+        /**
+         * One listening socket, on the first loop, which accepts every connection and
+         * hands each to the loops in turn. Connections spread exactly evenly, whatever
+         * their source; the first loop pays for every accept and each connection costs a
+         * task on its loop.
+         */
+        HAND_OFF
+    }
+
+    private final List<EventLoop> loops;
+    private final List<Thread> threads;
+    private final CompletableFuture<Void> ended = new CompletableFuture<>();
+    private final AtomicInteger next = new AtomicInteger();
+
+    private EventLoopGroup(List<EventLoop> loops) {
+        this.loops = List.copyOf(loops);
+        List<Thread> started = new ArrayList<>();
+        AtomicInteger running = new AtomicInteger(loops.size());
+        CountDownLatch owned = new CountDownLatch(loops.size());
+        for (int i = 0; i < loops.size(); i++) {
+            EventLoop loop = loops.get(i);
+            // The loop belongs to its thread once run() has begun: then its first task runs.
+            loop.execute(owned::countDown);
+            started.add(Thread.ofPlatform().name("epoll4j-loop-" + i).start(() -> {
+                try {
+                    loop.run();
+                } finally {
+                    owned.countDown(); // run() failed at once: open() must not wait for it
+                    if (running.decrementAndGet() == 0) {
+                        ended.complete(null);
+                    }
+                }
+            }));
+        }
+        this.threads = List.copyOf(started);
+        awaitUninterruptibly(owned);
+    }
+
+    /**
+     * Opens one loop per available processor, each running on a thread of its own.
+     *
+     * @throws ErrnoException EMFILE, ENFILE or ENOMEM
+     */
+    public static EventLoopGroup open() throws ErrnoException {
+        return open(Runtime.getRuntime().availableProcessors());
+    }
+
+    /**
+     * Opens {@code loops} loops, each running on a thread of its own.
+     *
+     * @throws IllegalArgumentException if loops is not positive
+     * @throws ErrnoException EMFILE, ENFILE or ENOMEM
+     */
+    public static EventLoopGroup open(int loops) throws ErrnoException {
+        if (loops <= 0) {
+            throw new IllegalArgumentException("a group needs at least one loop: " + loops);
+        }
+        List<EventLoop> opened = new ArrayList<>();
+        try {
+            for (int i = 0; i < loops; i++) {
+                opened.add(EventLoop.open());
+            }
+        } catch (ErrnoException | RuntimeException | Error e) {
+            opened.forEach(EventLoop::close);
+            throw e;
+        }
+        return new EventLoopGroup(opened);
+    }
+
+    /** The group's loops, in order. */
+    public List<EventLoop> loops() {
+        return loops;
+    }
+
+    /** The loops in turn: the next to give new work to. */
+    public EventLoop next() {
+        return loops.get(Math.floorMod(next.getAndIncrement(), loops.size()));
+    }
+
+    /**
+     * Listens on {@code address} (port 0: any free port, the same for every loop), sharing
+     * the port as {@link Sharing#REUSE_PORT}; accepted connections go to {@code handler}.
+     *
+     * @throws ErrnoException EADDRINUSE, EACCES, EADDRNOTAVAIL, EMFILE, ...
+     * @throws IllegalStateException if called from one of the group's loops, or the group is closed
+     */
+    public Server listen(InetSocketAddress address, ConnectionHandler handler) throws ErrnoException {
+        return listen(address, handler, Sharing.REUSE_PORT);
+    }
+
+    /**
+     * Listens on {@code address}, sharing the port among the loops as {@code sharing} says.
+     *
+     * @throws ErrnoException EADDRINUSE, EACCES, EADDRNOTAVAIL, EMFILE, ...
+     * @throws IllegalStateException if called from one of the group's loops, or the group is closed
+     */
+    public Server listen(InetSocketAddress address, ConnectionHandler handler, Sharing sharing)
+            throws ErrnoException {
+        Objects.requireNonNull(address, "address");
+        Objects.requireNonNull(handler, "handler");
+        Objects.requireNonNull(sharing, "sharing");
+        if (onOwnLoop() != null) {
+            throw new IllegalStateException("EventLoopGroup.listen waits for every loop: call it from another thread");
+        }
+        List<Listener> listeners = new ArrayList<>();
+        try {
+            if (sharing == Sharing.HAND_OFF) {
+                EventLoop first = loops.getFirst();
+                listeners.add(on(first, () -> Listener.open(first, address, handler, false, this::next)));
+            } else {
+                InetSocketAddress bound = address;
+                for (EventLoop loop : loops) {
+                    InetSocketAddress port = bound;
+                    Listener listener = on(loop, () -> Listener.open(loop, port, handler, true, null));
+                    listeners.add(listener);
+                    bound = listener.localAddress(); // port 0 picked one: the others take it too
+                }
+            }
+        } catch (ErrnoException | RuntimeException | Error e) {
+            if (!listeners.isEmpty()) {
+                new Server(listeners).close();
+            }
+            throw e;
+        }
+        return new Server(listeners);
+    }
+
+    /**
+     * Connects to {@code address} on one of the loops: the calling thread's, if it is one
+     * of the group's (an upstream connection then shares its loop with the one that made
+     * it), else the next in turn. As {@link EventLoop#connect}.
+     *
+     * @throws ErrnoException if no socket can be made (EMFILE, ENFILE, ...)
+     * @throws IllegalStateException if the group is closed
+     */
+    public Connection connect(InetSocketAddress address, ConnectionHandler handler) throws ErrnoException {
+        Objects.requireNonNull(address, "address");
+        Objects.requireNonNull(handler, "handler");
+        EventLoop own = onOwnLoop();
+        if (own != null) {
+            return own.connect(address, handler);
+        }
+        EventLoop loop = next();
+        return on(loop, () -> loop.connect(address, handler));
+    }
+
+    /**
+     * Closes every loop (their servers and connections, as {@link EventLoop#close()} does)
+     * and waits until every thread of the group has ended; from one of the group's own
+     * loops, asks and returns, as {@link EventLoop#close()} does there. Idempotent.
+     */
+    @Override
+    public void close() {
+        closeAsync();
+        if (onOwnLoop() == null && !Lifecycle.onAnyLoopThread()) {
+            boolean interrupted = false;
+            for (Thread thread : threads) {
+                while (thread.isAlive()) {
+                    try {
+                        thread.join();
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
+                }
+            }
+            loops.forEach(EventLoop::close); // a loop whose run() failed is released here
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * Asks every loop to close, without waiting. Any thread.
+     *
+     * @return a stage that completes once every loop is released and every thread has ended
+     */
+    public CompletionStage<Void> closeAsync() {
+        List<CompletableFuture<Void>> released = new ArrayList<>();
+        for (EventLoop loop : loops) {
+            released.add(loop.closeAsync().toCompletableFuture());
+        }
+        released.add(ended);
+        return CompletableFuture.allOf(released.toArray(CompletableFuture[]::new)).minimalCompletionStage();
+    }
+
+    private static void awaitUninterruptibly(CountDownLatch latch) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                latch.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The group's loop whose thread this is, or null. */
+    private EventLoop onOwnLoop() {
+        for (EventLoop loop : loops) {
+            if (loop.inLoop()) {
+                return loop;
+            }
+        }
+        return null;
+    }
+
+    /** Runs {@code call} on {@code loop}'s thread and waits for its result. */
+    private static <T> T on(EventLoop loop, Callable<T> call) throws ErrnoException {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        try {
+            loop.execute(() -> {
+                try {
+                    result.complete(call.call());
+                } catch (Throwable e) {
+                    result.completeExceptionally(e);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            throw new IllegalStateException("EventLoopGroup is closed", e);
+        }
+        try {
+            return result.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for " + loop, e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof ErrnoException errno) {
+                throw errno;
+            }
+            if (cause instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            if (cause instanceof Error error) {
+                throw error;
+            }
+            throw new IllegalStateException(cause);
+        }
+    }
+}

@@ -1,0 +1,193 @@
+package org.epoll4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import org.epoll4j.testing.OpenFds;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Several loops on threads of their own, and servers that spread connections over them. */
+@Timeout(120)
+class EventLoopGroupTest {
+    private static final InetSocketAddress LOOPBACK = new InetSocketAddress("127.0.0.1", 0);
+
+    /** Echo, counting which loop served each connection. */
+    private static class CountingEcho extends Echo {
+        final Map<EventLoop, AtomicInteger> perLoop = new ConcurrentHashMap<>();
+
+        @Override
+        public void onOpen(Connection connection) {
+            super.onOpen(connection);
+            assertTrue(connection.loop().inLoop(), "onOpen runs on the connection's loop");
+            perLoop.computeIfAbsent(connection.loop(), loop -> new AtomicInteger()).incrementAndGet();
+        }
+    }
+
+    @Test
+    void twoLoopsShareAThousandConnectionsAndEchoEveryByte() throws Exception {
+        for (EventLoopGroup.Sharing sharing : EventLoopGroup.Sharing.values()) {
+            CountingEcho echo = new CountingEcho();
+            try (EventLoopGroup group = EventLoopGroup.open(2)) {
+                Server server = group.listen(LOOPBACK, echo, sharing);
+                assertTrue(server.localAddress().getPort() > 0, "port 0 picked a port");
+                List<Socket> clients = new ArrayList<>();
+                try {
+                    for (int i = 0; i < 1000; i++) {
+                        clients.add(EchoClient.connect(server.localAddress()));
+                    }
+                    Random random = new Random(7);
+                    for (int i = 0; i < clients.size(); i++) {
+                        byte[] payload = new byte[1 + random.nextInt(2000)];
+                        random.nextBytes(payload);
+                        EchoClient.echo(clients.get(i), payload, random);
+                    }
+                } finally {
+                    for (Socket client : clients) {
+                        client.close();
+                    }
+                }
+                assertEquals(2, echo.perLoop.size(), sharing + ": both loops served: " + echo.perLoop);
+                for (AtomicInteger served : echo.perLoop.values()) {
+                    assertTrue(served.get() >= 350 && served.get() <= 650, sharing + ": " + echo.perLoop);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aHandlerThatThrowsOnOneLoopDoesNotDisturbTheOther() throws Exception {
+        CountingEcho faulty = new CountingEcho() {
+            @Override
+            public void onData(Connection connection, ByteBuffer data) {
+                if (data.get(data.position()) == 'X') {
+                    throw new IllegalStateException("the handler's bug");
+                }
+                super.onData(connection, data);
+            }
+        };
+        try (EventLoopGroup group = EventLoopGroup.open(2)) {
+            Server server = group.listen(LOOPBACK, faulty, EventLoopGroup.Sharing.HAND_OFF);
+            try (Socket first = EchoClient.connect(server.localAddress());
+                 Socket second = EchoClient.connect(server.localAddress())) { // the other loop, in turn
+                EchoClient.assertEchoes(first, "first");
+                EchoClient.assertEchoes(second, "second");
+                assertEquals(2, faulty.perLoop.size());
+                first.getOutputStream().write('X');
+                assertTrue(EchoClient.hasEnded(first));
+                EchoClient.assertEchoes(second, "still served");
+                assertInstanceOf(IOException.class, faulty.closes.poll(20, TimeUnit.SECONDS).cause());
+            }
+        }
+    }
+
+    @Test
+    void closingTheGroupWithConnectionsOpenLeavesNoFdOrThreadBehind() throws Exception {
+        serveOnceAndClose(); // opens whatever the JDK and the library open lazily, once
+        long fdsBefore = OpenFds.count();
+        Echo echo = new Echo();
+        EventLoopGroup group = EventLoopGroup.open(2);
+        Server server = group.listen(LOOPBACK, echo);
+        List<Socket> clients = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            Socket client = EchoClient.connect(server.localAddress());
+            EchoClient.assertEchoes(client, "open " + i);
+            clients.add(client);
+        }
+        group.close();
+        for (Socket client : clients) {
+            assertTrue(EchoClient.hasEnded(client), "the group's connections are closed");
+            client.close();
+        }
+        assertEquals(20, echo.closes.size(), "onClose ran for each connection");
+        assertFalse(server.isOpen());
+        for (EventLoop loop : group.loops()) {
+            assertFalse(loop.isOpen());
+        }
+        assertEquals(Set.of(), loopThreads(), "loop threads left");
+        assertEquals(fdsBefore, OpenFds.count(), "fds open after the group and its clients closed");
+    }
+
+    @Test
+    void closeAsyncCompletesOnceEveryThreadHasEnded() throws Exception {
+        EventLoopGroup group = EventLoopGroup.open(3);
+        assertEquals(3, loopThreads().size());
+        group.closeAsync().toCompletableFuture().get(20, TimeUnit.SECONDS);
+        assertEquals(Set.of(), loopThreads(), "loop threads still alive");
+        group.close(); // idempotent
+    }
+
+    @Test
+    void connectPicksALoopInTurnOrTheCallersOwn() throws Exception {
+        try (ServerSocket peer = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+             EventLoopGroup group = EventLoopGroup.open(2)) {
+            InetSocketAddress address = new InetSocketAddress(peer.getInetAddress(), peer.getLocalPort());
+            Echo handler = new Echo();
+            Connection first = group.connect(address, handler);
+            Connection second = group.connect(address, handler);
+            assertNotSame(first.loop(), second.loop(), "in turn");
+            CompletableFuture<EventLoop> fromLoop = new CompletableFuture<>();
+            EventLoop own = group.loops().get(1);
+            own.execute(() -> {
+                try {
+                    fromLoop.complete(group.connect(address, handler).loop());
+                } catch (Exception e) {
+                    fromLoop.completeExceptionally(e);
+                }
+            });
+            assertSame(own, fromLoop.get(20, TimeUnit.SECONDS), "a connection made on a loop stays on it");
+        }
+    }
+
+    @Test
+    void listenFromOneOfTheGroupsOwnLoopsIsRefused() throws Exception {
+        try (EventLoopGroup group = EventLoopGroup.open(2)) {
+            CompletableFuture<Throwable> outcome = new CompletableFuture<>();
+            group.loops().getFirst().execute(() -> {
+                try {
+                    group.listen(LOOPBACK, new Echo());
+                    outcome.complete(null);
+                } catch (Throwable e) {
+                    outcome.complete(e);
+                }
+            });
+            assertInstanceOf(IllegalStateException.class, outcome.get(20, TimeUnit.SECONDS));
+            assertThrows(IllegalArgumentException.class, () -> EventLoopGroup.open(0));
+        }
+    }
+
+    private static void serveOnceAndClose() throws Exception {
+        try (EventLoopGroup group = EventLoopGroup.open(1)) {
+            Server server = group.listen(LOOPBACK, new Echo());
+            try (Socket client = EchoClient.connect(server.localAddress())) {
+                EchoClient.assertEchoes(client, "once");
+            }
+        }
+    }
+
+    private static Set<String> loopThreads() {
+        return Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName)
+                .filter(name -> name.startsWith("epoll4j-loop-")).collect(Collectors.toSet());
+    }
+}
