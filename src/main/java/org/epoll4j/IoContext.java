@@ -75,14 +75,12 @@ final class IoContext implements AutoCloseable {
         return (int) sys.read(fd, discardBuffer, DISCARD_BUFFER_SIZE);
     }
 
-    /** Writes what the kernel takes of {@code src}'s remaining bytes; returns how many. */
-    long write(int fd, ByteBuffer src) throws ErrnoException {
-        int length = src.remaining();
-        // The view handed to the handler at hand (an echo) goes out without a new segment.
-        MemorySegment bytes = input.isCurrentView(src) && src.position() == 0
-                ? input.segment()
-                : MemorySegment.ofBuffer(src);
-        return sys.write(fd, bytes, length);
+    /**
+     * {@code src}'s bytes as a segment from its position: the view handed to the handler
+     * at hand (an echo) is the read buffer itself, with no new segment.
+     */
+    MemorySegment bytesOf(ByteBuffer src) {
+        return input.isCurrentView(src) && src.position() == 0 ? input.segment() : MemorySegment.ofBuffer(src);
     }
 
     /**

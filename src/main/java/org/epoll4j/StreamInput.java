@@ -79,22 +79,17 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
                 endOfInput();
                 return;
             }
-            if (state() == State.OPEN && !deliver(io, n)) {
-                return;
+            if (state() != State.OPEN) {
+                continue; // closing: dropped
             }
-        }
-    }
-
-    /** Hands {@code n} bytes read to the handler; false if it threw. */
-    private boolean deliver(IoContext io, int n) {
-        try {
-            handler.onData(self(), io.input.view(n));
-            return true;
-        } catch (RuntimeException | Error e) {
-            handlerFailed("onData", e);
-            return false;
-        } finally {
-            io.input.release();
+            try {
+                handler.onData(self(), io.input.view(n));
+            } catch (RuntimeException | Error e) {
+                handlerFailed("onData", e);
+                return;
+            } finally {
+                io.input.release();
+            }
         }
     }
 

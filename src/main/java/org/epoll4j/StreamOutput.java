@@ -45,7 +45,8 @@ abstract sealed class StreamOutput extends StreamInput permits Connection {
         int start = src.position();
         if (queue == null && isConnected() && src.hasRemaining()) {
             try {
-                src.position(start + (int) loop.io().write(fd, src));
+                IoContext io = loop.io();
+                src.position(start + (int) io.sys.write(fd, io.bytesOf(src), src.remaining()));
             } catch (ErrnoException e) {
                 closed(e, false);
                 return false;

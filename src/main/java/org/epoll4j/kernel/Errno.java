@@ -63,6 +63,12 @@ public final class Errno {
         return capture.get(JAVA_INT, ERRNO_OFFSET);
     }
 
+    /** Whether the failed call's errno means "try again later": EAGAIN or EINTR. */
+    static boolean wouldBlock(MemorySegment capture) {
+        int errno = errno(capture);
+        return errno == Libc.EAGAIN() || errno == Libc.EINTR();
+    }
+
     /** The exception for a failed {@code call}, with the errno found in {@code capture}. */
     static ErrnoException exception(String call, MemorySegment capture) {
         return new ErrnoException(call, errno(capture));

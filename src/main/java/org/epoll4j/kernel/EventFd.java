@@ -21,6 +21,7 @@ public final class EventFd implements AutoCloseable {
             Errno.capturing(Libc.eventfd$address(), Libc.eventfd$descriptor());
 
     private final Arena arena;
+    private final Syscalls sys;
     private final MemorySegment capture;
     private final MemorySegment value;
     private final int fd;
@@ -28,6 +29,7 @@ public final class EventFd implements AutoCloseable {
 
     private EventFd(Arena arena) throws ErrnoException {
         this.arena = arena;
+        this.sys = new Syscalls(arena);
         this.capture = Errno.allocateCapture(arena);
         this.value = arena.allocate(JAVA_LONG);
         int result;
@@ -65,7 +67,7 @@ public final class EventFd implements AutoCloseable {
         }
         value.set(JAVA_LONG, 0, 1L);
         // Fails only once the count would reach 2^64 - 1: it is readable already.
-        Fd.write(capture, fd, value, Long.BYTES);
+        sys.write(fd, value, Long.BYTES);
     }
 
     /** Reads and resets the count; returns it, 0 if it was already 0. */
@@ -73,7 +75,7 @@ public final class EventFd implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("EventFd is closed");
         }
-        return Fd.read(capture, fd, value, Long.BYTES) > 0 ? value.get(JAVA_LONG, 0) : 0;
+        return sys.read(fd, value, Long.BYTES) > 0 ? value.get(JAVA_LONG, 0) : 0;
     }
 
     /** Closes the eventfd and frees its memory. Idempotent. */
@@ -81,7 +83,7 @@ public final class EventFd implements AutoCloseable {
     public synchronized void close() {
         if (!closed) {
             closed = true;
-            Fd.close(capture, fd);
+            sys.close(fd);
             arena.close();
         }
     }

@@ -126,7 +126,7 @@ final class Sockets {
         } catch (Throwable t) {
             throw Errno.unexpected(t);
         }
-        return result >= 0 || Fd.wouldBlock(capture) ? result : fail("accept4(fd=" + fd + ")", capture);
+        return result >= 0 || Errno.wouldBlock(capture) ? result : fail("accept4(fd=" + fd + ")", capture);
     }
 
     /**

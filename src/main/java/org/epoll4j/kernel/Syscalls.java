@@ -2,6 +2,7 @@ package org.epoll4j.kernel;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.net.InetSocketAddress;
 import java.security.CodeSource;
@@ -23,12 +24,22 @@ import org.epoll4j.ffi.Libc;
  * can get around any encapsulation on the class path.
  */
 public final class Syscalls {
+    private static final MethodHandle READ =
+            Errno.capturingCritical(Libc.read$address(), Libc.read$descriptor());
+    private static final MethodHandle WRITE =
+            Errno.capturingCritical(Libc.write$address(), Libc.write$descriptor());
+    private static final MethodHandle WRITEV =
+            Errno.capturingCritical(Libc.writev$address(), Libc.writev$descriptor());
+    /* Not critical: closing a socket with SO_LINGER set may block. */
+    private static final MethodHandle CLOSE =
+            Errno.capturing(Libc.close$address(), Libc.close$descriptor());
+
     private final MemorySegment capture;
     private final MemorySegment scratch;
     private final MemorySegment event;
     private final MemorySegment timeout;
 
-    private Syscalls(Arena arena) {
+    Syscalls(Arena arena) {
         capture = Errno.allocateCapture(arena);
         scratch = arena.allocate(Sockets.SCRATCH_SIZE, Long.BYTES);
         event = arena.allocate(EpollEventLayout.SIZE, Long.BYTES);
@@ -83,25 +94,67 @@ public final class Syscalls {
     }
 
     // ------------------------------------------------------------ any fd
+    // The hot calls hold their downcall themselves: one call level less on the loop's
+    // path keeps it within what the JIT inlines, and the capture segment unallocated.
 
-    /** read(2) of up to {@code length} bytes: bytes read, 0 would block, -1 end of stream. */
+    /**
+     * read(2) of up to {@code length} bytes of {@code buffer}: bytes read, 0 if it would
+     * block or was interrupted, -1 at end of stream.
+     */
     public long read(int fd, MemorySegment buffer, long length) throws ErrnoException {
-        return Fd.read(capture, fd, buffer, length);
+        Objects.checkFromIndexSize(0, length, buffer.byteSize());
+        long n;
+        try {
+            n = (long) READ.invokeExact(capture, fd, buffer, length);
+        } catch (Throwable t) {
+            throw Errno.unexpected(t);
+        }
+        if (n > 0) {
+            return n;
+        }
+        if (n == 0) {
+            return length == 0 ? 0 : -1;
+        }
+        return Errno.wouldBlock(capture) ? 0 : fail("read", fd);
     }
 
-    /** write(2) of {@code length} bytes: bytes written, 0 if it would block. */
+    /** write(2) of {@code length} bytes of {@code buffer}: bytes written, 0 if it would block or was interrupted. */
     public long write(int fd, MemorySegment buffer, long length) throws ErrnoException {
-        return Fd.write(capture, fd, buffer, length);
+        Objects.checkFromIndexSize(0, length, buffer.byteSize());
+        long n;
+        try {
+            n = (long) WRITE.invokeExact(capture, fd, buffer, length);
+        } catch (Throwable t) {
+            throw Errno.unexpected(t);
+        }
+        return n >= 0 || Errno.wouldBlock(capture) ? Math.max(n, 0) : fail("write", fd);
     }
 
     /** writev(2) of the first {@code count} buffers of {@code iov}: bytes written, 0 if it would block. */
     public long writev(int fd, IoVec iov, int count) throws ErrnoException {
-        return Fd.writev(capture, fd, iov, count);
+        long n;
+        try {
+            n = (long) WRITEV.invokeExact(capture, fd, iov.array(count), count);
+        } catch (Throwable t) {
+            throw Errno.unexpected(t);
+        }
+        return n >= 0 || Errno.wouldBlock(capture) ? Math.max(n, 0) : fail("writev", fd);
     }
 
-    /** close(2); errors are ignored (the fd is released whatever it reports). */
+    /**
+     * close(2). Errors are ignored: Linux releases the fd whatever close(2) reports, and
+     * retrying on EINTR could close an fd that another thread just got.
+     */
     public void close(int fd) {
-        Fd.close(capture, fd);
+        try {
+            int ignored = (int) CLOSE.invokeExact(capture, fd);
+        } catch (Throwable t) {
+            throw Errno.unexpected(t);
+        }
+    }
+
+    private long fail(String syscall, int fd) throws ErrnoException {
+        throw Errno.exception(syscall + "(fd=" + fd + ")", capture);
     }
 
     // ------------------------------------------------------------ epoll
