@@ -17,7 +17,12 @@ import java.nio.ByteBuffer;
  */
 final class Inbox {
     /** The inbox of a connection closed before any foreign request: refuses everything. */
-    static final Inbox CLOSED = new Inbox(null);
+    static final Inbox CLOSED = new Inbox(null, true);
+    /**
+     * Marks, with no inbox made, a connection whose output the loop thread closed before
+     * any foreign request: a foreign call then makes a real inbox, which refuses writes.
+     */
+    static final Inbox OUTPUT_CLOSED = new Inbox(null, true);
 
     private static final int SHUTDOWN = 1;
     private static final int CLOSE = 1 << 1;
@@ -30,9 +35,9 @@ final class Inbox {
     Inbox next;
     /** Whether this is on the loop's list; read without the lock only as a hint. */
     private volatile boolean scheduled;
-    /* Guarded by this; two queues, so that writers fill one while the loop empties the other. */
-    private WriteQueue staged = new WriteQueue();
-    private WriteQueue spare = new WriteQueue();
+    /* Guarded by this; two queues, made on the first write, so that writers fill one while the loop empties the other. */
+    private WriteQueue staged;
+    private WriteQueue spare;
     private int requests;
     /** No more writes: a shutdown, close or abort was asked for, here or by the loop thread. */
     private boolean outputClosed;
@@ -40,10 +45,11 @@ final class Inbox {
     private boolean shut;
     private IOException abortCause;
 
-    Inbox(StreamOutput channel) {
+    /** An inbox for {@code channel}; one that refuses writes from the start if {@code outputClosed}. */
+    Inbox(StreamOutput channel, boolean outputClosed) {
         this.channel = channel;
         this.shut = channel == null;
-        this.outputClosed = shut;
+        this.outputClosed = outputClosed;
     }
 
     /** Copies {@code src}'s remaining bytes for the loop to write; false if output is closed. Any thread. */
@@ -54,6 +60,10 @@ final class Inbox {
         synchronized (this) {
             if (outputClosed) {
                 return false;
+            }
+            if (staged == null) {
+                staged = new WriteQueue();
+                spare = new WriteQueue();
             }
             long limit = channel.limits().outputLimit;
             taken = staged.size() + n <= limit;
@@ -149,7 +159,7 @@ final class Inbox {
             requests = 0;
             cause = abortCause;
         }
-        if (bytes.size() > 0) {
+        if (bytes != null && bytes.size() > 0) {
             channel.acceptStaged(bytes);
         }
         synchronized (this) {
@@ -177,11 +187,11 @@ final class Inbox {
 
     /** Gives what waits back to the pool. Holds the lock. */
     private void drop() {
-        if (channel != null) {
+        if (staged != null) {
             staged.clear(channel.loop.io());
-            if (spare != null) {
-                spare.clear(channel.loop.io());
-            }
+        }
+        if (spare != null) {
+            spare.clear(channel.loop.io());
         }
     }
 
@@ -194,7 +204,9 @@ final class Inbox {
             return false;
         }
         outputClosed = true;
-        staged.clear(channel.loop.io());
+        if (staged != null) {
+            staged.clear(channel.loop.io());
+        }
         abortCause = cause;
         return request(ABORT);
     }

@@ -167,22 +167,23 @@ abstract sealed class StreamOutput extends StreamInput permits Connection {
     final void dropOutput() {
         releaseQueue();
         Inbox foreign = (Inbox) INBOX.getAndSet(this, Inbox.CLOSED);
-        if (foreign != null) {
+        if (foreign != null && foreign != Inbox.OUTPUT_CLOSED) {
             foreign.shut();
         }
     }
 
     /** This connection's inbox, made if need be. Any thread. */
     final Inbox inbox() {
-        Inbox foreign = inbox;
-        if (foreign == null) {
-            Inbox made = new Inbox(this);
-            foreign = (Inbox) INBOX.compareAndExchange(this, null, made);
-            if (foreign == null) {
-                foreign = made;
+        while (true) {
+            Inbox foreign = inbox;
+            if (foreign != null && foreign != Inbox.OUTPUT_CLOSED) {
+                return foreign;
+            }
+            Inbox made = new Inbox(this, foreign == Inbox.OUTPUT_CLOSED);
+            if (INBOX.compareAndSet(this, foreign, made)) {
+                return made;
             }
         }
-        return foreign;
     }
 
     /**
@@ -191,8 +192,14 @@ abstract sealed class StreamOutput extends StreamInput permits Connection {
      * other threads' later writes are refused.
      */
     final void foreignFirst(boolean closesOutput) {
+        // Output closes first: no write of another thread's is taken after it.
         if (closesOutput && state() != State.CLOSED) {
-            inbox().closeOutput(); // first: no write of another thread's is taken after it
+            Inbox foreign = inbox;
+            if (foreign == null && !INBOX.compareAndSet(this, null, Inbox.OUTPUT_CLOSED)) {
+                inbox().closeOutput(); // another thread made one meanwhile
+            } else if (foreign != null && foreign != Inbox.OUTPUT_CLOSED) {
+                foreign.closeOutput();
+            }
         }
         Inbox foreign = inbox;
         if (foreign != null && foreign.hasWork()) {

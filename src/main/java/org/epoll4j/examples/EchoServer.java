@@ -27,11 +27,12 @@ import sun.misc.Signal;
  */
 public final class EchoServer {
     private static final String USAGE = """
-            usage: java -jar epoll4j.jar [--host HOST] [--port PORT] [--threads N]
-              --host HOST   address to listen on (default 127.0.0.1)
-              --port PORT   port to listen on, 0 for any free port (default 7007)
-              --threads N   event loops, each on a thread of its own (default: one per processor)
-              --help        print this and exit""";
+            usage: java -jar epoll4j.jar [--host HOST] [--port PORT] [--threads N] [--sharing MODE]
+              --host HOST       address to listen on (default 127.0.0.1)
+              --port PORT       port to listen on, 0 for any free port (default 7007)
+              --threads N       event loops, each on a thread of its own (default: one per processor)
+              --sharing MODE    how the loops share the port: reuse-port (default) or hand-off
+              --help            print this and exit""";
 
     private EchoServer() {}
 
@@ -40,7 +41,7 @@ public final class EchoServer {
         try (EventLoopGroup group = EventLoopGroup.open(options.threads())) {
             Server server;
             try {
-                server = group.listen(options.address(), new Echo());
+                server = group.listen(options.address(), new Echo(), options.sharing());
             } catch (ErrnoException e) {
                 System.err.println("echo server: cannot listen on " + format(options.address()) + ": "
                         + e.getMessage());
@@ -59,7 +60,7 @@ public final class EchoServer {
     }
 
     /** What the command line asked for. */
-    private record Options(InetSocketAddress address, int threads) {}
+    private record Options(InetSocketAddress address, int threads, EventLoopGroup.Sharing sharing) {}
 
     /** Echoes, and stops reading from a client while its echo waits above the high-water mark. */
     static final class Echo implements ConnectionHandler {
@@ -81,6 +82,7 @@ public final class EchoServer {
         String host = "127.0.0.1";
         int port = 7007;
         int threads = Runtime.getRuntime().availableProcessors();
+        EventLoopGroup.Sharing sharing = EventLoopGroup.Sharing.REUSE_PORT;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--help", "-h" -> {
@@ -90,11 +92,12 @@ public final class EchoServer {
                 case "--host" -> host = value(args, ++i);
                 case "--port" -> port = number(value(args, ++i), 0, 65535, "port");
                 case "--threads" -> threads = number(value(args, ++i), 1, 1024, "threads");
+                case "--sharing" -> sharing = sharing(value(args, ++i));
                 default -> usage("unknown argument: " + args[i]);
             }
         }
         try {
-            return new Options(new InetSocketAddress(InetAddress.getByName(host), port), threads);
+            return new Options(new InetSocketAddress(InetAddress.getByName(host), port), threads, sharing);
         } catch (UnknownHostException e) {
             usage("unknown host: " + host);
             return null;
@@ -106,6 +109,17 @@ public final class EchoServer {
             usage(args[i - 1] + " needs a value");
         }
         return args[i];
+    }
+
+    private static EventLoopGroup.Sharing sharing(String value) {
+        return switch (value) {
+            case "reuse-port" -> EventLoopGroup.Sharing.REUSE_PORT;
+            case "hand-off" -> EventLoopGroup.Sharing.HAND_OFF;
+            default -> {
+                usage("sharing must be reuse-port or hand-off: " + value);
+                yield null;
+            }
+        };
     }
 
     private static int number(String value, int min, int max, String what) {
