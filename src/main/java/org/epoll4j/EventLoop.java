@@ -174,6 +174,19 @@ public final class EventLoop implements Executor, AutoCloseable {
     }
 
     /**
+     * Watches {@code fd}, which the application owns, for {@code interest} ({@link Watch#READ},
+     * {@link Watch#WRITE}, both, or 0), reported as {@code trigger} says, to {@code handler}.
+     * See {@link Watch}.
+     *
+     * @throws ErrnoException EEXIST if fd is watched by this loop already, EPERM if it does
+     *     not support epoll (a regular file), EBADF if it is not open
+     * @throws IllegalStateException if the loop is closing or closed
+     */
+    public Watch watch(int fd, int interest, Watch.Trigger trigger, WatchHandler handler) throws ErrnoException {
+        return Watch.open(this, fd, interest, trigger, handler);
+    }
+
+    /**
      * Closes the loop and waits until it has: every server and connection is closed
      * (without flushing: their {@code onClose} run), tasks already taken run, timers are
      * dropped, and the native memory is freed. Idempotent; any thread.

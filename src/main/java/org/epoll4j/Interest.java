@@ -13,15 +13,30 @@ final class Interest {
     static final int READ = 1;
     /** Room to write, or a connect's outcome. */
     static final int WRITE = 2;
+    /** Reported once per change of readiness, not while it lasts (EPOLLET). */
+    static final int EDGE = 4;
+    /** Reported once, then not again until re-armed (EPOLLONESHOT). */
+    static final int ONE_SHOT = 8;
+    /** Readiness: an error condition (EPOLLERR). */
+    static final int ERROR = 4;
+    /** Readiness: hung up, or the peer closed its end (EPOLLHUP, EPOLLRDHUP). */
+    static final int HANGUP = 8;
 
     private static final int READ_EVENTS = Epoll.IN | Epoll.RDHUP;
     private static final int CLOSED_EVENTS = Epoll.HUP | Epoll.RDHUP | Epoll.ERR;
 
     private Interest() {}
 
-    /** The epoll events that {@code interest} registers for. */
+    /** The epoll events that {@code interest} (with its trigger) registers for. */
     static int epollEvents(int interest) {
-        return ((interest & READ) != 0 ? READ_EVENTS : 0) | ((interest & WRITE) != 0 ? Epoll.OUT : 0);
+        return ((interest & READ) != 0 ? READ_EVENTS : 0) | ((interest & WRITE) != 0 ? Epoll.OUT : 0)
+                | ((interest & EDGE) != 0 ? Epoll.ET : 0) | ((interest & ONE_SHOT) != 0 ? Epoll.ONESHOT : 0);
+    }
+
+    /** What {@code events} reports, in {@link #READ}, {@link #WRITE}, {@link #ERROR} and {@link #HANGUP}. */
+    static int readiness(int events) {
+        return ((events & Epoll.IN) != 0 ? READ : 0) | ((events & Epoll.OUT) != 0 ? WRITE : 0)
+                | ((events & Epoll.ERR) != 0 ? ERROR : 0) | ((events & (Epoll.HUP | Epoll.RDHUP)) != 0 ? HANGUP : 0);
     }
 
     /** Whether {@code events} has input to read. */

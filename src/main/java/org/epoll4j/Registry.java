@@ -58,6 +58,19 @@ final class Registry {
         source.interest = interest;
     }
 
+    /**
+     * Takes {@code source}'s fd out of the epoll set and frees its slot: for an fd the loop
+     * does not close. Errors are ignored: an fd already closed has left the set by itself.
+     */
+    void delete(Source source) {
+        try {
+            epoll.delete(source.fd);
+        } catch (ErrnoException e) {
+            // EBADF or ENOENT: closed by its owner, and so out of the set already.
+        }
+        remove(source);
+    }
+
     /** Takes {@code source}'s fd out of the epoll set, keeping its slot. */
     void park(Source source) throws ErrnoException {
         epoll.delete(source.fd);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.HashSet;
 import java.util.Set;
 import org.epoll4j.kernel.EventFd;
+import org.epoll4j.testing.Pipe;
 import org.junit.jupiter.api.Test;
 
 /**

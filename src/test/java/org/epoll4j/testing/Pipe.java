@@ -1,4 +1,4 @@
-package org.epoll4j.epoll;
+package org.epoll4j.testing;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -9,20 +9,20 @@ import org.epoll4j.ffi.Libc;
 
 /**
  * A non-blocking pipe made with pipe2(2), owning both of its fds: a test fixture.
- * Confined to the thread that opened it.
+ * Any thread may use it, one at a time.
  */
-final class Pipe implements AutoCloseable {
+public final class Pipe implements AutoCloseable {
     /* The pipe's buffer; 64 KiB by default, so 4 KiB never fills it. */
     private static final int CHUNK = 4096;
 
-    private final Arena arena = Arena.ofConfined();
+    private final Arena arena = Arena.ofShared();
     private final MemorySegment buffer = arena.allocate(CHUNK);
     private int readFd = -1;
     private int writeFd = -1;
 
     private Pipe() {}
 
-    static Pipe open() {
+    public static Pipe open() {
         Pipe pipe = new Pipe();
         MemorySegment fds = pipe.arena.allocate(JAVA_INT, 2);
         if (Libc.pipe2(fds, Libc.O_NONBLOCK() | Libc.O_CLOEXEC()) != 0) {
@@ -34,16 +34,16 @@ final class Pipe implements AutoCloseable {
         return pipe;
     }
 
-    int readFd() {
+    public int readFd() {
         return readFd;
     }
 
-    int writeFd() {
+    public int writeFd() {
         return writeFd;
     }
 
     /** Writes {@code count} bytes (at most 4096), making the read end readable. */
-    void write(int count) {
+    public void write(int count) {
         if (count > CHUNK) {
             throw new IllegalArgumentException("at most " + CHUNK + " bytes: " + count);
         }
@@ -55,7 +55,7 @@ final class Pipe implements AutoCloseable {
     }
 
     /** Reads whatever is buffered; returns how many bytes, 0 if none. */
-    long drain() {
+    public long drain() {
         long total = 0;
         long n;
         while ((n = Libc.read(readFd, buffer, CHUNK)) > 0) {
@@ -65,12 +65,12 @@ final class Pipe implements AutoCloseable {
     }
 
     /** Reads one byte; returns false if none was buffered. */
-    boolean readOne() {
+    public boolean readOne() {
         return Libc.read(readFd, buffer, 1) == 1 && buffer.get(JAVA_BYTE, 0) == 'x';
     }
 
     /** Closes the write end only: the read end then reports hang-up. */
-    void closeWriteEnd() {
+    public void closeWriteEnd() {
         if (writeFd >= 0) {
             Libc.close(writeFd);
             writeFd = -1;
@@ -78,7 +78,7 @@ final class Pipe implements AutoCloseable {
     }
 
     /** Closes the read end only: the write end then reports an error. */
-    void closeReadEnd() {
+    public void closeReadEnd() {
         if (readFd >= 0) {
             Libc.close(readFd);
             readFd = -1;

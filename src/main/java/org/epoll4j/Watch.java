@@ -1,0 +1,195 @@
+package org.epoll4j;
+
+import java.io.IOException;
+import java.util.Objects;
+import org.epoll4j.epoll.ErrnoException;
+
+/**
+ * A file descriptor of the application's, watched by an {@link EventLoop}: a pipe, a
+ * timerfd, a signalfd, inotify, a socket made elsewhere. Its handler hears when it is
+ * ready; the application does the reading and writing, and owns the fd: the loop never
+ * closes it.
+ *
+ * {@snippet :
+ * Watch watch = loop.watch(pipeReadFd, Watch.READ, Watch.Trigger.LEVEL, (w, ready) -> {
+ *     if ((ready & Watch.READ) != 0) {
+ *         // read what the pipe has
+ *     }
+ *     if ((ready & Watch.HANGUP) != 0) {
+ *         w.close();          // the writer is gone: stop watching, then close the fd
+ *     }
+ * });
+ * }
+ *
+ * <p>Notes:
+ * <ul>
+ * <li>Threading: every method belongs to the loop's thread, as the handler does.
+ * <li>Triggering is chosen per watch: {@link Trigger#LEVEL} reports the fd on every turn
+ *     while it stays ready; {@link Trigger#EDGE} once per change, so the handler must read
+ *     (or write) until it would block; {@link Trigger#ONE_SHOT} once, then not again until
+ *     {@link #rearm()}.
+ * <li>{@link #ERROR} and {@link #HANGUP} are reported whatever the interest.
+ * <li>Close the watch before the fd: once closed, an fd number may be taken by another fd,
+ *     even one of the loop's, and closing the watch then would take that one out of the
+ *     loop. An event that the kernel had reported for the fd before the watch closed never
+ *     reaches a handler.
+ * <li>An exception thrown by the handler closes the watch; its {@code onClose} gets an
+ *     IOException whose cause is the exception.
+ * </ul>
+ */
+public final class Watch extends Source {
+    /** Interest and readiness: the fd has input (EPOLLIN). */
+    public static final int READ = Interest.READ;
+    /** Interest and readiness: the fd takes output (EPOLLOUT). */
+    public static final int WRITE = Interest.WRITE;
+    /** Readiness only: an error condition (EPOLLERR). */
+    public static final int ERROR = Interest.ERROR;
+    /** Readiness only: hung up, or a socket's peer closed its end (EPOLLHUP, EPOLLRDHUP). */
+    public static final int HANGUP = Interest.HANGUP;
+
+    /** When a ready fd is reported. */
+    public enum Trigger {
+        /** On every turn while it is ready (level-triggered). */
+        LEVEL(0),
+        /** Once each time it becomes ready (edge-triggered, EPOLLET). */
+        EDGE(Interest.EDGE),
+        /** Once, then not again until {@link Watch#rearm()} (EPOLLONESHOT). */
+        ONE_SHOT(Interest.ONE_SHOT);
+
+        final int flag;
+
+        Trigger(int flag) {
+            this.flag = flag;
+        }
+    }
+
+    private final EventLoop loop;
+    private final WatchHandler handler;
+    private final Trigger trigger;
+    private boolean open = true;
+
+    private Watch(EventLoop loop, int fd, int interest, Trigger trigger, WatchHandler handler) {
+        super(fd, interest | trigger.flag);
+        this.loop = loop;
+        this.trigger = trigger;
+        this.handler = handler;
+    }
+
+    /** Registers {@code fd} with {@code loop}; see {@link EventLoop#watch}. */
+    static Watch open(EventLoop loop, int fd, int interest, Trigger trigger, WatchHandler handler)
+            throws ErrnoException {
+        loop.checkCanAdd();
+        if (fd < 0) {
+            throw new IllegalArgumentException("fd must not be negative: " + fd);
+        }
+        checkInterest(interest);
+        Watch watch = new Watch(loop, fd, interest, Objects.requireNonNull(trigger, "trigger"),
+                Objects.requireNonNull(handler, "handler"));
+        loop.registry().add(watch);
+        return watch;
+    }
+
+    /** The fd watched. */
+    public int fd() {
+        return fd;
+    }
+
+    /** The loop that watches it. Any thread. */
+    public EventLoop loop() {
+        return loop;
+    }
+
+    /** What the fd is watched for: {@link #READ}, {@link #WRITE}, both, or none (0). */
+    public int interest() {
+        loop.checkInLoop();
+        return interest & (READ | WRITE);
+    }
+
+    /**
+     * Watches the fd for {@code interest} instead: {@link #READ}, {@link #WRITE}, both, or
+     * none (0; errors and hang-ups are still reported). Re-arms a one-shot watch.
+     *
+     * @throws ErrnoException as epoll_ctl(2) (EBADF: the fd was closed before its watch)
+     */
+    public void setInterest(int interest) throws ErrnoException {
+        checkOpen();
+        checkInterest(interest);
+        loop.registry().modify(this, interest | trigger.flag);
+    }
+
+    /**
+     * Reports the fd again after a {@link Trigger#ONE_SHOT} report (on any watch, a
+     * re-registration that does nothing else).
+     *
+     * @throws ErrnoException as epoll_ctl(2)
+     */
+    public void rearm() throws ErrnoException {
+        checkOpen();
+        loop.registry().modify(this, interest);
+    }
+
+    /** Whether the watch is open. */
+    public boolean isOpen() {
+        loop.checkInLoop();
+        return open;
+    }
+
+    /**
+     * Stops watching: the fd leaves the loop's epoll set (it stays open: it is the
+     * application's), and the handler's {@code onClose} runs, with a null cause. Idempotent.
+     */
+    public void close() {
+        loop.checkInLoop();
+        closed(null);
+    }
+
+    @Override
+    void ready(int events) {
+        try {
+            handler.onReady(this, Interest.readiness(events));
+        } catch (RuntimeException | Error e) {
+            if (e instanceof VirtualMachineError error) {
+                throw error;
+            }
+            if (open) {
+                closed(new IOException("onReady threw " + e, e));
+            } else {
+                loop.report(e);
+            }
+        }
+    }
+
+    @Override
+    void closeWithLoop() {
+        closed(null);
+    }
+
+    private void closed(IOException cause) {
+        if (!open) {
+            return;
+        }
+        open = false;
+        loop.registry().delete(this);
+        try {
+            handler.onClose(this, cause);
+        } catch (RuntimeException | Error e) {
+            if (e instanceof VirtualMachineError error) {
+                throw error;
+            }
+            loop.report(e);
+        }
+    }
+
+    private void checkOpen() {
+        loop.checkInLoop();
+        if (!open) {
+            throw new IllegalStateException("Watch is closed");
+        }
+    }
+
+    private static void checkInterest(int interest) {
+        if ((interest & ~(READ | WRITE)) != 0) {
+            throw new IllegalArgumentException("interest must be READ, WRITE, both or 0: " + interest);
+        }
+    }
+}
