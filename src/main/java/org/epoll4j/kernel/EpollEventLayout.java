@@ -1,11 +1,13 @@
 package org.epoll4j.kernel;
 
-import org.epoll4j.ffi.epoll_data;
-import org.epoll4j.ffi.epoll_event;
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+
+import java.lang.foreign.GroupLayout;
 
 /**
- * Where the kernel puts the fields of {@code struct epoll_event}, from jextract's
- * layout, which knows the packing:
+ * Where the kernel puts the fields of {@code struct epoll_event} on the running
+ * architecture, from the layout jextract generated for it (org.epoll4j.ffi.&lt;arch&gt;),
+ * chosen once by {@code os.arch}:
  *
  * <pre>
  * struct epoll_event {
@@ -15,12 +17,19 @@ import org.epoll4j.ffi.epoll_event;
  * </pre>
  */
 public final class EpollEventLayout {
+    private static final GroupLayout LAYOUT = switch (System.getProperty("os.arch")) {
+        case "amd64", "x86_64" -> org.epoll4j.ffi.x86_64.epoll_event.layout();
+        case "aarch64" -> org.epoll4j.ffi.aarch64.epoll_event.layout();
+        case "riscv64" -> org.epoll4j.ffi.riscv64.epoll_event.layout();
+        default -> throw new UnsupportedOperationException(
+                "epoll4j has no bindings for os.arch " + System.getProperty("os.arch"));
+    };
     /** {@code sizeof(struct epoll_event)}. */
-    public static final long SIZE = epoll_event.layout().byteSize();
+    public static final long SIZE = LAYOUT.byteSize();
     /** The offset of {@code events}. */
-    public static final long EVENTS_OFFSET = epoll_event.events$offset();
+    public static final long EVENTS_OFFSET = LAYOUT.byteOffset(groupElement("events"));
     /** The offset of {@code data.u64}. */
-    public static final long DATA_OFFSET = epoll_event.data$offset() + epoll_data.u64$offset();
+    public static final long DATA_OFFSET = LAYOUT.byteOffset(groupElement("data"), groupElement("u64"));
 
     private EpollEventLayout() {}
 }

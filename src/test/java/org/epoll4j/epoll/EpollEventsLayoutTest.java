@@ -20,8 +20,8 @@ class EpollEventsLayoutTest {
     }
 
     @Test
-    @EnabledIfSystemProperty(named = "os.arch", matches = "aarch64")
-    void anEpollEventIsSixteenBytesOnAarch64() {
+    @EnabledIfSystemProperty(named = "os.arch", matches = "aarch64|riscv64")
+    void anEpollEventIsSixteenBytesOnAarch64AndRiscv64() {
         assertEquals(16, EpollEvents.STRUCT_SIZE);
     }
 
