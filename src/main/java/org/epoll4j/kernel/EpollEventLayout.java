@@ -1,8 +1,6 @@
 package org.epoll4j.kernel;
 
-import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
-
-import java.lang.foreign.GroupLayout;
+import org.epoll4j.epoll.ErrnoException;
 
 /**
  * Where the kernel puts the fields of {@code struct epoll_event} on the running
@@ -15,21 +13,33 @@ import java.lang.foreign.GroupLayout;
  *     epoll_data_t data;     // the 64-bit value given to epoll_ctl
  * } __EPOLL_PACKED;          // packed on x86_64 (12 bytes), natural elsewhere (16)
  * </pre>
+ *
+ * <p>The sizes are constants, so hot paths fold them. They are only to be trusted after
+ * {@link #verify()}: no epoll set is created before it has passed.
  */
 public final class EpollEventLayout {
-    private static final GroupLayout LAYOUT = switch (System.getProperty("os.arch")) {
-        case "amd64", "x86_64" -> org.epoll4j.ffi.x86_64.epoll_event.layout();
-        case "aarch64" -> org.epoll4j.ffi.aarch64.epoll_event.layout();
-        case "riscv64" -> org.epoll4j.ffi.riscv64.epoll_event.layout();
-        default -> throw new UnsupportedOperationException(
-                "epoll4j has no bindings for os.arch " + System.getProperty("os.arch"));
-    };
+    private static final ArchLayout RUNNING = new ArchLayout(System.getProperty("os.arch"));
     /** {@code sizeof(struct epoll_event)}. */
-    public static final long SIZE = LAYOUT.byteSize();
+    public static final long SIZE = RUNNING.size;
     /** The offset of {@code events}. */
-    public static final long EVENTS_OFFSET = LAYOUT.byteOffset(groupElement("events"));
+    public static final long EVENTS_OFFSET = RUNNING.eventsOffset;
     /** The offset of {@code data.u64}. */
-    public static final long DATA_OFFSET = LAYOUT.byteOffset(groupElement("data"), groupElement("u64"));
+    public static final long DATA_OFFSET = RUNNING.dataOffset;
 
     private EpollEventLayout() {}
+
+    /**
+     * Checks, once, that epoll4j has bindings for this architecture and that the kernel
+     * writes {@code struct epoll_event} as they say: a round trip of two 64-bit values
+     * through an epoll set of its own, with memory and fds of its own.
+     *
+     * @throws UnsupportedOperationException if there are no bindings for the architecture,
+     *     or the kernel wrote the struct elsewhere: the message names the architecture and
+     *     what the kernel wrote
+     * @throws ErrnoException if the round trip could not be made (EMFILE, ENFILE, ENOMEM);
+     *     the next call tries again
+     */
+    public static void verify() throws ErrnoException {
+        RUNNING.verify();
+    }
 }
