@@ -23,11 +23,13 @@ import org.epoll4j.examples.EchoServer;
 
 /**
  * The example echo server as a child JVM, run from the test class path (the jar is
- * not built yet when tests run) on the JDK that runs the tests: a test fixture.
+ * not built yet when tests run) on the JDK that runs the tests ({@link #javaCommand}): a
+ * test fixture.
  * Its stdout is read line by line on a thread of its own; its stderr goes to a file.
  */
 final class EchoServerProcess implements AutoCloseable {
-    private static final long PATIENCE_SECONDS = 20;
+    /* Under qemu-user (.ci/test-emulated), a JVM may take more than 20 s to start on a busy machine. */
+    private static final long PATIENCE_SECONDS = System.getProperty("epoll4j.test.emulator", "").isEmpty() ? 20 : 50;
     private static final String END = "\u0000end of stdout";
 
     private final Process process;
@@ -53,7 +55,7 @@ final class EchoServerProcess implements AutoCloseable {
     static EchoServerProcess start(List<String> wrapper, List<String> jvmOptions, Path classPath, String... args)
             throws IOException {
         List<String> command = new ArrayList<>(wrapper);
-        command.add(ProcessHandle.current().info().command().orElseThrow());
+        command.add(javaCommand());
         command.add("--enable-native-access=ALL-UNNAMED");
         command.addAll(jvmOptions);
         command.add("-cp");
@@ -61,6 +63,16 @@ final class EchoServerProcess implements AutoCloseable {
         command.add(EchoServer.class.getName());
         command.addAll(List.of(args));
         return new EchoServerProcess(command);
+    }
+
+    /**
+     * The java command: the one in system property {@code epoll4j.test.java}, else this
+     * JVM's. Under qemu-user this JVM's binary is foreign to the kernel, so the emulated
+     * runs (.ci/test-emulated) name their launcher, which runs it through qemu.
+     */
+    static String javaCommand() {
+        String named = System.getProperty("epoll4j.test.java", "");
+        return named.isEmpty() ? ProcessHandle.current().info().command().orElseThrow() : named;
     }
 
     /** Starts {@code java ... -cp target/classes EchoServer args}. */

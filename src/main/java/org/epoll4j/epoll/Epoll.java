@@ -79,9 +79,14 @@ public final class Epoll implements AutoCloseable {
 
     /**
      * Opens a new epoll instance ({@code epoll_create1(EPOLL_CLOEXEC)}), owned by the
-     * calling thread.
+     * calling thread. The first open checks that the kernel writes {@code struct epoll_event}
+     * where epoll4j's bindings for this architecture say (x86_64, aarch64, riscv64), with a
+     * round trip through an epoll set of its own.
      *
      * @throws ErrnoException EMFILE, ENFILE or ENOMEM
+     * @throws UnsupportedOperationException if epoll4j has no bindings for this
+     *     architecture, or the kernel wrote the struct elsewhere: the message names the
+     *     architecture and what the kernel wrote
      */
     public static Epoll open() throws ErrnoException {
         return open(Arena.ofConfined(), Thread.currentThread());
@@ -92,6 +97,7 @@ public final class Epoll implements AutoCloseable {
      * event loop) opened on one thread and run on another.
      *
      * @throws ErrnoException EMFILE, ENFILE or ENOMEM
+     * @throws UnsupportedOperationException as {@link #open()}
      */
     public static Epoll openShared() throws ErrnoException {
         return open(Arena.ofShared(), null);

@@ -59,9 +59,12 @@ public final class EpollEvents implements AutoCloseable {
      * Allocates room for {@code capacity} events, owned by the calling thread.
      *
      * @throws IllegalArgumentException if capacity is not in 1 .. INT_MAX / struct size
+     * @throws UnsupportedOperationException if epoll4j has no bindings for this
+     *     architecture, or the kernel does not write struct epoll_event as they say
      */
     public static EpollEvents allocate(int capacity) {
         checkCapacity(capacity);
+        checkLayout();
         return allocate(capacity, Arena.ofConfined());
     }
 
@@ -70,9 +73,11 @@ public final class EpollEvents implements AutoCloseable {
      * as an {@link Epoll#openShared()} does.
      *
      * @throws IllegalArgumentException if capacity is not in 1 .. INT_MAX / struct size
+     * @throws UnsupportedOperationException as {@link #allocate(int)}
      */
     public static EpollEvents allocateShared(int capacity) {
         checkCapacity(capacity);
+        checkLayout();
         return allocate(capacity, Arena.ofShared());
     }
 
@@ -82,6 +87,14 @@ public final class EpollEvents implements AutoCloseable {
         } catch (RuntimeException | Error e) {
             arena.close();
             throw e;
+        }
+    }
+
+    private static void checkLayout() {
+        try {
+            EpollEventLayout.verify();
+        } catch (ErrnoException e) {
+            // No fds for the check now (EMFILE): Epoll.open makes it before the kernel writes here.
         }
     }
 

@@ -56,6 +56,11 @@ final class EpollCalls {
             throws ErrnoException {
         event.set(JAVA_INT_UNALIGNED, EpollEventLayout.EVENTS_OFFSET, events);
         event.set(JAVA_LONG_UNALIGNED, EpollEventLayout.DATA_OFFSET, data);
+        control(capture, epfd, op, fd, event);
+    }
+
+    /** epoll_ctl(2) with an {@code event} that the caller filled in. */
+    static void control(MemorySegment capture, int epfd, int op, int fd, MemorySegment event) throws ErrnoException {
         int result;
         try {
             result = (int) CTL.invokeExact(capture, epfd, op, fd, event);

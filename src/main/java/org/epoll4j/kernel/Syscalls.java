@@ -159,8 +159,14 @@ public final class Syscalls {
 
     // ------------------------------------------------------------ epoll
 
-    /** epoll_create1(EPOLL_CLOEXEC). */
+    /**
+     * epoll_create1(EPOLL_CLOEXEC), once {@link EpollEventLayout#verify()} has passed: the
+     * kernel never writes an epoll_event of epoll4j's before its layout is checked.
+     *
+     * @throws UnsupportedOperationException as {@link EpollEventLayout#verify()}
+     */
     public int epollCreate() throws ErrnoException {
+        EpollEventLayout.verify();
         return EpollCalls.create(capture);
     }
 

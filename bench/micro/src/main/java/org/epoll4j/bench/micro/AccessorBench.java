@@ -10,8 +10,7 @@ import java.util.concurrent.TimeUnit;
 import org.epoll4j.epoll.Epoll;
 import org.epoll4j.epoll.EpollEvents;
 import org.epoll4j.epoll.ErrnoException;
-import org.epoll4j.ffi.epoll_data;
-import org.epoll4j.ffi.epoll_event;
+import org.epoll4j.kernel.EpollEventLayout;
 import org.epoll4j.kernel.EventFd;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -32,9 +31,10 @@ import org.openjdk.jmh.annotations.TearDown;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 public class AccessorBench {
     private static final int READY = 16;
-    private static final long STRUCT_SIZE = epoll_event.layout().byteSize();
-    private static final long EVENTS_OFFSET = epoll_event.events$offset();
-    private static final long DATA_OFFSET = epoll_event.data$offset() + epoll_data.u64$offset();
+    // The running architecture's layout, from its generated bindings (org.epoll4j.ffi.<arch>).
+    private static final long STRUCT_SIZE = EpollEventLayout.SIZE;
+    private static final long EVENTS_OFFSET = EpollEventLayout.EVENTS_OFFSET;
+    private static final long DATA_OFFSET = EpollEventLayout.DATA_OFFSET;
 
     private final List<EventFd> fds = new ArrayList<>();
     private Epoll epoll;
