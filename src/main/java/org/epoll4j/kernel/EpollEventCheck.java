@@ -44,6 +44,7 @@ final class EpollEventCheck {
         }
         try (Arena arena = Arena.ofConfined(); EventFd first = EventFd.open(); EventFd second = EventFd.open()) {
             MemorySegment capture = Errno.allocateCapture(arena);
+            Syscalls sys = new Syscalls(arena);
             MemorySegment event = arena.allocate(MAX_SIZE, Long.BYTES);
             int epfd = EpollCalls.create(capture);
             try {
@@ -53,7 +54,7 @@ final class EpollEventCheck {
                 int n = EpollCalls.poll(capture, epfd, buffer, 2);
                 return matches(layout, n, buffer) ? null : found(layout, n, buffer);
             } finally {
-                Fd.close(capture, epfd);
+                sys.close(epfd);
             }
         }
     }
