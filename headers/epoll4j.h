@@ -2,7 +2,8 @@
  * The one header jextract reads to generate org.epoll4j.ffi; jextract.args
  * decides which of its symbols are kept.
  *
- * _GNU_SOURCE exposes pipe2, epoll_pwait2, strerrorname_np and strerrordesc_np.
+ * _GNU_SOURCE exposes pipe2, epoll_pwait2, strerrorname_np, strerrordesc_np, gettid and
+ * tgkill. The timerfd, signalfd and signal calls are for the tests of Watch.
  * malloc and free give queued output chunks that can be freed one by one.
  */
 #define _GNU_SOURCE
@@ -17,18 +18,35 @@
  */
 #undef __USE_GNU
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #define __USE_GNU 1
 extern int accept4(int __fd, struct sockaddr *__addr, socklen_t *__addr_len, int __flags);
+/* Also GNU: the batched datagram calls and their struct, and SO_PEERCRED's credentials. */
+struct mmsghdr {
+    struct msghdr msg_hdr;
+    unsigned int msg_len;
+};
+extern int recvmmsg(int __fd, struct mmsghdr *__vmessages, unsigned int __vlen, int __flags,
+                    struct timespec *__tmo);
+extern int sendmmsg(int __fd, struct mmsghdr *__vmessages, unsigned int __vlen, int __flags);
+struct ucred {
+    pid_t pid;
+    uid_t uid;
+    gid_t gid;
+};
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
