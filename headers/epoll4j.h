@@ -18,7 +18,6 @@
  */
 #undef __USE_GNU
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #define __USE_GNU 1
@@ -48,5 +47,6 @@ struct ucred {
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <sys/uio.h>
+#include <sys/un.h> /* after __USE_GNU again: it includes string.h, which strerrorname_np needs GNU for */
 #include <time.h>
 #include <unistd.h>

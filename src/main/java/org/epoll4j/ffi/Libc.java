@@ -2135,6 +2135,122 @@ public class Libc {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+
+    private static class strerrordesc_np {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Libc.C_POINTER,
+            Libc.C_INT
+        );
+
+        public static final MemorySegment ADDR = Libc.findOrThrow("strerrordesc_np");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern const char *strerrordesc_np(int __err)
+     * }
+     */
+    public static FunctionDescriptor strerrordesc_np$descriptor() {
+        return strerrordesc_np.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern const char *strerrordesc_np(int __err)
+     * }
+     */
+    public static MethodHandle strerrordesc_np$handle() {
+        return strerrordesc_np.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern const char *strerrordesc_np(int __err)
+     * }
+     */
+    public static MemorySegment strerrordesc_np$address() {
+        return strerrordesc_np.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern const char *strerrordesc_np(int __err)
+     * }
+     */
+    public static MemorySegment strerrordesc_np(int __err) {
+        var mh$ = strerrordesc_np.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("strerrordesc_np", __err);
+            }
+            return (MemorySegment)mh$.invokeExact(__err);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class strerrorname_np {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Libc.C_POINTER,
+            Libc.C_INT
+        );
+
+        public static final MemorySegment ADDR = Libc.findOrThrow("strerrorname_np");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern const char *strerrorname_np(int __err)
+     * }
+     */
+    public static FunctionDescriptor strerrorname_np$descriptor() {
+        return strerrorname_np.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern const char *strerrorname_np(int __err)
+     * }
+     */
+    public static MethodHandle strerrorname_np$handle() {
+        return strerrorname_np.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern const char *strerrorname_np(int __err)
+     * }
+     */
+    public static MemorySegment strerrorname_np$address() {
+        return strerrorname_np.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern const char *strerrorname_np(int __err)
+     * }
+     */
+    public static MemorySegment strerrorname_np(int __err) {
+        var mh$ = strerrorname_np.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("strerrorname_np", __err);
+            }
+            return (MemorySegment)mh$.invokeExact(__err);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
     private static final int EPOLL_CLOEXEC = (int)524288L;
     /**
      * {@snippet lang=c :
