@@ -1,6 +1,7 @@
 package org.epoll4j;
 
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Objects;
@@ -43,7 +44,7 @@ import org.epoll4j.kernel.Sockaddr;
 public final class Connection extends StreamOutput {
     /** The peer's IPv4 address and port, packed (see {@link Sockaddr#unpackIPv4}); 0 if none. */
     private long remoteIPv4;
-    private InetSocketAddress remote;
+    private SocketAddress remote;
     private Object attachment;
 
     Connection(EventLoop loop, ConnectionHandler handler, int fd, boolean connected) {
@@ -51,7 +52,7 @@ public final class Connection extends StreamOutput {
     }
 
     /** Sets the peer's address: packed, if IPv4 from accept4, else {@code address}. */
-    void remote(long ipv4, InetSocketAddress address) {
+    void remote(long ipv4, SocketAddress address) {
         remoteIPv4 = ipv4;
         remote = address;
     }
@@ -62,7 +63,7 @@ public final class Connection extends StreamOutput {
     }
 
     /** Where a connect is going, for its error message. */
-    InetSocketAddress connectingTo() {
+    SocketAddress connectingTo() {
         return remote;
     }
 
@@ -228,13 +229,13 @@ public final class Connection extends StreamOutput {
     /** Sets TCP_NODELAY: small writes go out at once instead of waiting to coalesce (on by default). */
     public void setNoDelay(boolean on) throws ErrnoException {
         checkFdOpen();
-        loop.io().sys.setNoDelay(fd, on);
+        loop.io().sockets.setNoDelay(fd, on);
     }
 
     /** Sets SO_KEEPALIVE: the kernel probes an idle peer and resets the connection if it is gone. */
     public void setKeepAlive(boolean on) throws ErrnoException {
         checkFdOpen();
-        loop.io().sys.setKeepAlive(fd, on);
+        loop.io().sockets.setKeepAlive(fd, on);
     }
 
     /**
@@ -243,7 +244,7 @@ public final class Connection extends StreamOutput {
      *
      * @throws IllegalStateException once onClose has returned
      */
-    public InetSocketAddress remoteAddress() {
+    public SocketAddress remoteAddress() {
         checkFdOpen();
         if (remote == null) {
             remote = Sockaddr.unpackIPv4(remoteIPv4);
@@ -257,9 +258,26 @@ public final class Connection extends StreamOutput {
      * @throws IllegalStateException once onClose has returned
      * @throws ErrnoException if getsockname(2) fails
      */
-    public InetSocketAddress localAddress() throws ErrnoException {
+    public SocketAddress localAddress() throws ErrnoException {
         checkFdOpen();
-        return loop.io().sys.localAddress(fd);
+        return loop.io().sockets.localAddress(fd);
+    }
+
+    /**
+     * The credentials of a Unix domain socket's peer: the process that connected, and its
+     * user and group then (SO_PEERCRED). Works until {@code onClose} has returned.
+     *
+     * @throws UnsupportedOperationException on a TCP connection, which has none
+     * @throws IllegalStateException once onClose has returned
+     * @throws ErrnoException if getsockopt(2) fails
+     */
+    public PeerCredentials peerCredentials() throws ErrnoException {
+        checkFdOpen();
+        if (remoteIPv4 != 0 || remote instanceof InetSocketAddress) {
+            throw new UnsupportedOperationException("peer credentials are a Unix domain socket's: this is TCP");
+        }
+        int[] credentials = loop.io().sockets.peerCredentials(fd);
+        return new PeerCredentials(credentials[0], credentials[1], credentials[2]);
     }
 
     /** The object attached with {@link #attach}, or null. */

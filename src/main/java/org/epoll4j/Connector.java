@@ -1,10 +1,10 @@
 package org.epoll4j;
 
-import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import org.epoll4j.epoll.ErrnoException;
-import org.epoll4j.kernel.Syscalls;
+import org.epoll4j.kernel.SocketCalls;
 
-/** The connect side of the TCP transport: a new socket, connecting, registered with its loop. */
+/** The connect side of the stream transports (TCP, Unix): a new socket, connecting, registered with its loop. */
 final class Connector {
     private Connector() {}
 
@@ -14,16 +14,18 @@ final class Connector {
      *
      * @throws ErrnoException if no socket can be made (EMFILE, ENFILE, ...)
      */
-    static Connection connect(EventLoop loop, InetSocketAddress address, ConnectionHandler handler)
+    static Connection connect(EventLoop loop, SocketAddress address, ConnectionHandler handler)
             throws ErrnoException {
         loop.checkCanAdd();
-        Syscalls sys = loop.io().sys;
-        int fd = sys.socket(address);
+        SocketCalls sockets = loop.io().sockets;
+        int fd = sockets.streamSocket(address);
         Connection connection = new Connection(loop, handler, fd, false);
         connection.remote(0, address);
         try {
-            sys.setNoDelay(fd, true);
-            sys.connect(fd, address);
+            if (!SocketCalls.isUnix(address)) {
+                sockets.setNoDelay(fd, true);
+            }
+            sockets.connect(fd, address);
             loop.registry().add(connection);
         } catch (ErrnoException e) {
             // The failure is the connection's: it reaches the handler after connect returns,
@@ -35,7 +37,7 @@ final class Connector {
             }
             loop.tasks().addFromLoop(() -> connection.failConnect(e));
         } catch (RuntimeException e) {
-            sys.close(fd);
+            loop.io().sys.close(fd);
             throw e;
         }
         return connection;

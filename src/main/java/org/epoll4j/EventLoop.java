@@ -1,10 +1,11 @@
 package org.epoll4j;
 
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -12,8 +13,8 @@ import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.kernel.EventFd;
 
 /**
- * One thread serving many TCP connections: one epoll set, one array of events, one
- * read buffer.
+ * One thread serving many connections (TCP, Unix domain sockets) and file descriptors:
+ * one epoll set, one array of events, one read buffer.
  *
  * {@snippet :
  * try (EventLoop loop = EventLoop.open()) {
@@ -131,35 +132,32 @@ public final class EventLoop implements Executor, AutoCloseable {
     }
 
     /**
-     * Listens on {@code address} (port 0: any free port); accepted connections go to
-     * {@code handler}. SO_REUSEADDR is set; accepted sockets get TCP_NODELAY.
-     *
-     * @throws ErrnoException EADDRINUSE, EACCES, EADDRNOTAVAIL, EMFILE, ...
-     * @throws IllegalStateException if the loop is closing or closed
-     */
-    public Server listen(InetSocketAddress address, ConnectionHandler handler) throws ErrnoException {
-        return listen(address, handler, false);
-    }
-
-    /**
-     * As {@link #listen(InetSocketAddress, ConnectionHandler)}; with {@code reusePort},
-     * SO_REUSEPORT too: several loops (one per core) may then listen on the same port,
-     * and the kernel spreads new connections among them.
+     * Listens on {@code address}: an {@link InetSocketAddress} for TCP (port 0: any free
+     * port), a {@link java.net.UnixDomainSocketAddress} for a Unix domain socket's file, or an
+     * {@link org.epoll4j.epoll.AbstractNamespaceAddress}. Accepted connections go to
+     * {@code handler}. TCP listeners get SO_REUSEADDR, their connections TCP_NODELAY; a
+     * Unix socket's file is removed when the server closes.
      *
      * {@snippet :
-     * // on each of N loop threads:
-     * loop.listen(new InetSocketAddress("0.0.0.0", 8080), handler, true);
+     * loop.listen(new InetSocketAddress("0.0.0.0", 8080), handler, ListenOption.REUSE_PORT);
+     * loop.listen(UnixDomainSocketAddress.of("/run/app.sock"), handler, ListenOption.REPLACE_SOCKET_FILE);
      * }
+     *
+     * @throws ErrnoException EADDRINUSE (a Unix socket's file is there already: see
+     *     {@link ListenOption#REPLACE_SOCKET_FILE}), EACCES, EADDRNOTAVAIL, EMFILE, ...
+     * @throws IllegalArgumentException for an unresolved or unserved address, or a path too long
+     * @throws IllegalStateException if the loop is closing or closed
      */
-    public Server listen(InetSocketAddress address, ConnectionHandler handler, boolean reusePort)
+    public Server listen(SocketAddress address, ConnectionHandler handler, ListenOption... options)
             throws ErrnoException {
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(handler, "handler");
-        return new Server(List.of(Listener.open(this, address, handler, reusePort, null)));
+        return new Server(List.of(Listener.open(this, address, handler, Set.of(options), null)));
     }
 
     /**
-     * Connects to {@code address}. The connection's {@code onOpen} runs once it is
+     * Connects to {@code address} (TCP, or a Unix domain socket's, as for {@link #listen}).
+     * The connection's {@code onOpen} runs once it is
      * established; if it cannot be (refused, unreachable), its {@code onClose} runs
      * once, with the error, and {@code onOpen} never does. Writes before then are
      * queued.
@@ -167,7 +165,7 @@ public final class EventLoop implements Executor, AutoCloseable {
      * @throws ErrnoException if no socket can be made (EMFILE, ENFILE, ...)
      * @throws IllegalStateException if the loop is closing or closed
      */
-    public Connection connect(InetSocketAddress address, ConnectionHandler handler) throws ErrnoException {
+    public Connection connect(SocketAddress address, ConnectionHandler handler) throws ErrnoException {
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(handler, "handler");
         return Connector.connect(this, address, handler);

@@ -1,6 +1,8 @@
 package org.epoll4j;
 
-import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.EnumSet;
+import java.util.Set;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -12,6 +14,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.epoll4j.epoll.ErrnoException;
+import org.epoll4j.kernel.SocketCalls;
 
 /**
  * Several {@link EventLoop}s, each running on a thread of its own: one per core, by
@@ -126,23 +129,26 @@ public final class EventLoopGroup implements AutoCloseable {
     }
 
     /**
-     * Listens on {@code address} (port 0: any free port, the same for every loop), sharing
-     * the port as {@link Sharing#REUSE_PORT}; accepted connections go to {@code handler}.
+     * Listens on {@code address} (as {@link EventLoop#listen}; for TCP, port 0 is any free
+     * port, the same for every loop), sharing the port as {@link Sharing#REUSE_PORT};
+     * accepted connections go to {@code handler}.
      *
      * @throws ErrnoException EADDRINUSE, EACCES, EADDRNOTAVAIL, EMFILE, ...
      * @throws IllegalStateException if called from one of the group's loops, or the group is closed
      */
-    public Server listen(InetSocketAddress address, ConnectionHandler handler) throws ErrnoException {
+    public Server listen(SocketAddress address, ConnectionHandler handler) throws ErrnoException {
         return listen(address, handler, Sharing.REUSE_PORT);
     }
 
     /**
      * Listens on {@code address}, sharing the port among the loops as {@code sharing} says.
+     * A Unix domain socket is always shared as {@link Sharing#HAND_OFF} (SO_REUSEPORT is
+     * TCP's and UDP's).
      *
      * @throws ErrnoException EADDRINUSE, EACCES, EADDRNOTAVAIL, EMFILE, ...
      * @throws IllegalStateException if called from one of the group's loops, or the group is closed
      */
-    public Server listen(InetSocketAddress address, ConnectionHandler handler, Sharing sharing)
+    public Server listen(SocketAddress address, ConnectionHandler handler, Sharing sharing)
             throws ErrnoException {
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(handler, "handler");
@@ -152,14 +158,15 @@ public final class EventLoopGroup implements AutoCloseable {
         }
         List<Listener> listeners = new ArrayList<>();
         try {
-            if (sharing == Sharing.HAND_OFF) {
+            if (sharing == Sharing.HAND_OFF || SocketCalls.isUnix(address)) {
                 EventLoop first = loops.getFirst();
-                listeners.add(on(first, () -> Listener.open(first, address, handler, false, this::next)));
+                listeners.add(on(first, () -> Listener.open(first, address, handler, Set.of(), this::next)));
             } else {
-                InetSocketAddress bound = address;
+                Set<ListenOption> reusePort = EnumSet.of(ListenOption.REUSE_PORT);
+                SocketAddress bound = address;
                 for (EventLoop loop : loops) {
-                    InetSocketAddress port = bound;
-                    Listener listener = on(loop, () -> Listener.open(loop, port, handler, true, null));
+                    SocketAddress port = bound;
+                    Listener listener = on(loop, () -> Listener.open(loop, port, handler, reusePort, null));
                     listeners.add(listener);
                     bound = listener.localAddress(); // port 0 picked one: the others take it too
                 }
@@ -181,7 +188,7 @@ public final class EventLoopGroup implements AutoCloseable {
      * @throws ErrnoException if no socket can be made (EMFILE, ENFILE, ...)
      * @throws IllegalStateException if the group is closed
      */
-    public Connection connect(InetSocketAddress address, ConnectionHandler handler) throws ErrnoException {
+    public Connection connect(SocketAddress address, ConnectionHandler handler) throws ErrnoException {
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(handler, "handler");
         EventLoop own = onOwnLoop();

@@ -25,7 +25,7 @@ final class FdReserve {
     /** Holds an fd back, if none is held yet. */
     void fill() throws ErrnoException {
         if (fd < 0) {
-            fd = io.sys.spareFd();
+            fd = io.sockets.spareFd();
         }
     }
 
@@ -46,7 +46,7 @@ final class FdReserve {
         release();
         int result;
         try {
-            int refused = io.sys.accept(listener);
+            int refused = io.sockets.accept(listener);
             if (refused >= 0) {
                 io.sys.close(refused);
             }

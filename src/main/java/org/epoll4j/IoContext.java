@@ -10,6 +10,7 @@ import org.epoll4j.epoll.Epoll;
 import org.epoll4j.epoll.EpollEvents;
 import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.kernel.IoVec;
+import org.epoll4j.kernel.SocketCalls;
 import org.epoll4j.kernel.Syscalls;
 
 /**
@@ -33,6 +34,7 @@ final class IoContext implements AutoCloseable {
     final EpollEvents events;
     private final Arena arena = Arena.ofShared();
     final Syscalls sys = Syscalls.open(MethodHandles.lookup(), arena);
+    final SocketCalls sockets = sys.sockets();
     /** What handlers are given; see {@link ReadBuffer}. */
     final ReadBuffer input = new ReadBuffer(arena.allocate(READ_BUFFER_SIZE));
     /** Never handed out: what a closing connection drops lands here, not in a handler's view. */

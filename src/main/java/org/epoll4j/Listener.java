@@ -1,33 +1,43 @@
 package org.epoll4j;
 
-import java.net.InetSocketAddress;
+import java.io.IOException;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Supplier;
 import org.epoll4j.epoll.ErrnoException;
-import org.epoll4j.kernel.Syscalls;
+import org.epoll4j.ffi.Libc;
+import org.epoll4j.kernel.SocketCalls;
 
 /**
- * A listening TCP socket on one loop: the kernel side of a {@link Server}. It accepts
- * up to {@link Server#ACCEPT_BUDGET} connections per readiness event and registers each
- * with its own loop, or hands it to another loop of a group, which registers it there.
- * Out of fds it sheds pending connections with the loop's reserve fd, or pauses.
+ * A listening stream socket (TCP, or Unix domain) on one loop: the kernel side of a
+ * {@link Server}. It accepts up to {@link Server#ACCEPT_BUDGET} connections per readiness
+ * event and registers each with its own loop, or hands it to another loop of a group,
+ * which registers it there. Out of fds it sheds pending connections with the loop's
+ * reserve fd, or pauses. A Unix socket's file is removed when it closes.
  */
 final class Listener extends Source {
     private static final int BACKLOG = 4096;
 
     private final EventLoop loop;
     private final ConnectionHandler handler;
-    private final InetSocketAddress localAddress;
+    private final SocketAddress localAddress;
     /** Where accepted connections go: this listener's loop, or each in turn of a group's. */
     private final Supplier<EventLoop> placement;
+    private final boolean tcp;
 
-    private Listener(EventLoop loop, int fd, ConnectionHandler handler, InetSocketAddress localAddress,
-                     Supplier<EventLoop> placement) {
+    private Listener(EventLoop loop, int fd, ConnectionHandler handler, SocketAddress localAddress,
+                     Supplier<EventLoop> placement, boolean tcp) {
         super(fd, Interest.READ);
         this.loop = loop;
         this.handler = handler;
         this.localAddress = localAddress;
         this.placement = placement;
+        this.tcp = tcp;
     }
 
     /**
@@ -35,30 +45,69 @@ final class Listener extends Source {
      * the loop's thread. Accepted connections go to the loop {@code placement} names, or to
      * {@code loop} if null.
      */
-    static Listener open(EventLoop loop, InetSocketAddress address, ConnectionHandler handler, boolean reusePort,
+    static Listener open(EventLoop loop, SocketAddress address, ConnectionHandler handler, Set<ListenOption> options,
                          Supplier<EventLoop> placement) throws ErrnoException {
         loop.checkCanAdd();
+        boolean tcp = !SocketCalls.isUnix(address);
+        if (!tcp && options.contains(ListenOption.REPLACE_SOCKET_FILE)) {
+            removeSocketFile(address);
+        }
         loop.io().reserve.fill();
-        Syscalls sys = loop.io().sys;
-        int fd = sys.socket(address);
+        SocketCalls sockets = loop.io().sockets;
+        int fd = sockets.streamSocket(address);
         try {
-            sys.setReuseAddress(fd);
-            if (reusePort) {
-                sys.setReusePort(fd);
+            if (tcp) {
+                sockets.setReuseAddress(fd);
+                if (options.contains(ListenOption.REUSE_PORT)) {
+                    sockets.setReusePort(fd);
+                }
             }
-            sys.bind(fd, address);
-            sys.listen(fd, BACKLOG);
-            Listener listener = new Listener(loop, fd, handler, sys.localAddress(fd), placement);
+            bind(sockets, fd, address);
+            sockets.listen(fd, BACKLOG);
+            Listener listener = new Listener(loop, fd, handler, tcp ? sockets.localAddress(fd) : address, placement,
+                    tcp);
             loop.registry().add(listener);
             return listener;
         } catch (ErrnoException | RuntimeException e) {
-            sys.close(fd);
+            loop.io().sys.close(fd);
             throw e;
         }
     }
 
+    /** bind(2), with the remedy in the message when a Unix socket's file is in the way. */
+    private static void bind(SocketCalls sockets, int fd, SocketAddress address) throws ErrnoException {
+        try {
+            sockets.bind(fd, address);
+        } catch (ErrnoException e) {
+            if (e.errno() == Libc.EADDRINUSE() && address instanceof UnixDomainSocketAddress unix) {
+                throw new ErrnoException("bind(fd=" + fd + ", " + unix.getPath() + ": a file is there; remove it, or"
+                        + " listen with ListenOption.REPLACE_SOCKET_FILE if it is a socket left behind)", e.errno());
+            }
+            throw e;
+        }
+    }
+
+    /** Removes the socket file at {@code address}'s path, if there is one; any other file stays. */
+    private static void removeSocketFile(SocketAddress address) {
+        if (address instanceof UnixDomainSocketAddress unix) {
+            Path path = unix.getPath();
+            try {
+                Object mode = Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+                if (((Integer) mode & S_IFMT) == S_IFSOCK) {
+                    Files.deleteIfExists(path);
+                }
+            } catch (IOException e) {
+                // None there, or unreadable: bind says what is wrong, if anything.
+            }
+        }
+    }
+
+    /* The file type bits of st_mode, and a socket's (stat(2), the same on every Linux). */
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFSOCK = 0140000;
+
     /** The address it listens on, with the real port when 0 was asked for. */
-    InetSocketAddress localAddress() {
+    SocketAddress localAddress() {
         return localAddress;
     }
 
@@ -77,6 +126,7 @@ final class Listener extends Source {
             loop.registry().remove(this);
             loop.io().sys.close(fd);
             fd = -1;
+            removeSocketFile(localAddress);
         }
     }
 
@@ -85,7 +135,7 @@ final class Listener extends Source {
         for (int i = 0; i < Server.ACCEPT_BUDGET && fd >= 0; i++) {
             int accepted;
             try {
-                accepted = loop.io().sys.accept(fd);
+                accepted = loop.io().sockets.accept(fd);
             } catch (ErrnoException e) {
                 if (!recover(e)) {
                     return;
@@ -101,33 +151,34 @@ final class Listener extends Source {
 
     /** Hands an accepted socket to its loop, which registers it and opens its connection. */
     private void adopt(int accepted) {
-        Syscalls sys = loop.io().sys;
-        long ipv4 = sys.acceptedPeerIPv4();
-        InetSocketAddress peer = ipv4 == 0 ? sys.acceptedPeer() : null;
+        SocketCalls sockets = loop.io().sockets;
+        long ipv4 = sockets.acceptedPeerIPv4();
+        SocketAddress peer = ipv4 == 0 ? sockets.acceptedPeer() : null;
         EventLoop target = placement == null ? loop : placement.get();
         if (target == loop) {
-            adopt(loop, handler, accepted, ipv4, peer);
+            adopt(loop, handler, accepted, ipv4, peer, tcp);
             return;
         }
         try {
-            target.execute(() -> adopt(target, handler, accepted, ipv4, peer));
+            target.execute(() -> adopt(target, handler, accepted, ipv4, peer, tcp));
         } catch (RejectedExecutionException e) {
-            sys.close(accepted); // that loop is closing: the client sees its connection end
+            loop.io().sys.close(accepted); // that loop is closing: the client sees its connection end
         }
     }
 
     /** Registers an accepted socket with {@code loop}, on its thread, and opens its connection. */
-    private static void adopt(EventLoop loop, ConnectionHandler handler, int accepted, long ipv4,
-                              InetSocketAddress peer) {
-        Syscalls sys = loop.io().sys;
+    private static void adopt(EventLoop loop, ConnectionHandler handler, int accepted, long ipv4, SocketAddress peer,
+                              boolean tcp) {
         Connection connection = new Connection(loop, handler, accepted, true);
         connection.remote(ipv4, peer);
         try {
-            sys.setNoDelay(accepted, true);
+            if (tcp) {
+                loop.io().sockets.setNoDelay(accepted, true);
+            }
             loop.registry().add(connection);
         } catch (ErrnoException e) {
             // Reset before it was registered, or no room in the epoll set: drop it.
-            sys.close(accepted);
+            loop.io().sys.close(accepted);
             return;
         }
         connection.opened();
@@ -136,12 +187,12 @@ final class Listener extends Source {
     /** Handles a failed accept; returns whether to go on accepting. */
     private boolean recover(ErrnoException e) {
         int errno = e.errno();
-        if (Syscalls.outOfFds(errno)) {
+        if (SocketCalls.outOfFds(errno)) {
             int shed = loop.io().reserve.shed(fd);
             if (shed != FdReserve.OUT_OF_FDS) {
                 return shed == FdReserve.SHED;
             }
-        } else if (Syscalls.failedOneConnection(errno)) {
+        } else if (SocketCalls.failedOneConnection(errno)) {
             return true; // that one connection failed; others may be pending
         }
         pause();

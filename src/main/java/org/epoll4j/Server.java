@@ -1,12 +1,13 @@
 package org.epoll4j;
 
-import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
 
 /**
- * A TCP server: one listening socket on an {@link EventLoop}, or one per loop of an
+ * A server of stream connections (TCP, or a Unix domain socket): one listening socket on
+ * an {@link EventLoop}, or one per loop of an
  * {@link EventLoopGroup}. Each connection it accepts is served by one loop and handed
  * to the server's {@link ConnectionHandler}.
  *
@@ -34,7 +35,7 @@ public final class Server {
     public static final Duration ACCEPT_PAUSE = Duration.ofMillis(100);
 
     private final List<Listener> listeners;
-    private final InetSocketAddress localAddress;
+    private final SocketAddress localAddress;
     private volatile boolean open = true;
 
     Server(List<Listener> listeners) {
@@ -42,8 +43,11 @@ public final class Server {
         this.localAddress = listeners.getFirst().localAddress();
     }
 
-    /** The address the server listens on, with the real port when 0 was asked for. */
-    public InetSocketAddress localAddress() {
+    /**
+     * The address the server listens on: for TCP an {@link java.net.InetSocketAddress},
+     * with the real port when 0 was asked for.
+     */
+    public SocketAddress localAddress() {
         return localAddress;
     }
 

@@ -142,7 +142,7 @@ abstract sealed class StreamChannel extends Source permits StreamInput {
         state = State.CLOSED;
         if (reset) {
             try {
-                loop.io().sys.setResetOnClose(fd);
+                loop.io().sockets.setResetOnClose(fd);
             } catch (ErrnoException e) {
                 // The socket is already dead; close(2) releases it all the same.
             }
@@ -257,7 +257,7 @@ abstract sealed class StreamChannel extends Source permits StreamInput {
 
     private int pendingErrno() {
         try {
-            return loop.io().sys.takeError(fd);
+            return loop.io().sockets.takeError(fd);
         } catch (ErrnoException e) {
             return e.errno();
         }

@@ -251,7 +251,7 @@ abstract sealed class StreamOutput extends StreamInput permits Connection {
 
     private void shutdownNow() {
         try {
-            loop.io().sys.shutdownOutput(fd);
+            loop.io().sockets.shutdownOutput(fd);
         } catch (ErrnoException e) {
             closed(e, false);
         }

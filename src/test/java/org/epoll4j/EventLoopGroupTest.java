@@ -51,11 +51,11 @@ class EventLoopGroupTest {
             CountingEcho echo = new CountingEcho();
             try (EventLoopGroup group = EventLoopGroup.open(2)) {
                 Server server = group.listen(LOOPBACK, echo, sharing);
-                assertTrue(server.localAddress().getPort() > 0, "port 0 picked a port");
+                assertTrue(address(server).getPort() > 0, "port 0 picked a port");
                 List<Socket> clients = new ArrayList<>();
                 try {
                     for (int i = 0; i < 1000; i++) {
-                        clients.add(EchoClient.connect(server.localAddress()));
+                        clients.add(EchoClient.connect(address(server)));
                     }
                     Random random = new Random(7);
                     for (int i = 0; i < clients.size(); i++) {
@@ -89,8 +89,8 @@ class EventLoopGroupTest {
         };
         try (EventLoopGroup group = EventLoopGroup.open(2)) {
             Server server = group.listen(LOOPBACK, faulty, EventLoopGroup.Sharing.HAND_OFF);
-            try (Socket first = EchoClient.connect(server.localAddress());
-                 Socket second = EchoClient.connect(server.localAddress())) { // the other loop, in turn
+            try (Socket first = EchoClient.connect(address(server));
+                 Socket second = EchoClient.connect(address(server))) { // the other loop, in turn
                 EchoClient.assertEchoes(first, "first");
                 EchoClient.assertEchoes(second, "second");
                 assertEquals(2, faulty.perLoop.size());
@@ -111,7 +111,7 @@ class EventLoopGroupTest {
         Server server = group.listen(LOOPBACK, echo);
         List<Socket> clients = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
-            Socket client = EchoClient.connect(server.localAddress());
+            Socket client = EchoClient.connect(address(server));
             EchoClient.assertEchoes(client, "open " + i);
             clients.add(client);
         }
@@ -177,10 +177,14 @@ class EventLoopGroupTest {
         }
     }
 
+    private static InetSocketAddress address(Server server) {
+        return (InetSocketAddress) server.localAddress();
+    }
+
     private static void serveOnceAndClose() throws Exception {
         try (EventLoopGroup group = EventLoopGroup.open(1)) {
             Server server = group.listen(LOOPBACK, new Echo());
-            try (Socket client = EchoClient.connect(server.localAddress())) {
+            try (Socket client = EchoClient.connect(address(server))) {
                 EchoClient.assertEchoes(client, "once");
             }
         }

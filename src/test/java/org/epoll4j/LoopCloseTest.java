@@ -82,7 +82,7 @@ class LoopCloseTest {
         CompletableFuture<Object> attachmentInOnClose = new CompletableFuture<>();
         CompletableFuture<Connection> opened = new CompletableFuture<>();
         EventLoop loop = EventLoop.open();
-        InetSocketAddress address = loop.listen(LoopThread.LOOPBACK, new ConnectionHandler() {
+        InetSocketAddress address = (InetSocketAddress) loop.listen(LoopThread.LOOPBACK, new ConnectionHandler() {
             @Override
             public void onOpen(Connection connection) {
                 connection.attach("state");

@@ -29,7 +29,7 @@ final class LoopThread implements AutoCloseable {
     private LoopThread(InetSocketAddress listenOn, ConnectionHandler handler) throws ErrnoException {
         loop = EventLoop.open();
         try {
-            address = handler == null ? null : loop.listen(listenOn, handler).localAddress();
+            address = handler == null ? null : (InetSocketAddress) loop.listen(listenOn, handler).localAddress();
         } catch (ErrnoException | RuntimeException e) {
             loop.close();
             throw e;

@@ -3,7 +3,10 @@ package org.epoll4j.examples;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
 import java.net.UnknownHostException;
+import java.nio.file.InvalidPathException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CountDownLatch;
 import org.epoll4j.Connection;
@@ -18,18 +21,19 @@ import sun.misc.Signal;
  * {@link EventLoopGroup} of one loop per processor (or {@code --threads N}).
  *
  * <pre>
- * java -jar target/epoll4j.jar [--host 127.0.0.1] [--port 7007] [--threads N]
+ * java -jar target/epoll4j.jar [--host 127.0.0.1] [--port 7007 | --unix PATH] [--threads N]
  * </pre>
  *
- * <p>It prints {@code listening on HOST:PORT} once ready. SIGINT or SIGTERM stops it:
+ * <p>It prints {@code listening on HOST:PORT} (or {@code listening on unix:PATH}) once ready. SIGINT or SIGTERM stops it:
  * it stops accepting, closes its connections and exits 0. Bad arguments exit 2; a
  * failure to listen (EADDRINUSE, ...) exits 1.
  */
 public final class EchoServer {
     private static final String USAGE = """
-            usage: java -jar epoll4j.jar [--host HOST] [--port PORT] [--threads N] [--sharing MODE]
+            usage: java -jar epoll4j.jar [--host HOST] [--port PORT | --unix PATH] [--threads N] [--sharing MODE]
               --host HOST       address to listen on (default 127.0.0.1)
               --port PORT       port to listen on, 0 for any free port (default 7007)
+              --unix PATH       listen on a Unix domain socket at PATH instead (a file, removed on exit)
               --threads N       event loops, each on a thread of its own (default: one per processor)
               --sharing MODE    how the loops share the port: reuse-port (default) or hand-off
               --help            print this and exit""";
@@ -60,7 +64,7 @@ public final class EchoServer {
     }
 
     /** What the command line asked for. */
-    private record Options(InetSocketAddress address, int threads, EventLoopGroup.Sharing sharing) {}
+    private record Options(SocketAddress address, int threads, EventLoopGroup.Sharing sharing) {}
 
     /** Echoes, and stops reading from a client while its echo waits above the high-water mark. */
     static final class Echo implements ConnectionHandler {
@@ -83,6 +87,7 @@ public final class EchoServer {
         int port = 7007;
         int threads = Runtime.getRuntime().availableProcessors();
         EventLoopGroup.Sharing sharing = EventLoopGroup.Sharing.REUSE_PORT;
+        String unix = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--help", "-h" -> {
@@ -93,7 +98,15 @@ public final class EchoServer {
                 case "--port" -> port = number(value(args, ++i), 0, 65535, "port");
                 case "--threads" -> threads = number(value(args, ++i), 1, 1024, "threads");
                 case "--sharing" -> sharing = sharing(value(args, ++i));
+                case "--unix" -> unix = value(args, ++i);
                 default -> usage("unknown argument: " + args[i]);
+            }
+        }
+        if (unix != null) {
+            try {
+                return new Options(UnixDomainSocketAddress.of(unix), threads, sharing);
+            } catch (InvalidPathException e) {
+                usage("not a path: " + unix);
             }
         }
         try {
@@ -142,8 +155,12 @@ public final class EchoServer {
         System.exit(2);
     }
 
-    private static String format(InetSocketAddress address) {
-        String host = address.getAddress().getHostAddress();
-        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + address.getPort();
+    private static String format(SocketAddress address) {
+        if (address instanceof UnixDomainSocketAddress unix) {
+            return "unix:" + unix.getPath();
+        }
+        InetSocketAddress inet = (InetSocketAddress) address;
+        String host = inet.getAddress().getHostAddress();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + inet.getPort();
     }
 }

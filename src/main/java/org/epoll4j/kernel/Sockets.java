@@ -4,22 +4,24 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
-import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.ffi.Libc;
 import org.epoll4j.ffi.linger;
+import org.epoll4j.ffi.ucred;
 
 /**
- * TCP socket calls on non-blocking, close-on-exec sockets, one system call a method.
+ * Socket calls on non-blocking, close-on-exec sockets (TCP, Unix, UDP), one system call a method.
  * {@code capture} receives errno; {@code scratch} ({@link #SCRATCH_SIZE} bytes) holds
  * addresses and option values during the call.
- * See <a href="https://man7.org/linux/man-pages/man7/tcp.7.html">tcp(7)</a>.
+ * See <a href="https://man7.org/linux/man-pages/man7/socket.7.html">socket(7)</a>.
  */
 final class Sockets {
-    /* scratch: [sockaddr_storage][socklen_t or int option][struct linger] */
+    /* scratch: [sockaddr_storage][socklen_t or int option][struct linger][struct ucred] */
     private static final long LENGTH = Sockaddr.STORAGE_SIZE;
     private static final long LINGER = LENGTH + Long.BYTES;
-    static final long SCRATCH_SIZE = LINGER + linger.layout().byteSize();
+    private static final long UCRED = LINGER + linger.layout().byteSize();
+    static final long SCRATCH_SIZE = UCRED + ucred.layout().byteSize();
 
     private static final MethodHandle SOCKET = Errno.capturing(Libc.socket$address(), Libc.socket$descriptor());
     private static final MethodHandle SETSOCKOPT =
@@ -41,16 +43,16 @@ final class Sockets {
 
     private Sockets() {}
 
-    /** socket(2): a TCP socket of {@code family} (AF_INET or AF_INET6). */
-    static int open(MemorySegment capture, int family) throws ErrnoException {
+    /** socket(2): a socket of {@code family} (AF_INET, AF_INET6, AF_UNIX) and {@code type} (SOCK_STREAM, SOCK_DGRAM). */
+    static int open(MemorySegment capture, int family, int type) throws ErrnoException {
         int fd;
         try {
-            fd = (int) SOCKET.invokeExact(capture, family,
-                    Libc.SOCK_STREAM() | Libc.SOCK_NONBLOCK() | Libc.SOCK_CLOEXEC(), 0);
+            fd = (int) SOCKET.invokeExact(capture, family, type | Libc.SOCK_NONBLOCK() | Libc.SOCK_CLOEXEC(), 0);
         } catch (Throwable t) {
             throw Errno.unexpected(t);
         }
-        return fd >= 0 ? fd : fail("socket(" + familyName(family) + ", SOCK_STREAM)", capture);
+        return fd >= 0 ? fd : fail("socket(" + familyName(family) + ", "
+                + (type == Libc.SOCK_STREAM() ? "SOCK_STREAM" : "SOCK_DGRAM") + ")", capture);
     }
 
     /** setsockopt(2) of an int option; {@code name} is for the error message. */
@@ -83,8 +85,25 @@ final class Sockets {
         return result == 0 ? scratch.get(JAVA_INT, 0) : fail("getsockopt(fd=" + fd + ", " + name + ")", capture);
     }
 
+    /** getsockopt(2) of SO_PEERCRED: the peer's pid, uid and gid, as it connected. */
+    static int[] peerCredentials(MemorySegment capture, MemorySegment scratch, int fd) throws ErrnoException {
+        MemorySegment value = scratch.asSlice(UCRED, ucred.layout().byteSize());
+        scratch.set(JAVA_INT, LENGTH, (int) value.byteSize());
+        int result;
+        try {
+            result = (int) GETSOCKOPT.invokeExact(capture, fd, Libc.SOL_SOCKET(), Libc.SO_PEERCRED(),
+                    value, scratch.asSlice(LENGTH, Integer.BYTES));
+        } catch (Throwable t) {
+            throw Errno.unexpected(t);
+        }
+        if (result != 0) {
+            fail("getsockopt(fd=" + fd + ", SO_PEERCRED)", capture);
+        }
+        return new int[] {ucred.pid(value), ucred.uid(value), ucred.gid(value)};
+    }
+
     /** bind(2). */
-    static void bind(MemorySegment capture, MemorySegment scratch, int fd, InetSocketAddress address)
+    static void bind(MemorySegment capture, MemorySegment scratch, int fd, SocketAddress address)
             throws ErrnoException {
         int length = Sockaddr.write(address, scratch);
         int result;
@@ -134,7 +153,7 @@ final class Sockets {
      *
      * @return true if connected at once, false if in progress
      */
-    static boolean connect(MemorySegment capture, MemorySegment scratch, int fd, InetSocketAddress address)
+    static boolean connect(MemorySegment capture, MemorySegment scratch, int fd, SocketAddress address)
             throws ErrnoException {
         int length = Sockaddr.write(address, scratch);
         int result;
@@ -167,18 +186,18 @@ final class Sockets {
     }
 
     /** getsockname(2). */
-    static InetSocketAddress localAddress(MemorySegment capture, MemorySegment scratch, int fd)
+    static SocketAddress localAddress(MemorySegment capture, MemorySegment scratch, int fd)
             throws ErrnoException {
         return address(GETSOCKNAME, "getsockname", capture, scratch, fd);
     }
 
     /** getpeername(2). */
-    static InetSocketAddress remoteAddress(MemorySegment capture, MemorySegment scratch, int fd)
+    static SocketAddress remoteAddress(MemorySegment capture, MemorySegment scratch, int fd)
             throws ErrnoException {
         return address(GETPEERNAME, "getpeername", capture, scratch, fd);
     }
 
-    private static InetSocketAddress address(MethodHandle call, String name, MemorySegment capture,
+    private static SocketAddress address(MethodHandle call, String name, MemorySegment capture,
                                              MemorySegment scratch, int fd) throws ErrnoException {
         scratch.set(JAVA_INT, LENGTH, (int) Sockaddr.STORAGE_SIZE);
         int result;
@@ -190,7 +209,12 @@ final class Sockets {
         if (result != 0) {
             fail(name + "(fd=" + fd + ")", capture);
         }
-        return Sockaddr.read(scratch);
+        return readAddress(scratch);
+    }
+
+    /** The address a call left in {@code scratch}, with its length. */
+    static SocketAddress readAddress(MemorySegment scratch) {
+        return Sockaddr.read(scratch, scratch.get(JAVA_INT, LENGTH));
     }
 
     private static void setsockopt(MemorySegment capture, int fd, int level, int option,
@@ -207,6 +231,9 @@ final class Sockets {
     }
 
     private static String familyName(int family) {
+        if (family == Libc.AF_UNIX()) {
+            return "AF_UNIX";
+        }
         return family == Libc.AF_INET() ? "AF_INET" : family == Libc.AF_INET6() ? "AF_INET6" : "family " + family;
     }
 

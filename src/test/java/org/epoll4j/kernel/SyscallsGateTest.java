@@ -35,7 +35,8 @@ class SyscallsGateTest {
             "IoVec(Arena,int)", // entries only point into segments, within their bounds
             "Sockaddr.unpackIPv4(long)",
             "Syscalls.open(Lookup,Arena)", // the gate itself
-            "Syscalls.hasPreciseWait()", "Syscalls.outOfFds(int)", "Syscalls.failedOneConnection(int)");
+            "Syscalls.hasPreciseWait()",
+            "SocketCalls.isUnix(SocketAddress)", "SocketCalls.outOfFds(int)", "SocketCalls.failedOneConnection(int)");
 
     @Test
     void codeOutsideTheLibraryCannotOpenTheRawCalls() {

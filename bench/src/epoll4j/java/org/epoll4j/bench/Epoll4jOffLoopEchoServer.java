@@ -29,7 +29,7 @@ public final class Epoll4jOffLoopEchoServer {
         ExecutorService workers = Workers.of(options);
         EventLoopGroup loops = EventLoopGroup.open(1);
         Server server = loops.listen(options.address(), new OffLoopEcho(workers));
-        ServerOptions.announce(server.localAddress());
+        ServerOptions.announce((java.net.InetSocketAddress) server.localAddress());
         // The loop runs on its own thread; SIGTERM ends the JVM.
         Thread.currentThread().join();
     }

@@ -1,0 +1,16 @@
+package org.epoll4j;
+
+/** How a server listens, beyond its address: see {@link EventLoop#listen}. */
+public enum ListenOption {
+    /**
+     * SO_REUSEPORT (TCP): several sockets, of this process or others, may listen on the
+     * port, and the kernel spreads new connections among them.
+     */
+    REUSE_PORT,
+    /**
+     * A Unix socket's file: if a socket file is at the path already (one that a process
+     * that ended left behind), remove it first. Without it, such a file fails the listen
+     * with EADDRINUSE. A file that is not a socket is never removed.
+     */
+    REPLACE_SOCKET_FILE
+}
