@@ -2,6 +2,7 @@ package org.epoll4j;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -10,10 +11,17 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -53,6 +61,26 @@ class EchoServerCliTest {
             server.process().destroy();
             assertEquals(0, server.awaitExit(), "exit status; stderr: " + server.stderr());
             assertEquals("", server.stderr());
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void withUnixItEchoesOnTheSocketFileAndRemovesItOnExit(@TempDir Path directory) throws Exception {
+        Path path = directory.resolve("echo.sock");
+        try (EchoServerProcess server = EchoServerProcess.start("--unix", path.toString())) {
+            assertEquals("listening on unix:" + path, server.nextLine());
+            try (SocketChannel client = SocketChannel.open(UnixDomainSocketAddress.of(path))) {
+                client.write(ByteBuffer.wrap("over a Unix socket".getBytes(StandardCharsets.US_ASCII)));
+                ByteBuffer back = ByteBuffer.allocate(18);
+                while (back.hasRemaining() && client.read(back) >= 0) {
+                    // until the echo is whole
+                }
+                assertEquals("over a Unix socket", new String(back.array(), StandardCharsets.US_ASCII));
+            }
+            server.process().destroy();
+            assertEquals(0, server.awaitExit(), "exit status; stderr: " + server.stderr());
+            assertFalse(Files.exists(path), "the socket file is removed");
         }
     }
 
