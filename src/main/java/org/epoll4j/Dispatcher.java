@@ -1,5 +1,6 @@
 package org.epoll4j;
 
+import java.util.Arrays;
 import java.util.function.Consumer;
 import org.epoll4j.epoll.EpollEvents;
 import org.epoll4j.epoll.ErrnoException;
@@ -18,6 +19,9 @@ final class Dispatcher {
     final Timers timers = new Timers();
     private final EventLoop loop;
     private final Consumer<Throwable> reporter = this::report;
+    /** Sources with output to send at the end of this turn (datagrams, batched). */
+    private Source[] flushes = new Source[8];
+    private int flushCount;
 
     Dispatcher(EventLoop loop, IoContext io, EventFd waker) throws ErrnoException {
         this.loop = loop;
@@ -46,6 +50,31 @@ final class Dispatcher {
         foreign.applyAll();
         timers.runDue(loop);
         tasks.runQueued();
+        flush();
+    }
+
+    /** Has {@code source}'s {@link Source#endOfTurn()} run at the end of this turn; once, however often asked. */
+    void flushAtEndOfTurn(Source source) {
+        if (flushCount == flushes.length) {
+            flushes = Arrays.copyOf(flushes, flushCount * 2);
+        }
+        flushes[flushCount++] = source;
+    }
+
+    private void flush() {
+        for (int i = 0; i < flushCount; i++) {
+            Source source = flushes[i];
+            flushes[i] = null;
+            try {
+                source.endOfTurn();
+            } catch (RuntimeException | Error e) {
+                if (e instanceof VirtualMachineError error) {
+                    throw error;
+                }
+                report(e);
+            }
+        }
+        flushCount = 0;
     }
 
     /**

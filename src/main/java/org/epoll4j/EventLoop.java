@@ -1,6 +1,7 @@
 package org.epoll4j;
 
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -172,6 +173,29 @@ public final class EventLoop implements Executor, AutoCloseable {
     }
 
     /**
+     * Binds a UDP endpoint to {@code address} (port 0: any free port), holding datagrams of
+     * up to {@link UdpEndpoint#DEFAULT_MAX_DATAGRAM_SIZE} bytes; what it receives goes to
+     * {@code handler}. See {@link UdpEndpoint}.
+     *
+     * @throws ErrnoException EADDRINUSE, EACCES, EADDRNOTAVAIL, EMFILE, ...
+     * @throws IllegalStateException if the loop is closing or closed
+     */
+    public UdpEndpoint bindUdp(InetSocketAddress address, DatagramHandler handler) throws ErrnoException {
+        return bindUdp(address, UdpEndpoint.DEFAULT_MAX_DATAGRAM_SIZE, handler);
+    }
+
+    /**
+     * As {@link #bindUdp(InetSocketAddress, DatagramHandler)}, holding datagrams of up to
+     * {@code maxDatagramSize} bytes (1 to 65,535): a longer one received is truncated, and
+     * said so. With {@link ListenOption#REUSE_PORT}, endpoints of several loops may share
+     * the port, the kernel spreading senders among them.
+     */
+    public UdpEndpoint bindUdp(InetSocketAddress address, int maxDatagramSize, DatagramHandler handler,
+                               ListenOption... options) throws ErrnoException {
+        return UdpEndpoint.bind(this, address, maxDatagramSize, handler, Set.of(options));
+    }
+
+    /**
      * Watches {@code fd}, which the application owns, for {@code interest} ({@link Watch#READ},
      * {@link Watch#WRITE}, both, or 0), reported as {@code trigger} says, to {@code handler}.
      * See {@link Watch}.
@@ -257,6 +281,10 @@ public final class EventLoop implements Executor, AutoCloseable {
 
     Tasks tasks() {
         return dispatcher.tasks;
+    }
+
+    Dispatcher dispatcher() {
+        return dispatcher;
     }
 
     Timers timers() {

@@ -36,7 +36,7 @@ final class IoContext implements AutoCloseable {
     final Syscalls sys = Syscalls.open(MethodHandles.lookup(), arena);
     final SocketCalls sockets = sys.sockets();
     /** What handlers are given; see {@link ReadBuffer}. */
-    final ReadBuffer input = new ReadBuffer(arena.allocate(READ_BUFFER_SIZE));
+    final ReadBuffer input = new ReadBuffer(arena.allocate(READ_BUFFER_SIZE), ReadBuffer.LOOP_VIEWS);
     /** Never handed out: what a closing connection drops lands here, not in a handler's view. */
     private final MemorySegment discardBuffer = arena.allocate(DISCARD_BUFFER_SIZE);
     /** The iovec array for writev: one per loop, as only one write is under way at a time. */

@@ -123,9 +123,7 @@ final class Listener extends Source {
     @Override
     void closeWithLoop() {
         if (fd >= 0) {
-            loop.registry().remove(this);
-            loop.io().sys.close(fd);
-            fd = -1;
+            loop.registry().close(this, loop.io().sys);
             removeSocketFile(localAddress);
         }
     }

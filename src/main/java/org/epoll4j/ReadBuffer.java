@@ -14,17 +14,20 @@ import java.nio.ByteOrder;
  * table allocates one view (a few dozen bytes), which then stays in its slot.
  */
 final class ReadBuffer {
-    private static final int CACHED_VIEWS = 1024;
+    /** Views cached for a loop's read buffer, whose reads come in every length. */
+    static final int LOOP_VIEWS = 1024;
 
     private final MemorySegment segment;
     private final ByteBuffer whole;
-    private final ByteBuffer[] views = new ByteBuffer[CACHED_VIEWS];
+    private final ByteBuffer[] views;
     /** The view of the handler call under way, or null. */
     private ByteBuffer current;
 
-    ReadBuffer(MemorySegment segment) {
+    /** Views of {@code segment}, {@code cachedViews} (a power of two) cached. */
+    ReadBuffer(MemorySegment segment, int cachedViews) {
         this.segment = segment;
         this.whole = segment.asByteBuffer();
+        this.views = new ByteBuffer[cachedViews];
     }
 
     MemorySegment segment() {
@@ -36,7 +39,7 @@ final class ReadBuffer {
      * and capacity {@code length}, big-endian (whatever the last handler changed).
      */
     ByteBuffer view(int length) {
-        int slot = length & (CACHED_VIEWS - 1);
+        int slot = length & (views.length - 1);
         ByteBuffer view = views[slot];
         if (view == null || view.capacity() != length) {
             view = views[slot] = whole.slice(0, length);

@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.function.Consumer;
 import org.epoll4j.epoll.Epoll;
 import org.epoll4j.epoll.ErrnoException;
+import org.epoll4j.kernel.Syscalls;
 
 /**
  * The loop's sources and their registrations in its epoll set. A source is found
@@ -69,6 +70,16 @@ final class Registry {
             // EBADF or ENOENT: closed by its owner, and so out of the set already.
         }
         remove(source);
+    }
+
+    /**
+     * Frees the slot of {@code source} and closes its fd, which the loop owns: the fd leaves
+     * the epoll set with it.
+     */
+    void close(Source source, Syscalls sys) {
+        remove(source);
+        sys.close(source.fd);
+        source.fd = -1;
     }
 
     /** Takes {@code source}'s fd out of the epoll set, keeping its slot. */

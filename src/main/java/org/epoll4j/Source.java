@@ -22,4 +22,7 @@ abstract class Source {
 
     /** Releases the fd without flushing, because the loop is closing. */
     abstract void closeWithLoop();
+
+    /** Sends what this turn left to send, if the source asked for it (see {@link Dispatcher#flushAtEndOfTurn}). */
+    void endOfTurn() {}
 }

@@ -13,6 +13,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -86,6 +87,27 @@ class EchoServerCliTest {
 
     @Test
     @Timeout(60)
+    void withUdpItEchoesEachDatagramToItsSender() throws Exception {
+        try (EchoServerProcess server = EchoServerProcess.start("--udp", "--port", "0", "--threads", "2")) {
+            String line = server.nextLine();
+            assertTrue(line.startsWith("listening on udp 127.0.0.1:"), line);
+            int port = Integer.parseInt(line.substring(line.lastIndexOf(':') + 1));
+            for (int i = 0; i < 20; i++) {
+                try (DatagramChannel client = DatagramChannel.open()) {
+                    client.connect(new InetSocketAddress("127.0.0.1", port));
+                    client.write(ByteBuffer.wrap(("datagram " + i).getBytes(StandardCharsets.US_ASCII)));
+                    ByteBuffer back = ByteBuffer.allocate(100);
+                    client.read(back);
+                    assertEquals("datagram " + i, new String(back.array(), 0, back.position(), StandardCharsets.US_ASCII));
+                }
+            }
+            server.process().destroy();
+            assertEquals(0, server.awaitExit(), "exit status; stderr: " + server.stderr());
+        }
+    }
+
+    @Test
+    @Timeout(60)
     void sigintAlsoStopsItWithExitZero() throws Exception {
         try (EchoServerProcess server = EchoServerProcess.start("--port", "0")) {
             try (Socket client = EchoClient.connect(server.awaitListening())) {
@@ -113,7 +135,7 @@ class EchoServerCliTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"--bogus", "--port x", "--port", "--port 70000", "--port -1", "--host", "--threads 0",
-        "--threads x", "--threads"})
+        "--threads x", "--threads", "--unix /tmp/x.sock --udp"})
     @Timeout(60)
     void badArgumentsExitTwoWithUsageOnStderr(String arguments) throws Exception {
         try (EchoServerProcess server = EchoServerProcess.start(arguments.split(" "))) {

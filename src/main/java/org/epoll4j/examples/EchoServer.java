@@ -8,11 +8,14 @@ import java.net.UnixDomainSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.file.InvalidPathException;
 import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import org.epoll4j.Connection;
 import org.epoll4j.ConnectionHandler;
+import org.epoll4j.EventLoop;
 import org.epoll4j.EventLoopGroup;
-import org.epoll4j.Server;
+import org.epoll4j.ListenOption;
+import org.epoll4j.UdpEndpoint;
 import org.epoll4j.epoll.ErrnoException;
 import sun.misc.Signal;
 
@@ -24,16 +27,18 @@ import sun.misc.Signal;
  * java -jar target/epoll4j.jar [--host 127.0.0.1] [--port 7007 | --unix PATH] [--threads N]
  * </pre>
  *
- * <p>It prints {@code listening on HOST:PORT} (or {@code listening on unix:PATH}) once ready. SIGINT or SIGTERM stops it:
+ * <p>It prints {@code listening on HOST:PORT} ({@code listening on unix:PATH}, {@code listening
+ * on udp HOST:PORT}) once ready. SIGINT or SIGTERM stops it:
  * it stops accepting, closes its connections and exits 0. Bad arguments exit 2; a
  * failure to listen (EADDRINUSE, ...) exits 1.
  */
 public final class EchoServer {
     private static final String USAGE = """
-            usage: java -jar epoll4j.jar [--host HOST] [--port PORT | --unix PATH] [--threads N] [--sharing MODE]
+            usage: java -jar epoll4j.jar [--host HOST] [--port PORT | --unix PATH] [--udp] [--threads N] [--sharing MODE]
               --host HOST       address to listen on (default 127.0.0.1)
               --port PORT       port to listen on, 0 for any free port (default 7007)
               --unix PATH       listen on a Unix domain socket at PATH instead (a file, removed on exit)
+              --udp             echo UDP datagrams on HOST:PORT instead, each to its sender
               --threads N       event loops, each on a thread of its own (default: one per processor)
               --sharing MODE    how the loops share the port: reuse-port (default) or hand-off
               --help            print this and exit""";
@@ -43,9 +48,10 @@ public final class EchoServer {
     public static void main(String[] args) throws ErrnoException, InterruptedException {
         Options options = parse(args);
         try (EventLoopGroup group = EventLoopGroup.open(options.threads())) {
-            Server server;
+            String listening;
             try {
-                server = group.listen(options.address(), new Echo(), options.sharing());
+                listening = options.udp() ? "udp " + format(bindUdp(group, (InetSocketAddress) options.address()))
+                        : format(group.listen(options.address(), new Echo(), options.sharing()).localAddress());
             } catch (ErrnoException e) {
                 System.err.println("echo server: cannot listen on " + format(options.address()) + ": "
                         + e.getMessage());
@@ -55,16 +61,42 @@ public final class EchoServer {
             CountDownLatch stop = new CountDownLatch(1);
             Signal.handle(new Signal("INT"), signal -> stop.countDown());
             Signal.handle(new Signal("TERM"), signal -> stop.countDown());
-            System.out.println("listening on " + format(server.localAddress()));
+            System.out.println("listening on " + listening);
             System.out.flush();
             stop.await();
-            server.close();
-        } // closes the connections and the loops, and waits for their threads
+        } // closes the servers, connections and loops, and waits for their threads
         System.exit(0);
     }
 
+    /**
+     * A UDP endpoint on each loop, all on one port (SO_REUSEPORT: the kernel spreads the
+     * senders), each datagram echoed to its sender; returns the port's address.
+     */
+    private static InetSocketAddress bindUdp(EventLoopGroup group, InetSocketAddress address) throws ErrnoException {
+        InetSocketAddress bound = address;
+        for (EventLoop loop : group.loops()) {
+            InetSocketAddress port = bound;
+            CompletableFuture<Object> outcome = new CompletableFuture<>();
+            loop.execute(() -> {
+                try {
+                    outcome.complete(loop.bindUdp(port, UdpEndpoint.DEFAULT_MAX_DATAGRAM_SIZE,
+                            (endpoint, datagram) -> datagram.reply(datagram.data()), ListenOption.REUSE_PORT)
+                            .localAddress());
+                } catch (ErrnoException e) {
+                    outcome.complete(e);
+                }
+            });
+            Object result = outcome.join();
+            if (result instanceof ErrnoException e) {
+                throw e;
+            }
+            bound = (InetSocketAddress) result;
+        }
+        return bound;
+    }
+
     /** What the command line asked for. */
-    private record Options(SocketAddress address, int threads, EventLoopGroup.Sharing sharing) {}
+    private record Options(SocketAddress address, int threads, EventLoopGroup.Sharing sharing, boolean udp) {}
 
     /** Echoes, and stops reading from a client while its echo waits above the high-water mark. */
     static final class Echo implements ConnectionHandler {
@@ -88,6 +120,7 @@ public final class EchoServer {
         int threads = Runtime.getRuntime().availableProcessors();
         EventLoopGroup.Sharing sharing = EventLoopGroup.Sharing.REUSE_PORT;
         String unix = null;
+        boolean udp = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--help", "-h" -> {
@@ -99,18 +132,22 @@ public final class EchoServer {
                 case "--threads" -> threads = number(value(args, ++i), 1, 1024, "threads");
                 case "--sharing" -> sharing = sharing(value(args, ++i));
                 case "--unix" -> unix = value(args, ++i);
+                case "--udp" -> udp = true;
                 default -> usage("unknown argument: " + args[i]);
             }
         }
+        if (unix != null && udp) {
+            usage("--unix and --udp do not go together");
+        }
         if (unix != null) {
             try {
-                return new Options(UnixDomainSocketAddress.of(unix), threads, sharing);
+                return new Options(UnixDomainSocketAddress.of(unix), threads, sharing, false);
             } catch (InvalidPathException e) {
                 usage("not a path: " + unix);
             }
         }
         try {
-            return new Options(new InetSocketAddress(InetAddress.getByName(host), port), threads, sharing);
+            return new Options(new InetSocketAddress(InetAddress.getByName(host), port), threads, sharing, udp);
         } catch (UnknownHostException e) {
             usage("unknown host: " + host);
             return null;

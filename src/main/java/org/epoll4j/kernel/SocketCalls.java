@@ -102,6 +102,23 @@ public final class SocketCalls {
         return Sockets.connect(capture, scratch, fd, address);
     }
 
+    /**
+     * recvmmsg(2): up to {@code batch.count()} datagrams into {@code batch}, with their
+     * senders and whole lengths (a truncated one is longer than its buffer); how many, 0 if
+     * none waits.
+     */
+    public int receive(int fd, MessageBatch batch) throws ErrnoException {
+        return Sockets.receive(capture, fd, batch);
+    }
+
+    /**
+     * sendmmsg(2) of messages {@code from} to {@code from + n - 1} of {@code batch}: how many
+     * went, 0 if none could without blocking. An ErrnoException is the first message's.
+     */
+    public int send(int fd, MessageBatch batch, int from, int n) throws ErrnoException {
+        return Sockets.send(capture, fd, batch, from, n);
+    }
+
     /** shutdown(SHUT_WR): the peer reads the end of stream once what was sent arrives. */
     public void shutdownOutput(int fd) throws ErrnoException {
         Sockets.shutdownOutput(capture, fd);

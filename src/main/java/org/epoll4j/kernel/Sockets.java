@@ -38,6 +38,10 @@ final class Sockets {
             Errno.capturingCritical(Libc.shutdown$address(), Libc.shutdown$descriptor());
     private static final MethodHandle GETSOCKNAME =
             Errno.capturing(Libc.getsockname$address(), Libc.getsockname$descriptor());
+    private static final MethodHandle RECVMMSG =
+            Errno.capturingCritical(Libc.recvmmsg$address(), Libc.recvmmsg$descriptor());
+    private static final MethodHandle SENDMMSG =
+            Errno.capturingCritical(Libc.sendmmsg$address(), Libc.sendmmsg$descriptor());
     private static final MethodHandle GETPEERNAME =
             Errno.capturing(Libc.getpeername$address(), Libc.getpeername$descriptor());
 
@@ -170,6 +174,33 @@ final class Sockets {
             return false;
         }
         throw new ErrnoException("connect(fd=" + fd + ", " + address + ")", errno);
+    }
+
+    /** recvmmsg(2) with MSG_TRUNC (lengths are whole datagrams' lengths): how many, 0 if none waits. */
+    static int receive(MemorySegment capture, int fd, MessageBatch batch) throws ErrnoException {
+        batch.readyToReceive();
+        int n;
+        try {
+            n = (int) RECVMMSG.invokeExact(capture, fd, batch.headers(0, batch.count()), batch.count(),
+                    Libc.MSG_TRUNC(), MemorySegment.NULL);
+        } catch (Throwable t) {
+            throw Errno.unexpected(t);
+        }
+        return n >= 0 || Errno.wouldBlock(capture) ? Math.max(n, 0) : fail("recvmmsg(fd=" + fd + ")", capture);
+    }
+
+    /**
+     * sendmmsg(2) of {@code n} messages of {@code batch} from message {@code from}: how many
+     * went, 0 if none could without blocking. A failure is the first message's.
+     */
+    static int send(MemorySegment capture, int fd, MessageBatch batch, int from, int n) throws ErrnoException {
+        int sent;
+        try {
+            sent = (int) SENDMMSG.invokeExact(capture, fd, batch.headers(from, n), n, 0);
+        } catch (Throwable t) {
+            throw Errno.unexpected(t);
+        }
+        return sent >= 0 || Errno.wouldBlock(capture) ? Math.max(sent, 0) : fail("sendmmsg(fd=" + fd + ")", capture);
     }
 
     /** shutdown(2) of the writing half. */

@@ -33,6 +33,7 @@ class SyscallsGateTest {
             "EpollEventLayout.verify()", // a round trip through an epoll set, fds and memory of its own
             "EventFd.open()", // owns the eventfd it makes
             "IoVec(Arena,int)", // entries only point into segments, within their bounds
+            "MessageBatch(Arena,int,int)", // its headers point only into memory it allocated
             "Sockaddr.unpackIPv4(long)",
             "Syscalls.open(Lookup,Arena)", // the gate itself
             "Syscalls.hasPreciseWait()",

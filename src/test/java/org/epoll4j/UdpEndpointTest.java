@@ -1,0 +1,186 @@
+package org.epoll4j;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.StandardProtocolFamily;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.epoll4j.epoll.ErrnoException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** UDP on the loop, with the JDK's DatagramChannel as the independent peer. */
+@Timeout(60)
+class UdpEndpointTest {
+    private static final DatagramHandler ECHO = (endpoint, datagram) -> datagram.reply(datagram.data());
+
+    @Test
+    void anEndpointEchoesEveryDatagramToItsSenderOverIPv4() throws Exception {
+        assertEchoes(new InetSocketAddress("127.0.0.1", 0), StandardProtocolFamily.INET);
+    }
+
+    @Test
+    void anEndpointEchoesEveryDatagramToItsSenderOverIPv6() throws Exception {
+        assumeTrue(hasIPv6Loopback(), "no IPv6 loopback here");
+        assertEchoes(new InetSocketAddress("::1", 0), StandardProtocolFamily.INET6);
+    }
+
+    @Test
+    void aDatagramLongerThanTheEndpointHoldsIsReportedTruncatedNeverPassedOffAsWhole() throws Exception {
+        CompletableFuture<int[]> seen = new CompletableFuture<>();
+        try (LoopThread loop = LoopThread.start(); DatagramChannel client = DatagramChannel.open()) {
+            UdpEndpoint endpoint = loop.call(() -> loop.loop().bindUdp(new InetSocketAddress("127.0.0.1", 0), 100,
+                    (e, datagram) -> seen.complete(new int[] {datagram.truncated() ? 1 : 0, datagram.length(),
+                        datagram.data().remaining(), datagram.data().capacity()})));
+            client.send(ByteBuffer.allocate(500), endpoint.localAddress());
+            assertArrayEquals(new int[] {1, 500, 100, 100}, seen.get(20, TimeUnit.SECONDS),
+                    "truncated, whole length, bytes held, capacity");
+        }
+    }
+
+    @Test
+    void theSenderIsTheClientsAddressAndSendNamesAnyAddress() throws Exception {
+        CompletableFuture<SocketAddress> sender = new CompletableFuture<>();
+        try (LoopThread loop = LoopThread.start(); DatagramChannel client = DatagramChannel.open()) {
+            client.bind(new InetSocketAddress("127.0.0.1", 0));
+            UdpEndpoint endpoint = loop.call(() -> loop.loop().bindUdp(new InetSocketAddress("127.0.0.1", 0),
+                    (e, datagram) -> sender.complete(datagram.sender())));
+            client.send(ByteBuffer.wrap(new byte[] {1}), endpoint.localAddress());
+            assertEquals(client.getLocalAddress(), sender.get(20, TimeUnit.SECONDS));
+            assertTrue(loop.call(() -> endpoint.send(ByteBuffer.wrap("hello".getBytes()), client.getLocalAddress())));
+            ByteBuffer got = ByteBuffer.allocate(100);
+            assertEquals(endpoint.localAddress(), client.receive(got));
+            assertEquals("hello", new String(got.array(), 0, got.position()));
+        }
+    }
+
+    @Test
+    void aConnectedEndpointSendsToItsPeerAndHearsOnlyFromIt() throws Exception {
+        List<SocketAddress> senders = new CopyOnWriteArrayList<>();
+        try (LoopThread loop = LoopThread.start(); DatagramChannel peer = DatagramChannel.open();
+             DatagramChannel stranger = DatagramChannel.open()) {
+            peer.bind(new InetSocketAddress("127.0.0.1", 0));
+            UdpEndpoint endpoint = loop.call(() -> loop.loop().bindUdp(new InetSocketAddress("127.0.0.1", 0),
+                    (e, datagram) -> senders.add(datagram.sender())));
+            loop.call(() -> {
+                endpoint.connect((InetSocketAddress) peer.getLocalAddress());
+                return endpoint.send(ByteBuffer.wrap("to the peer".getBytes()));
+            });
+            ByteBuffer got = ByteBuffer.allocate(100);
+            peer.receive(got);
+            assertEquals("to the peer", new String(got.array(), 0, got.position()));
+            stranger.send(ByteBuffer.wrap(new byte[] {2}), endpoint.localAddress());
+            peer.send(ByteBuffer.wrap(new byte[] {3}), endpoint.localAddress());
+            Eventually.until("the peer's datagram", () -> !senders.isEmpty());
+            loop.call(() -> null);
+            assertEquals(List.of(peer.getLocalAddress()), senders, "only the peer is heard");
+        }
+    }
+
+    @Test
+    void aConnectedEndpointWhosePeerIsNotThereHearsECONNREFUSED() throws Exception {
+        CompletableFuture<ErrnoException> error = new CompletableFuture<>();
+        try (LoopThread loop = LoopThread.start(); DatagramChannel gone = DatagramChannel.open()) {
+            gone.bind(new InetSocketAddress("127.0.0.1", 0));
+            InetSocketAddress nobody = (InetSocketAddress) gone.getLocalAddress();
+            gone.close(); // the port is free: a datagram there earns an ICMP port unreachable
+            UdpEndpoint endpoint = loop.call(() -> loop.loop().bindUdp(new InetSocketAddress("127.0.0.1", 0),
+                    new DatagramHandler() {
+                        @Override
+                        public void onDatagram(UdpEndpoint e, Datagram datagram) {}
+
+                        @Override
+                        public void onError(UdpEndpoint e, ErrnoException failure) {
+                            error.complete(failure);
+                        }
+                    }));
+            loop.call(() -> {
+                endpoint.connect(nobody);
+                return endpoint.send(ByteBuffer.wrap(new byte[] {1}));
+            });
+            assertEquals("ECONNREFUSED", error.get(20, TimeUnit.SECONDS).errnoName());
+            assertTrue(loop.call(endpoint::isOpen), "the endpoint goes on");
+        }
+    }
+
+    @Test
+    void aDatagramLongerThanTheEndpointHoldsIsRefusedBeforeItIsSent() throws Exception {
+        try (LoopThread loop = LoopThread.start()) {
+            UdpEndpoint endpoint = loop.call(() -> loop.loop().bindUdp(new InetSocketAddress("127.0.0.1", 0), 100, ECHO));
+            IllegalArgumentException refused = loop.call(() -> assertThrows(IllegalArgumentException.class,
+                    () -> endpoint.send(ByteBuffer.allocate(101), endpoint.localAddress())));
+            assertTrue(refused.getMessage().contains("101"), refused.getMessage());
+            loop.call(() -> {
+                endpoint.close();
+                return null;
+            });
+            assertFalse(loop.call(() -> endpoint.send(ByteBuffer.allocate(1), endpoint.localAddress())),
+                    "closed: nothing taken");
+        }
+    }
+
+    @Test
+    void echoingAllocatesNothingPerDatagramOnceWarm() throws Exception {
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        try (LoopThread loop = LoopThread.start(); DatagramChannel client = DatagramChannel.open()) {
+            UdpEndpoint endpoint = loop.call(() -> loop.loop().bindUdp(new InetSocketAddress("127.0.0.1", 0), ECHO));
+            client.connect(endpoint.localAddress());
+            ByteBuffer out = ByteBuffer.allocate(64);
+            ByteBuffer in = ByteBuffer.allocate(64);
+            long loopThread = loop.thread().threadId();
+            roundTrips(client, out, in, 100_000); // warm: the JIT, the views of each slot
+            long before = threads.getThreadAllocatedBytes(loopThread);
+            int count = roundTrips(client, out, in, 50_000);
+            long perDatagram = (threads.getThreadAllocatedBytes(loopThread) - before) / count;
+            assertTrue(perDatagram <= 2, "bytes allocated per datagram on the loop thread: " + perDatagram);
+        }
+    }
+
+    private static int roundTrips(DatagramChannel client, ByteBuffer out, ByteBuffer in, int count) throws Exception {
+        for (int i = 0; i < count; i++) {
+            client.write(out.clear());
+            client.read(in.clear());
+        }
+        return count;
+    }
+
+    private static void assertEchoes(InetSocketAddress bindTo, StandardProtocolFamily family) throws Exception {
+        try (LoopThread loop = LoopThread.start(); DatagramChannel client = DatagramChannel.open(family)) {
+            UdpEndpoint endpoint = loop.call(() -> loop.loop().bindUdp(bindTo, 1500, ECHO));
+            client.connect(endpoint.localAddress());
+            Random random = new Random(17);
+            for (int i = 0; i < 200; i++) {
+                byte[] payload = new byte[1 + random.nextInt(1500)];
+                random.nextBytes(payload);
+                client.write(ByteBuffer.wrap(payload));
+                ByteBuffer back = ByteBuffer.allocate(2000);
+                client.read(back);
+                assertArrayEquals(payload, Arrays.copyOf(back.array(), back.position()), "datagram " + i);
+            }
+        }
+    }
+
+    private static boolean hasIPv6Loopback() {
+        try (DatagramChannel probe = DatagramChannel.open(StandardProtocolFamily.INET6)) {
+            probe.bind(new InetSocketAddress(InetAddress.getByName("::1"), 0));
+            return true;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+}
