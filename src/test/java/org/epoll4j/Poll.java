@@ -5,7 +5,6 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import org.epoll4j.epoll.Epoll;
 import org.epoll4j.ffi.Libc;
 import org.epoll4j.ffi.pollfd;
 
@@ -15,7 +14,7 @@ final class Poll {
 
     /** Whether {@code fd} is hung up (POLLHUP): both directions of the socket are shut. */
     static boolean hungUp(int fd) {
-        return (revents(fd, 0) & Epoll.HUP) != 0;
+        return (revents(fd, 0) & Libc.POLLHUP()) != 0;
     }
 
     /** Whether {@code fd} has input to read (POLLIN). */
@@ -32,7 +31,6 @@ final class Poll {
             if (Libc.poll(entry, 1, 0) < 0) {
                 throw new IllegalStateException("poll failed");
             }
-            // epoll's flags have poll's values (EPOLLHUP == POLLHUP).
             return entry.get(JAVA_SHORT, pollfd.revents$offset());
         }
     }

@@ -1787,64 +1787,6 @@ public class Libc {
         }
     }
 
-    private static class unlink {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            Libc.C_INT,
-            Libc.C_POINTER
-        );
-
-        public static final MemorySegment ADDR = Libc.findOrThrow("unlink");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * extern int unlink(const char *__name)
-     * }
-     */
-    public static FunctionDescriptor unlink$descriptor() {
-        return unlink.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * extern int unlink(const char *__name)
-     * }
-     */
-    public static MethodHandle unlink$handle() {
-        return unlink.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * extern int unlink(const char *__name)
-     * }
-     */
-    public static MemorySegment unlink$address() {
-        return unlink.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * extern int unlink(const char *__name)
-     * }
-     */
-    public static int unlink(MemorySegment __name) {
-        var mh$ = unlink.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("unlink", __name);
-            }
-            return (int)mh$.invokeExact(__name);
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
     private static class gettid {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             Libc.C_INT    );
