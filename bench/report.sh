@@ -594,7 +594,7 @@ write_report() {
         echo "bench/target/echo_server --host $HOST --port 0"
         echo "java ${JAVA_OPTS[*]} -cp 'bench/target/classes:bench/target/lib/*' org.epoll4j.bench.NettyEchoServer --host $HOST --port 0"
         echo "java ${JAVA_OPTS[*]} -cp 'bench/target/classes:bench/target/lib/*' org.epoll4j.bench.SelectorEchoServer --host $HOST --port 0"
-        echo "java ${JAVA_OPTS[*]} -jar target/epoll4j.jar --host $HOST --port 0"
+        echo "java ${JAVA_OPTS[*]} -jar target/epoll4j-echo-server.jar --host $HOST --port 0"
         echo "bench/target/loadgen -h $HOST -p PORT -c N -s S -w $WARMUP -d $SECONDS_PER_RUN -P PID"
         echo "# idle scenario, beside a '-c $IDLE_ACTIVE -s 64' loadgen:"
         echo "bench/target/loadgen -h $HOST -p PORT -i $IDLE -B $IDLE_SOURCE -d 600   # $IDLE idle connections from $IDLE_SOURCE and up, 1000 per address"

@@ -7,9 +7,6 @@
  * inside the module.
  */
 module org.epoll4j {
-    // sun.misc.Signal, for the example echo server's SIGINT/SIGTERM handling only.
-    requires jdk.unsupported;
-
     exports org.epoll4j;
     exports org.epoll4j.epoll;
 }

@@ -20,13 +20,11 @@ import java.util.stream.Stream;
  * file, so a class first needed then (an error, a queued write, the timer of an accept
  * pause, a lazy holder of jextract's) would fail to load and end the loop. Rather than a
  * list of the classes on those paths, which goes stale when one joins them, every class
- * file under {@code org/epoll4j/} where this class was loaded from is loaded, but the
- * examples'. Classes from a runtime image (jlink) or a loader that is neither a
+ * file under {@code org/epoll4j/} where this class was loaded from is loaded. Classes from a runtime image (jlink) or a loader that is neither a
  * directory nor a jar file are left to load as they are needed.
  */
 final class Preload {
     private static final String ROOT = "org/epoll4j/";
-    private static final String EXAMPLES = ROOT + "examples/";
 
     private Preload() {}
 
@@ -56,7 +54,7 @@ final class Preload {
             List<String> files = Files.isDirectory(path) ? filesUnder(path) : filesInJar(path);
             List<String> names = new ArrayList<>();
             for (String file : files) {
-                if (file.startsWith(ROOT) && !file.startsWith(EXAMPLES) && file.endsWith(".class")) {
+                if (file.startsWith(ROOT) && file.endsWith(".class")) {
                     names.add(file.substring(0, file.length() - ".class".length()).replace('/', '.'));
                 }
             }

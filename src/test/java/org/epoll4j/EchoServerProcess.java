@@ -3,6 +3,7 @@ package org.epoll4j;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.BufferedReader;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
@@ -19,11 +20,10 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.spi.ToolProvider;
-import org.epoll4j.examples.EchoServer;
 
 /**
- * The example echo server as a child JVM, run from the test class path (the jar is
- * not built yet when tests run) on the JDK that runs the tests ({@link #javaCommand}): a
+ * The example echo server as a child JVM, run from the build's class directories (the jars
+ * are not built yet when tests run) on the JDK that runs the tests ({@link #javaCommand}): a
  * test fixture.
  * Its stdout is read line by line on a thread of its own; its stderr goes to a file.
  */
@@ -31,6 +31,7 @@ final class EchoServerProcess implements AutoCloseable {
     /* Under qemu-user (.ci/test-emulated), a JVM may take more than 20 s to start on a busy machine. */
     private static final long PATIENCE_SECONDS = System.getProperty("epoll4j.test.emulator", "").isEmpty() ? 20 : 50;
     private static final String END = "\u0000end of stdout";
+    private static final String MAIN_CLASS = "org.epoll4j.examples.EchoServer";
 
     private final Process process;
     private final Path stderr;
@@ -44,23 +45,24 @@ final class EchoServerProcess implements AutoCloseable {
     }
 
     /**
-     * Starts {@code java ... -cp classPath EchoServer args}, the command prefixed by
-     * {@code wrapper} (e.g. prlimit).
+     * Starts {@code java ... -cp library:examples EchoServer args}, the command prefixed by
+     * {@code wrapper} (e.g. prlimit), with the library from {@code library} (a class
+     * directory or a jar) and the example from {@link #examples}.
      */
-    static EchoServerProcess start(List<String> wrapper, Path classPath, String... args) throws IOException {
-        return start(wrapper, List.of(), classPath, args);
+    static EchoServerProcess start(List<String> wrapper, Path library, String... args) throws IOException {
+        return start(wrapper, List.of(), library, args);
     }
 
     /** As {@link #start(List, Path, String...)}, with options for the JVM. */
-    static EchoServerProcess start(List<String> wrapper, List<String> jvmOptions, Path classPath, String... args)
+    static EchoServerProcess start(List<String> wrapper, List<String> jvmOptions, Path library, String... args)
             throws IOException {
         List<String> command = new ArrayList<>(wrapper);
         command.add(javaCommand());
         command.add("--enable-native-access=ALL-UNNAMED");
         command.addAll(jvmOptions);
         command.add("-cp");
-        command.add(classPath.toString());
-        command.add(EchoServer.class.getName());
+        command.add(library + File.pathSeparator + examples());
+        command.add(MAIN_CLASS);
         command.addAll(List.of(args));
         return new EchoServerProcess(command);
     }
@@ -75,21 +77,33 @@ final class EchoServerProcess implements AutoCloseable {
         return named.isEmpty() ? ProcessHandle.current().info().command().orElseThrow() : named;
     }
 
-    /** Starts {@code java ... -cp target/classes EchoServer args}. */
+    /** Starts {@code java ... -cp target/classes:target/examples-classes EchoServer args}. */
     static EchoServerProcess start(String... args) throws IOException {
         return start(List.of(), classes(), args);
     }
 
-    /** target/classes: where EchoServer was loaded from. */
+    /** target/classes: where the library was loaded from. */
     static Path classes() {
         try {
-            return Path.of(EchoServer.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            return Path.of(EventLoop.class.getProtectionDomain().getCodeSource().getLocation().toURI());
         } catch (URISyntaxException e) {
             throw new IllegalStateException(e);
         }
     }
 
-    /** Packs target/classes into a jar in {@code directory} with the JDK's jar tool; returns its path. */
+    /**
+     * target/examples-classes, the echo server's classes: from system property {@code
+     * epoll4j.examples.classes}, which the build sets.
+     */
+    static Path examples() {
+        String examples = System.getProperty("epoll4j.examples.classes", "");
+        if (examples.isEmpty()) {
+            throw new IllegalStateException("system property epoll4j.examples.classes is not set: run the tests with mvn");
+        }
+        return Path.of(examples);
+    }
+
+    /** Packs target/classes, the library, into a jar in {@code directory} with the JDK's jar tool; returns its path. */
     static Path jar(Path directory) {
         Path jar = directory.resolve("epoll4j.jar");
         ToolProvider tool = ToolProvider.findFirst("jar").orElseThrow(() -> new AssertionError("no jar tool"));

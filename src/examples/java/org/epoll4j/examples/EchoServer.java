@@ -6,8 +6,8 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
 import java.net.UnknownHostException;
-import java.nio.file.InvalidPathException;
 import java.nio.ByteBuffer;
+import java.nio.file.InvalidPathException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import org.epoll4j.Connection;
@@ -24,7 +24,7 @@ import sun.misc.Signal;
  * {@link EventLoopGroup} of one loop per processor (or {@code --threads N}).
  *
  * <pre>
- * java -jar target/epoll4j.jar [--host 127.0.0.1] [--port 7007 | --unix PATH] [--threads N]
+ * java -jar target/epoll4j-echo-server.jar [--host 127.0.0.1] [--port 7007 | --unix PATH] [--threads N]
  * </pre>
  *
  * <p>It prints {@code listening on HOST:PORT} ({@code listening on unix:PATH}, {@code listening
@@ -34,7 +34,7 @@ import sun.misc.Signal;
  */
 public final class EchoServer {
     private static final String USAGE = """
-            usage: java -jar epoll4j.jar [--host HOST] [--port PORT | --unix PATH] [--udp] [--threads N] [--sharing MODE]
+            usage: java -jar epoll4j-echo-server.jar [--host HOST] [--port PORT | --unix PATH] [--udp] [--threads N] [--sharing MODE]
               --host HOST       address to listen on (default 127.0.0.1)
               --port PORT       port to listen on, 0 for any free port (default 7007)
               --unix PATH       listen on a Unix domain socket at PATH instead (a file, removed on exit)
