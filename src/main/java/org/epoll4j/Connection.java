@@ -67,6 +67,13 @@ public final class Connection extends StreamOutput {
         return remote;
     }
 
+    /** The connection's fd (-1 once closed) and peer, for messages and logs. Any thread. */
+    @Override
+    public String toString() {
+        SocketAddress peer = remoteIPv4 != 0 ? Sockaddr.unpackIPv4(remoteIPv4) : remote;
+        return "connection fd=" + fd + (peer == null ? "" : " peer " + peer);
+    }
+
     /**
      * Writes {@code src}'s remaining bytes, or queues what the kernel does not take now,
      * and consumes the buffer. Once written, the bytes belong to the connection: the
@@ -83,11 +90,24 @@ public final class Connection extends StreamOutput {
      */
     public boolean write(ByteBuffer src) {
         Objects.requireNonNull(src, "src");
-        if (!loop.inLoop()) {
-            return inbox().write(src);
+        if (!loop.isLoopThreadNow()) {
+            return writeElsewhere(src);
         }
         foreignFirst(false);
         return accept(src);
+    }
+
+    /** A write from a thread that does not run the loop: at once from its owner before run(), else through the inbox. */
+    private boolean writeElsewhere(ByteBuffer src) {
+        if (!loop.beginOwnerCall()) {
+            return inbox().write(src);
+        }
+        try {
+            foreignFirst(false);
+            return accept(src);
+        } finally {
+            loop.endOwnerCall();
+        }
     }
 
     /**
@@ -149,20 +169,28 @@ public final class Connection extends StreamOutput {
      * Does nothing on a closed or closing connection.
      */
     public void pauseReading() {
-        if (!loop.inLoop()) {
+        if (loop.isLoopThreadNow()) {
+            pauseNow();
+        } else if (!loop.runAsOwner(this::pauseNow)) {
             inbox().pauseReading();
-            return;
         }
+    }
+
+    private void pauseNow() {
         foreignFirst(false);
         pause();
     }
 
     /** Reads again after {@link #pauseReading()}. Does nothing on a closed or closing connection. */
     public void resumeReading() {
-        if (!loop.inLoop()) {
+        if (loop.isLoopThreadNow()) {
+            resumeNow();
+        } else if (!loop.runAsOwner(this::resumeNow)) {
             inbox().resumeReading();
-            return;
         }
+    }
+
+    private void resumeNow() {
         foreignFirst(false);
         resume();
     }
@@ -178,10 +206,14 @@ public final class Connection extends StreamOutput {
      * false. Idempotent; does nothing on a closed or closing connection.
      */
     public void shutdownOutput() {
-        if (!loop.inLoop()) {
+        if (loop.isLoopThreadNow()) {
+            shutdownOutputNow();
+        } else if (!loop.runAsOwner(this::shutdownOutputNow)) {
             inbox().shutdownOutput();
-            return;
         }
+    }
+
+    private void shutdownOutputNow() {
         foreignFirst(true);
         requestShutdownOutput();
     }
@@ -198,20 +230,28 @@ public final class Connection extends StreamOutput {
      * {@link #abort()} ends it at once.
      */
     public void close() {
-        if (!loop.inLoop()) {
+        if (loop.isLoopThreadNow()) {
+            closeNow();
+        } else if (!loop.runAsOwner(this::closeNow)) {
             inbox().close();
-            return;
         }
+    }
+
+    private void closeNow() {
         foreignFirst(true);
         requestClose();
     }
 
     /** Closes at once with a reset (SO_LINGER 0), dropping queued output. Idempotent. */
     public void abort() {
-        if (!loop.inLoop()) {
+        if (loop.isLoopThreadNow()) {
+            abortNow();
+        } else if (!loop.runAsOwner(this::abortNow)) {
             inbox().abort();
-            return;
         }
+    }
+
+    private void abortNow() {
         closed(null, true);
     }
 

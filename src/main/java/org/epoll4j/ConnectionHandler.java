@@ -31,9 +31,9 @@ import java.nio.ByteBuffer;
  *     own {@code data} is never touched by what it does to other connections.
  * <li>An exception thrown by any method but {@link #onClose} resets the connection at
  *     once (its pending output is dropped); {@code onClose} then gets an
- *     {@link IOException} whose cause is the exception. One thrown by {@code onClose}
- *     goes to the loop thread's uncaught exception handler. Either way, other
- *     connections and the loop go on. A {@link VirtualMachineError} (out of memory, a
+ *     {@link IOException} whose cause is the exception. Every exception a handler
+ *     throws, {@code onClose}'s too, also goes to the loop's {@link ErrorHandler}.
+ *     Either way, other connections and the loop go on. A {@link VirtualMachineError} (out of memory, a
  *     stack overflow) is not caught: it ends {@link EventLoop#run()}.
  * </ul>
  */

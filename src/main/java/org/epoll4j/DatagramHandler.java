@@ -21,10 +21,9 @@ public interface DatagramHandler {
     /**
      * A send or a receive failed, and the endpoint goes on (UDP loses datagrams): for
      * example ECONNREFUSED on a connected endpoint whose peer is not listening, or
-     * EMSGSIZE. By default the error goes to the loop thread's uncaught exception handler.
+     * EMSGSIZE. By default the error goes to the loop's {@link ErrorHandler}.
      */
     default void onError(UdpEndpoint endpoint, ErrnoException error) {
-        Thread current = Thread.currentThread();
-        current.getUncaughtExceptionHandler().uncaughtException(current, error);
+        endpoint.report(error);
     }
 }

@@ -38,8 +38,8 @@ import org.epoll4j.kernel.EventFd;
  *     {@link WrongThreadException} elsewhere.
  * <li>Readiness is level-triggered: a connection whose handler leaves data unread
  *     is simply called again; nothing forces a handler to drain.
- * <li>An exception from a task or timer goes to the loop thread's uncaught
- *     exception handler, and the loop goes on.
+ * <li>An exception from a task or timer goes to the loop's {@link ErrorHandler} (by
+ *     default, a {@link System.Logger}), and the loop goes on.
  * </ul>
  */
 public final class EventLoop implements Executor, AutoCloseable {
@@ -81,6 +81,7 @@ public final class EventLoop implements Executor, AutoCloseable {
      */
     public void run() {
         lifecycle.enter();
+        dispatcher.counters.running();
         try {
             while (!lifecycle.isStopping()) {
                 dispatcher.turn();
@@ -88,6 +89,7 @@ public final class EventLoop implements Executor, AutoCloseable {
         } catch (ErrnoException e) {
             throw new UncheckedIOException(e);
         } finally {
+            dispatcher.counters.stopped();
             try {
                 if (lifecycle.exit()) {
                     release();
@@ -253,6 +255,24 @@ public final class EventLoop implements Executor, AutoCloseable {
         return lifecycle.released();
     }
 
+    /**
+     * What the loop has done since it was opened: its connections, queued output, turns,
+     * wake-ups, tasks run, and busy and idle time. Any thread; cheap (a few reads, one
+     * clock read and the snapshot's allocation), and it does not disturb the loop.
+     */
+    public LoopMetrics metrics() {
+        return dispatcher.counters.snapshot(dispatcher.tasks.wakeups());
+    }
+
+    /**
+     * Reports to {@code handler}, from now on, the failures that no caller catches: what a
+     * handler, task or timer throws, and failed system calls of the loop's own. The default
+     * is {@link ErrorHandler#systemLogger()}. Any thread.
+     */
+    public void setErrorHandler(ErrorHandler handler) {
+        dispatcher.errorHandler(Objects.requireNonNull(handler, "handler"));
+    }
+
     /** Whether the loop is neither closing nor closed. Any thread. */
     public boolean isOpen() {
         return !lifecycle.isClosing();
@@ -265,6 +285,45 @@ public final class EventLoop implements Executor, AutoCloseable {
 
     void checkInLoop() {
         lifecycle.checkOwner();
+    }
+
+    /**
+     * Whether the calling thread runs or releases the loop, and so may act on it at once.
+     * Otherwise a call that any thread may make acts at once only as an owner's call
+     * ({@link #beginOwnerCall}); else it goes through the loop's tasks or a connection's
+     * inbox.
+     */
+    boolean isLoopThreadNow() {
+        return lifecycle.isActingOn(Thread.currentThread());
+    }
+
+    /**
+     * Begins a call that any thread may make, on the owner's thread while the loop does not
+     * run: run() begun on another thread meanwhile waits until {@link #endOwnerCall()}.
+     * Returns false if this thread may not act on the loop.
+     */
+    boolean beginOwnerCall() {
+        return lifecycle.beginOwnerCall();
+    }
+
+    /** Ends that call: releases the loop if a close was asked for meanwhile. */
+    void endOwnerCall() {
+        if (lifecycle.endOwnerCall()) {
+            release();
+        }
+    }
+
+    /** Runs {@code action} as an owner's call ({@link #beginOwnerCall}); returns false, having run nothing, if it may not. */
+    boolean runAsOwner(Runnable action) {
+        if (!beginOwnerCall()) {
+            return false;
+        }
+        try {
+            action.run();
+        } finally {
+            endOwnerCall();
+        }
+        return true;
     }
 
     IoContext io() {
@@ -311,12 +370,18 @@ public final class EventLoop implements Executor, AutoCloseable {
         }
     }
 
-    void runTask(Runnable task) {
-        dispatcher.runTask(task);
+    /** Runs {@code task}, a task or a timer as {@code what} says: what it throws is reported. */
+    void runTask(Runnable task, String what) {
+        dispatcher.runTask(task, what);
     }
 
-    void report(Throwable e) {
-        dispatcher.report(e);
+    /** Reports to the loop's {@link ErrorHandler} that {@code where} failed with {@code e}. */
+    void report(String where, Throwable e) {
+        dispatcher.report(where, e);
+    }
+
+    Counters counters() {
+        return dispatcher.counters;
     }
 
     /** Releases the loop on the calling thread, which is the loop's from now on: handlers' onClose run here. */

@@ -1,11 +1,11 @@
 package org.epoll4j;
 
 import java.net.SocketAddress;
-import java.util.EnumSet;
-import java.util.Set;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -35,8 +35,8 @@ import org.epoll4j.kernel.SocketCalls;
  * <li>Threading: every method may be called from any thread. {@link #listen} waits until
  *     every loop listens, so it may not be called from one of the group's loops.
  * <li>The loops' threads are platform threads named {@code epoll4j-loop-N}; a loop whose
- *     {@code run()} fails leaves its thread, reported to the thread's uncaught exception
- *     handler, and is released when the group closes.
+ *     {@code run()} fails leaves its thread, reported to the loop's {@link ErrorHandler},
+ *     and is released when the group closes.
  * </ul>
  */
 public final class EventLoopGroup implements AutoCloseable {
@@ -75,6 +75,8 @@ public final class EventLoopGroup implements AutoCloseable {
             started.add(Thread.ofPlatform().name("epoll4j-loop-" + i).start(() -> {
                 try {
                     loop.run();
+                } catch (RuntimeException | Error e) {
+                    loop.report("run() of " + Thread.currentThread().getName(), e);
                 } finally {
                     owned.countDown(); // run() failed at once: open() must not wait for it
                     if (running.decrementAndGet() == 0) {
@@ -121,6 +123,25 @@ public final class EventLoopGroup implements AutoCloseable {
     /** The group's loops, in order. */
     public List<EventLoop> loops() {
         return loops;
+    }
+
+    /**
+     * The sum of the loops' {@link EventLoop#metrics()}: the group's connections, queued
+     * output, turns, wake-ups and tasks, and the busy and idle time of its threads
+     * together. Any thread.
+     */
+    public LoopMetrics metrics() {
+        LoopMetrics sum = loops.getFirst().metrics();
+        for (EventLoop loop : loops.subList(1, loops.size())) {
+            sum = sum.plus(loop.metrics());
+        }
+        return sum;
+    }
+
+    /** Sets every loop's {@link ErrorHandler} ({@link EventLoop#setErrorHandler}). Any thread. */
+    public void setErrorHandler(ErrorHandler handler) {
+        Objects.requireNonNull(handler, "handler");
+        loops.forEach(loop -> loop.setErrorHandler(handler));
     }
 
     /** The loops in turn: the next to give new work to. */

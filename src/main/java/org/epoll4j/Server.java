@@ -73,9 +73,9 @@ public final class Server {
         open = false;
         for (Listener listener : listeners) {
             EventLoop loop = listener.loop();
-            if (loop.inLoop()) {
+            if (loop.isLoopThreadNow()) {
                 listener.close();
-            } else {
+            } else if (!loop.runAsOwner(listener::close)) {
                 try {
                     loop.execute(listener::close);
                 } catch (RejectedExecutionException e) {

@@ -59,6 +59,7 @@ abstract sealed class StreamOutput extends StreamInput permits Connection {
             src.position(start);
             return false;
         }
+        loop.counters().queued(src.remaining());
         queue().append(src, loop.io());
         queuedMore();
         return state() == State.OPEN;
@@ -92,6 +93,7 @@ abstract sealed class StreamOutput extends StreamInput permits Connection {
             staged.clear(io);
             return;
         }
+        loop.counters().queued(staged.size());
         staged.moveTo(queue(), io);
         queuedMore();
     }
@@ -120,7 +122,12 @@ abstract sealed class StreamOutput extends StreamInput permits Connection {
     }
 
     private void queuedMore() {
-        unwritable |= queue.size() > limits().highWaterMark;
+        if (!unwritable && queue.size() > limits().highWaterMark) {
+            unwritable = true;
+            if (LoopEvents.recording()) {
+                LoopEvents.outputAboveHighWater(self(), queue.size(), limits().highWaterMark);
+            }
+        }
         updateInterest();
     }
 
@@ -209,6 +216,7 @@ abstract sealed class StreamOutput extends StreamInput permits Connection {
 
     private void releaseQueue() {
         if (queue != null) {
+            loop.counters().queued(-queue.size());
             queue.clear(loop.io());
             queue = null;
         }
@@ -228,6 +236,7 @@ abstract sealed class StreamOutput extends StreamInput permits Connection {
         if (left == before) {
             return;
         }
+        loop.counters().queued(left - before);
         if (left == 0) {
             releaseQueue();
             if (outputShutdown) {
@@ -241,10 +250,13 @@ abstract sealed class StreamOutput extends StreamInput permits Connection {
         }
         if (unwritable && left <= limits().lowWaterMark && state() == State.OPEN) {
             unwritable = false;
+            LoopEvents.SlowHandler timing = LoopEvents.handlerBegins();
             try {
                 handler.onWritable(self());
             } catch (RuntimeException | Error e) {
                 handlerFailed("onWritable", e);
+            } finally {
+                LoopEvents.handlerEnds(timing, handler, "onWritable", this);
             }
         }
     }

@@ -93,7 +93,7 @@ final class Tasks extends Source {
                 return;
             }
             queued.decrementAndGet();
-            loop.runTask(task);
+            loop.runTask(task, "a task");
         }
     }
 
@@ -109,7 +109,7 @@ final class Tasks extends Source {
         Runnable task;
         while ((task = queue.poll()) != null) {
             queued.decrementAndGet();
-            loop.runTask(task);
+            loop.runTask(task, "a task");
         }
     }
 
@@ -122,7 +122,7 @@ final class Tasks extends Source {
         try {
             waker.drain();
         } catch (ErrnoException e) {
-            loop.report(e);
+            loop.report("draining the loop's eventfd", e);
         }
         wakeupPending.set(false);
     }

@@ -50,7 +50,12 @@ public final class Timer {
         if (!STATE.compareAndSet(this, PENDING, CANCELLED)) {
             return false;
         }
-        loop.timers().cancelled(loop.inLoop());
+        Timers timers = loop.timers();
+        if (loop.isLoopThreadNow()) {
+            timers.cancelled(true);
+        } else if (!loop.runAsOwner(() -> timers.cancelled(true))) {
+            timers.cancelled(false);
+        }
         return true;
     }
 

@@ -31,8 +31,8 @@ import org.epoll4j.kernel.SocketCalls;
  *     truncated}, never passed off as whole; a longer one to send is refused.
  * <li>Allocation: none per datagram once warm, for replies and for datagrams sent again
  *     and again to the same address object; {@link Datagram#sender()} makes an address.
- * <li>A handler's exception goes to the loop thread's uncaught exception handler, and
- *     the endpoint goes on with the next datagram.
+ * <li>A handler's exception goes to the loop's {@link ErrorHandler}, and the endpoint
+ *     goes on with the next datagram.
  * </ul>
  */
 public final class UdpEndpoint extends Source {
@@ -209,7 +209,7 @@ public final class UdpEndpoint extends Source {
             try {
                 n = loop.io().sockets.receive(fd, received);
             } catch (ErrnoException e) {
-                handler.onError(this, e); // ECONNREFUSED after an ICMP error, and the like
+                failed(e); // ECONNREFUSED after an ICMP error, and the like
                 continue;
             }
             if (n == 0) {
@@ -229,16 +229,18 @@ public final class UdpEndpoint extends Source {
             for (int i = 0; i < n && fd >= 0; i++) {
                 ReadBuffer view = views[i];
                 datagram.lend(i, view.view(Math.min(received.length(i), received.slotSize())));
+                LoopEvents.SlowHandler timing = LoopEvents.handlerBegins();
                 try {
                     handler.onDatagram(this, datagram);
                 } catch (RuntimeException | Error e) {
                     if (e instanceof VirtualMachineError error) {
                         throw error;
                     }
-                    loop.report(e);
+                    loop.report("onDatagram of " + this, e);
                 } finally {
                     datagram.takeBack();
                     view.release();
+                    LoopEvents.handlerEnds(timing, handler, "onDatagram", this);
                 }
             }
         } finally {
@@ -285,8 +287,8 @@ public final class UdpEndpoint extends Source {
         }
         if (staged == BATCH) {
             flush();
-            if (staged == BATCH) {
-                return -1;
+            if (staged == BATCH || fd < 0) {
+                return -1; // still full, or the handler's onError closed the endpoint
             }
         }
         int slot = staged++;
@@ -314,7 +316,7 @@ public final class UdpEndpoint extends Source {
                 sent = loop.io().sockets.send(fd, sending, unsent, staged - unsent);
             } catch (ErrnoException e) {
                 unsent++; // that datagram cannot go; the others may
-                handler.onError(this, e);
+                failed(e);
                 continue;
             }
             if (sent == 0) {
@@ -335,8 +337,30 @@ public final class UdpEndpoint extends Source {
         try {
             loop.registry().modify(this, wanted);
         } catch (ErrnoException e) {
-            handler.onError(this, e);
+            failed(e);
         }
+    }
+
+    /** Tells the handler that a call failed; what its onError throws is reported, and the endpoint goes on. */
+    private void failed(ErrnoException e) {
+        try {
+            handler.onError(this, e);
+        } catch (RuntimeException | Error thrown) {
+            if (thrown instanceof VirtualMachineError error) {
+                throw error;
+            }
+            loop.report("onError of " + this, thrown);
+        }
+    }
+
+    /** Reports {@code e} to the loop's {@link ErrorHandler}: what {@link DatagramHandler#onError} does by default. */
+    void report(ErrnoException e) {
+        loop.report("a send or receive of " + this, e);
+    }
+
+    @Override
+    public String toString() {
+        return "UDP endpoint fd=" + fd + " on " + localAddress;
     }
 
     private void checkOpen() {

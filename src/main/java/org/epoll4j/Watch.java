@@ -145,16 +145,17 @@ public final class Watch extends Source {
 
     @Override
     void ready(int events) {
+        LoopEvents.SlowHandler timing = LoopEvents.handlerBegins();
         try {
             handler.onReady(this, Interest.readiness(events));
+            LoopEvents.handlerEnds(timing, handler, "onReady", this);
         } catch (RuntimeException | Error e) {
             if (e instanceof VirtualMachineError error) {
                 throw error;
             }
+            loop.report("onReady of " + this + (open ? ", which was closed" : ""), e);
             if (open) {
                 closed(new IOException("onReady threw " + e, e));
-            } else {
-                loop.report(e);
             }
         }
     }
@@ -176,8 +177,13 @@ public final class Watch extends Source {
             if (e instanceof VirtualMachineError error) {
                 throw error;
             }
-            loop.report(e);
+            loop.report("onClose of " + this, e);
         }
+    }
+
+    @Override
+    public String toString() {
+        return "Watch of fd " + fd;
     }
 
     private void checkOpen() {
