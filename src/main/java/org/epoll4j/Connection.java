@@ -12,10 +12,11 @@ import org.epoll4j.kernel.Sockaddr;
  * A TCP connection served by an {@link EventLoop}: accepted by a {@link Server} or
  * opened with {@link EventLoop#connect}.
  *
- * {@snippet :
- * connection.write(ByteBuffer.wrap("hello\n".getBytes(StandardCharsets.US_ASCII)));
- * connection.close();   // after "hello\n" has gone out
- * }
+ * {@snippet class="org.epoll4j.snippets.EventLoopSnippets" region="greeter"}
+ *
+ * <p>From a thread that is not the loop's, as {@link EventLoopGroup}'s example does:
+ *
+ * {@snippet class="org.epoll4j.snippets.GroupSnippets" region="virtual-threads"}
  *
  * <p>Notes:
  * <ul>
@@ -86,6 +87,9 @@ public final class Connection extends StreamOutput {
      * has then run, with the reason. A handler need not check before each write: the
      * same call behaves the same whatever the peer's pace.
      *
+     * @param src the bytes to write, from its position to its limit: a buffer of any kind,
+     *     which stays the caller's (the bytes taken are written or copied before this
+     *     returns); its position moves to its limit as they are taken
      * @return true if every remaining byte was taken
      */
     public boolean write(ByteBuffer src) {
@@ -115,13 +119,19 @@ public final class Connection extends StreamOutput {
      * goes above the high-water mark, and true again, with
      * {@link ConnectionHandler#onWritable}, once it is down to the low-water mark (see
      * {@link #setWaterMarks}).
+     *
+     * @return false while queued output is above the high-water mark
      */
     public boolean isWritable() {
         loop.checkInLoop();
         return !isUnwritable();
     }
 
-    /** Bytes written but not yet taken by the kernel. */
+    /**
+     * Bytes written but not yet taken by the kernel: queued in native memory.
+     *
+     * @return the bytes queued, 0 if none
+     */
     public long queuedBytes() {
         loop.checkInLoop();
         return queued();
@@ -132,6 +142,8 @@ public final class Connection extends StreamOutput {
      * true again, with {@link ConnectionHandler#onWritable}, once at most {@code low}.
      * Defaults: 32 KiB and 64 KiB.
      *
+     * @param low the queued bytes at or below which the connection is writable again
+     * @param high the queued bytes above which it is not
      * @throws IllegalArgumentException unless 0 &lt;= low &lt;= high
      */
     public void setWaterMarks(int low, int high) {
@@ -145,6 +157,7 @@ public final class Connection extends StreamOutput {
      * that says so. It bounds what one peer that does not read can cost; a handler that
      * pauses on {@link #isWritable()} never reaches it. {@code Long.MAX_VALUE} lifts it.
      *
+     * @param bytes the most bytes queued at a time
      * @throws IllegalArgumentException if bytes is not positive
      */
     public void setOutputLimit(long bytes) {
@@ -157,6 +170,7 @@ public final class Connection extends StreamOutput {
      * past it the connection is reset, and its {@code onClose} gets a
      * {@link java.net.SocketTimeoutException}. Applies to closes requested after this call.
      *
+     * @param timeout how long a close may take
      * @throws IllegalArgumentException if timeout is not positive
      */
     public void setCloseTimeout(Duration timeout) {
@@ -195,7 +209,12 @@ public final class Connection extends StreamOutput {
         resume();
     }
 
-    /** Whether reading is paused. */
+    /**
+     * Whether reading is paused.
+     *
+     * @return true between {@link #pauseReading()} and {@link #resumeReading()}, as the
+     *     loop has applied them
+     */
     public boolean isReadingPaused() {
         loop.checkInLoop();
         return isReadPaused();
@@ -255,24 +274,46 @@ public final class Connection extends StreamOutput {
         closed(null, true);
     }
 
-    /** Whether the connection is neither closed nor closing. */
+    /**
+     * Whether the connection is neither closed nor closing.
+     *
+     * @return false once a close, an abort or an error has begun to end it
+     */
     public boolean isOpen() {
         loop.checkInLoop();
         return state() == State.OPEN;
     }
 
-    /** The loop that serves this connection. Any thread. */
+    /**
+     * The loop that serves this connection, for its life. Any thread.
+     *
+     * @return the loop whose thread calls the handler
+     */
     public EventLoop loop() {
         return loop;
     }
 
-    /** Sets TCP_NODELAY: small writes go out at once instead of waiting to coalesce (on by default). */
+    /**
+     * Sets TCP_NODELAY: small writes go out at once instead of waiting to coalesce (on by
+     * default for TCP).
+     *
+     * @param on whether to send small writes at once
+     * @throws IllegalStateException once onClose has returned
+     * @throws ErrnoException if setsockopt(2) fails
+     */
     public void setNoDelay(boolean on) throws ErrnoException {
         checkFdOpen();
         loop.io().sockets.setNoDelay(fd, on);
     }
 
-    /** Sets SO_KEEPALIVE: the kernel probes an idle peer and resets the connection if it is gone. */
+    /**
+     * Sets SO_KEEPALIVE: the kernel probes an idle peer and resets the connection if it is
+     * gone.
+     *
+     * @param on whether to probe
+     * @throws IllegalStateException once onClose has returned
+     * @throws ErrnoException if setsockopt(2) fails
+     */
     public void setKeepAlive(boolean on) throws ErrnoException {
         checkFdOpen();
         loop.io().sockets.setKeepAlive(fd, on);
@@ -282,6 +323,10 @@ public final class Connection extends StreamOutput {
      * The peer's address, as the connection was accepted from or connected to. Works
      * until {@code onClose} has returned, a reset connection included.
      *
+     * @return an {@link InetSocketAddress} for TCP; for a Unix domain socket, the address
+     *     connected to, or the one the peer is bound to (a
+     *     {@link java.net.UnixDomainSocketAddress} with an empty path if none, as most
+     *     clients are)
      * @throws IllegalStateException once onClose has returned
      */
     public SocketAddress remoteAddress() {
@@ -295,6 +340,7 @@ public final class Connection extends StreamOutput {
     /**
      * This end's address. Works until {@code onClose} has returned.
      *
+     * @return the address getsockname(2) reports
      * @throws IllegalStateException once onClose has returned
      * @throws ErrnoException if getsockname(2) fails
      */
@@ -307,6 +353,9 @@ public final class Connection extends StreamOutput {
      * The credentials of a Unix domain socket's peer: the process that connected, and its
      * user and group then (SO_PEERCRED). Works until {@code onClose} has returned.
      *
+     * {@snippet class="org.epoll4j.snippets.EventLoopSnippets" region="unix-socket"}
+     *
+     * @return the peer's pid, uid and gid
      * @throws UnsupportedOperationException on a TCP connection, which has none
      * @throws IllegalStateException once onClose has returned
      * @throws ErrnoException if getsockopt(2) fails
@@ -320,13 +369,22 @@ public final class Connection extends StreamOutput {
         return new PeerCredentials(credentials[0], credentials[1], credentials[2]);
     }
 
-    /** The object attached with {@link #attach}, or null. */
+    /**
+     * The object attached with {@link #attach}.
+     *
+     * @return the attachment, or null if none
+     */
     public Object attachment() {
         loop.checkInLoop();
         return attachment;
     }
 
-    /** Attaches an object of the application's, such as per-connection state. */
+    /**
+     * Attaches an object of the application's, such as per-connection state, in place of
+     * any attached before.
+     *
+     * @param attachment the object, or null to drop the last one
+     */
     public void attach(Object attachment) {
         loop.checkInLoop();
         this.attachment = attachment;

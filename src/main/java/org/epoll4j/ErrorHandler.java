@@ -7,9 +7,7 @@ package org.epoll4j;
  * {@link EventLoop#setErrorHandler} or a group's {@link EventLoopGroup#setErrorHandler}
  * plugs in another.
  *
- * {@snippet :
- * loop.setErrorHandler((where, error) -> metrics.counter("loop.errors").increment());
- * }
+ * {@snippet class="org.epoll4j.snippets.ObservabilitySnippets" region="error-handler"}
  *
  * <p>Notes:
  * <ul>
@@ -34,6 +32,8 @@ public interface ErrorHandler {
     /**
      * The default: logs each failure at level ERROR with the {@link System.Logger} named
      * {@code org.epoll4j}, saying which loop thread and what failed, with the stack trace.
+     *
+     * @return the handler every loop starts with
      */
     static ErrorHandler systemLogger() {
         return LoggingErrorHandler.INSTANCE;

@@ -21,12 +21,12 @@ import org.epoll4j.kernel.SocketCalls;
  * default. A server on the group spreads its connections over the loops; a connection
  * stays on its loop for life ({@link Connection#loop()}).
  *
- * {@snippet :
- * try (EventLoopGroup group = EventLoopGroup.open()) {      // a loop per processor
- *     Server server = group.listen(new InetSocketAddress(8080), handler);
- *     // ... until the application stops:
- * }                                                          // close(): every thread has ended
- * }
+ * {@snippet class="org.epoll4j.snippets.GroupSnippets" region="group"}
+ *
+ * <p>Blocking work goes to virtual threads, and the answer back through
+ * {@link Connection#write}, which any thread may call:
+ *
+ * {@snippet class="org.epoll4j.snippets.GroupSnippets" region="virtual-threads"}
  *
  * <p>Notes:
  * <ul>
@@ -40,7 +40,11 @@ import org.epoll4j.kernel.SocketCalls;
  * </ul>
  */
 public final class EventLoopGroup implements AutoCloseable {
-    /** How the loops of a group share a server's port. */
+    /**
+     * How the loops of a group share a server's port.
+     *
+     * {@snippet class="org.epoll4j.snippets.GroupSnippets" region="sharing"}
+     */
     public enum Sharing {
         /**
          * A listening socket per loop, all bound to the port with SO_REUSEPORT: the kernel
@@ -92,7 +96,9 @@ public final class EventLoopGroup implements AutoCloseable {
     /**
      * Opens one loop per available processor, each running on a thread of its own.
      *
+     * @return the group, running, which the caller closes
      * @throws ErrnoException EMFILE, ENFILE or ENOMEM
+     * @throws UnsupportedOperationException as {@link EventLoop#open()}
      */
     public static EventLoopGroup open() throws ErrnoException {
         return open(Runtime.getRuntime().availableProcessors());
@@ -101,8 +107,11 @@ public final class EventLoopGroup implements AutoCloseable {
     /**
      * Opens {@code loops} loops, each running on a thread of its own.
      *
+     * @param loops how many loops
+     * @return the group, running, which the caller closes
      * @throws IllegalArgumentException if loops is not positive
      * @throws ErrnoException EMFILE, ENFILE or ENOMEM
+     * @throws UnsupportedOperationException as {@link EventLoop#open()}
      */
     public static EventLoopGroup open(int loops) throws ErrnoException {
         if (loops <= 0) {
@@ -120,7 +129,11 @@ public final class EventLoopGroup implements AutoCloseable {
         return new EventLoopGroup(opened);
     }
 
-    /** The group's loops, in order. */
+    /**
+     * The group's loops, in order.
+     *
+     * @return an unmodifiable list of the loops
+     */
     public List<EventLoop> loops() {
         return loops;
     }
@@ -129,6 +142,8 @@ public final class EventLoopGroup implements AutoCloseable {
      * The sum of the loops' {@link EventLoop#metrics()}: the group's connections, queued
      * output, turns, wake-ups and tasks, and the busy and idle time of its threads
      * together. Any thread.
+     *
+     * @return the loops' counters, added up
      */
     public LoopMetrics metrics() {
         LoopMetrics sum = loops.getFirst().metrics();
@@ -138,13 +153,21 @@ public final class EventLoopGroup implements AutoCloseable {
         return sum;
     }
 
-    /** Sets every loop's {@link ErrorHandler} ({@link EventLoop#setErrorHandler}). Any thread. */
+    /**
+     * Sets every loop's {@link ErrorHandler} ({@link EventLoop#setErrorHandler}). Any thread.
+     *
+     * @param handler where the loops' failures go from now on
+     */
     public void setErrorHandler(ErrorHandler handler) {
         Objects.requireNonNull(handler, "handler");
         loops.forEach(loop -> loop.setErrorHandler(handler));
     }
 
-    /** The loops in turn: the next to give new work to. */
+    /**
+     * The loops in turn: the next to give new work to.
+     *
+     * @return one loop after another, round-robin
+     */
     public EventLoop next() {
         return loops.get(Math.floorMod(next.getAndIncrement(), loops.size()));
     }
@@ -154,6 +177,10 @@ public final class EventLoopGroup implements AutoCloseable {
      * port, the same for every loop), sharing the port as {@link Sharing#REUSE_PORT};
      * accepted connections go to {@code handler}.
      *
+     * @param address where to listen
+     * @param handler what the accepted connections do, on their loops' threads; one instance
+     *     serves them all
+     * @return the server, listening on every loop
      * @throws ErrnoException EADDRINUSE, EACCES, EADDRNOTAVAIL, EMFILE, ...
      * @throws IllegalStateException if called from one of the group's loops, or the group is closed
      */
@@ -166,6 +193,11 @@ public final class EventLoopGroup implements AutoCloseable {
      * A Unix domain socket is always shared as {@link Sharing#HAND_OFF} (SO_REUSEPORT is
      * TCP's and UDP's).
      *
+     * @param address where to listen
+     * @param handler what the accepted connections do, on their loops' threads; one instance
+     *     serves them all
+     * @param sharing how the loops share the port
+     * @return the server, listening
      * @throws ErrnoException EADDRINUSE, EACCES, EADDRNOTAVAIL, EMFILE, ...
      * @throws IllegalStateException if called from one of the group's loops, or the group is closed
      */
@@ -206,6 +238,9 @@ public final class EventLoopGroup implements AutoCloseable {
      * of the group's (an upstream connection then shares its loop with the one that made
      * it), else the next in turn. As {@link EventLoop#connect}.
      *
+     * @param address where to connect
+     * @param handler what the connection does, on its loop's thread
+     * @return the connection, connecting
      * @throws ErrnoException if no socket can be made (EMFILE, ENFILE, ...)
      * @throws IllegalStateException if the group is closed
      */

@@ -8,12 +8,7 @@ import java.util.Objects;
  * {@link EventLoop#metrics()}, or the sum over a group's loops
  * ({@link EventLoopGroup#metrics()}).
  *
- * {@snippet :
- * LoopMetrics before = loop.metrics();
- * Thread.sleep(1_000);
- * LoopMetrics second = loop.metrics().minus(before);
- * System.out.printf("%d turns, %.0f%% busy%n", second.turns(), 100 * second.busyFraction());
- * }
+ * {@snippet class="org.epoll4j.snippets.ObservabilitySnippets" region="metrics"}
  *
  * <p>Notes:
  * <ul>
@@ -41,13 +36,22 @@ public record LoopMetrics(int connections, long bytesQueued, long turns, long wa
         Objects.requireNonNull(idle, "idle");
     }
 
-    /** The fraction of the time that the loop ran that it was busy: 0 to 1, 0 if it has not run. */
+    /**
+     * The fraction of the time that the loop ran that it was busy.
+     *
+     * @return busy / (busy + idle): 0 to 1, 0 if the loop has not run
+     */
     public double busyFraction() {
         long total = busy.toNanos() + idle.toNanos();
         return total == 0 ? 0 : (double) busy.toNanos() / total;
     }
 
-    /** These counters added to {@code other}'s: the metrics of two loops together. */
+    /**
+     * These counters added to {@code other}'s: the metrics of two loops together.
+     *
+     * @param other another loop's metrics
+     * @return the sums
+     */
     public LoopMetrics plus(LoopMetrics other) {
         return new LoopMetrics(connections + other.connections, bytesQueued + other.bytesQueued,
                 turns + other.turns, wakeups + other.wakeups, tasksRun + other.tasksRun, busy.plus(other.busy),
@@ -58,6 +62,9 @@ public record LoopMetrics(int connections, long bytesQueued, long turns, long wa
      * What happened between {@code earlier} and this snapshot: the counts and times are
      * differences; {@code connections} and {@code bytesQueued}, which are levels, are this
      * snapshot's.
+     *
+     * @param earlier a snapshot of the same loop (or group), taken before this one
+     * @return the counts since then, and the levels now
      */
     public LoopMetrics minus(LoopMetrics earlier) {
         return new LoopMetrics(connections, bytesQueued, turns - earlier.turns, wakeups - earlier.wakeups,

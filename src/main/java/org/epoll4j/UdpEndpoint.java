@@ -18,10 +18,11 @@ import org.epoll4j.kernel.SocketCalls;
  * {@value #BATCH} datagrams per recvmmsg(2), and the datagrams of a turn in one
  * sendmmsg(2).
  *
- * {@snippet :
- * UdpEndpoint endpoint = loop.bindUdp(new InetSocketAddress("127.0.0.1", 9000),
- *         (e, datagram) -> datagram.reply(datagram.data()));   // echo
- * }
+ * {@snippet class="org.epoll4j.snippets.UdpSnippets" region="udp-echo"}
+ *
+ * <p>A client, connected to one peer:
+ *
+ * {@snippet class="org.epoll4j.snippets.UdpSnippets" region="udp-client"}
  *
  * <p>Notes:
  * <ul>
@@ -101,17 +102,29 @@ public final class UdpEndpoint extends Source {
         }
     }
 
-    /** The address the endpoint is bound to, with the real port when 0 was asked for. */
+    /**
+     * The address the endpoint is bound to. Any thread.
+     *
+     * @return the address, with the real port when 0 was asked for
+     */
     public SocketAddress localAddress() {
         return localAddress;
     }
 
-    /** The longest datagram it holds, received or sent. */
+    /**
+     * The longest datagram it holds, received or sent. Any thread.
+     *
+     * @return the maxDatagramSize it was bound with
+     */
     public int maxDatagramSize() {
         return sending.slotSize();
     }
 
-    /** The loop that serves it. Any thread. */
+    /**
+     * The loop that serves it. Any thread.
+     *
+     * @return the loop whose thread calls the handler
+     */
     public EventLoop loop() {
         return loop;
     }
@@ -120,6 +133,8 @@ public final class UdpEndpoint extends Source {
      * Connects the endpoint to {@code peer} (connect(2)): it then receives from the peer
      * only, and {@link #send(ByteBuffer)} sends there.
      *
+     * @param peer the only address to exchange datagrams with
+     * @throws IllegalStateException if the endpoint is closed
      * @throws ErrnoException as connect(2), for example EAFNOSUPPORT for an IPv6 peer of an IPv4 endpoint
      */
     public void connect(InetSocketAddress peer) throws ErrnoException {
@@ -132,6 +147,8 @@ public final class UdpEndpoint extends Source {
      * Sends {@code src}'s remaining bytes as one datagram to {@code to}, at the end of the
      * loop's turn (with the turn's other datagrams, in one sendmmsg), and consumes them.
      *
+     * @param src the bytes to send, copied before this returns
+     * @param to the address to send them to
      * @return false if the endpoint is closed, or if {@value #BATCH} datagrams already wait
      *     for a kernel that takes none now; then nothing is taken
      * @throws IllegalArgumentException if the datagram is longer than {@link #maxDatagramSize()}
@@ -154,7 +171,11 @@ public final class UdpEndpoint extends Source {
      * Sends {@code src}'s remaining bytes as one datagram to the connected peer; as
      * {@link #send(ByteBuffer, SocketAddress)}.
      *
+     * @param src the bytes to send, copied before this returns
+     * @return false if the endpoint is closed, or if {@value #BATCH} datagrams already wait
+     *     for a kernel that takes none now; then nothing is taken
      * @throws IllegalStateException if the endpoint is not connected
+     * @throws IllegalArgumentException if the datagram is longer than {@link #maxDatagramSize()}
      */
     public boolean send(ByteBuffer src) {
         if (peer == null) {
@@ -167,7 +188,11 @@ public final class UdpEndpoint extends Source {
         return slot >= 0;
     }
 
-    /** Whether the endpoint is open. */
+    /**
+     * Whether the endpoint is open.
+     *
+     * @return false once closed, by {@link #close()} or with the loop
+     */
     public boolean isOpen() {
         loop.checkInLoop();
         return fd >= 0;

@@ -10,16 +10,11 @@ import org.epoll4j.epoll.ErrnoException;
  * ready; the application does the reading and writing, and owns the fd: the loop never
  * closes it.
  *
- * {@snippet :
- * Watch watch = loop.watch(pipeReadFd, Watch.READ, Watch.Trigger.LEVEL, (w, ready) -> {
- *     if ((ready & Watch.READ) != 0) {
- *         // read what the pipe has
- *     }
- *     if ((ready & Watch.HANGUP) != 0) {
- *         w.close();          // the writer is gone: stop watching, then close the fd
- *     }
- * });
- * }
+ * {@snippet class="org.epoll4j.snippets.WatchSnippets" region="watch"}
+ *
+ * <p>where {@code timer} is a timerfd of the application's. Then, on the loop's thread:
+ *
+ * {@snippet class="org.epoll4j.snippets.WatchSnippets" region="watch-close"}
  *
  * <p>Notes:
  * <ul>
@@ -47,7 +42,11 @@ public final class Watch extends Source {
     /** Readiness only: hung up, or a socket's peer closed its end (EPOLLHUP, EPOLLRDHUP). */
     public static final int HANGUP = Interest.HANGUP;
 
-    /** When a ready fd is reported. */
+    /**
+     * When a ready fd is reported.
+     *
+     * {@snippet class="org.epoll4j.snippets.WatchSnippets" region="edge"}
+     */
     public enum Trigger {
         /** On every turn while it is ready (level-triggered). */
         LEVEL(0),
@@ -89,17 +88,29 @@ public final class Watch extends Source {
         return watch;
     }
 
-    /** The fd watched. */
+    /**
+     * The fd watched.
+     *
+     * @return the fd given to {@link EventLoop#watch}, still once the watch is closed
+     */
     public int fd() {
         return fd;
     }
 
-    /** The loop that watches it. Any thread. */
+    /**
+     * The loop that watches it. Any thread.
+     *
+     * @return the loop whose thread calls the handler
+     */
     public EventLoop loop() {
         return loop;
     }
 
-    /** What the fd is watched for: {@link #READ}, {@link #WRITE}, both, or none (0). */
+    /**
+     * What the fd is watched for.
+     *
+     * @return {@link #READ}, {@link #WRITE}, both (or-ed), or none (0)
+     */
     public int interest() {
         loop.checkInLoop();
         return interest & (READ | WRITE);
@@ -109,6 +120,9 @@ public final class Watch extends Source {
      * Watches the fd for {@code interest} instead: {@link #READ}, {@link #WRITE}, both, or
      * none (0; errors and hang-ups are still reported). Re-arms a one-shot watch.
      *
+     * @param interest {@link #READ}, {@link #WRITE}, both (or-ed), or 0
+     * @throws IllegalArgumentException if interest has other bits
+     * @throws IllegalStateException if the watch is closed
      * @throws ErrnoException as epoll_ctl(2) (EBADF: the fd was closed before its watch)
      */
     public void setInterest(int interest) throws ErrnoException {
@@ -121,6 +135,7 @@ public final class Watch extends Source {
      * Reports the fd again after a {@link Trigger#ONE_SHOT} report (on any watch, a
      * re-registration that does nothing else).
      *
+     * @throws IllegalStateException if the watch is closed
      * @throws ErrnoException as epoll_ctl(2)
      */
     public void rearm() throws ErrnoException {
@@ -128,7 +143,12 @@ public final class Watch extends Source {
         loop.registry().modify(this, interest);
     }
 
-    /** Whether the watch is open. */
+    /**
+     * Whether the watch is open.
+     *
+     * @return false once closed: by {@link #close()}, by its handler's exception, or with
+     *     the loop
+     */
     public boolean isOpen() {
         loop.checkInLoop();
         return open;
