@@ -150,7 +150,8 @@ final class Dispatcher {
 
     /**
      * Reports a failure that no caller catches to the loop's {@link ErrorHandler};
-     * what that throws goes to the current thread's uncaught exception handler.
+     * what that throws goes to the current thread's uncaught exception handler. Nothing
+     * leaves but a VirtualMachineError: the loop goes on.
      */
     void report(String where, Throwable e) {
         try {
@@ -159,9 +160,18 @@ final class Dispatcher {
             if (failure instanceof VirtualMachineError error) {
                 throw error;
             }
-            failure.addSuppressed(e);
+            if (failure != e) { // a handler that rethrows what it is given: no self-suppression
+                failure.addSuppressed(e);
+            }
             Thread current = Thread.currentThread();
-            current.getUncaughtExceptionHandler().uncaughtException(current, failure);
+            try {
+                current.getUncaughtExceptionHandler().uncaughtException(current, failure);
+            } catch (RuntimeException | Error thrown) {
+                if (thrown instanceof VirtualMachineError error) {
+                    throw error;
+                }
+                // The JDK ignores what an uncaught exception handler throws; so does the loop.
+            }
         }
     }
 }

@@ -257,9 +257,9 @@ abstract sealed class StreamChannel extends Source permits StreamInput {
             loop.report(method + " of " + self(), e);
             return;
         }
-        IOException cause = new IOException(method + " threw " + e, e);
-        loop.report(method + " of " + self() + ", which was reset", e);
-        closed(cause, true);
+        String where = method + " of " + self() + ", which was reset";
+        closed(new IOException(method + " threw " + e, e), true);
+        loop.report(where, e); // as ErrorHandler says: once the connection is reset and its onClose ran
     }
 
     /** The socket's pending error (SO_ERROR) as the cause of a close; null if none. */

@@ -173,10 +173,11 @@ public final class Watch extends Source {
             if (e instanceof VirtualMachineError error) {
                 throw error;
             }
-            loop.report("onReady of " + this + (open ? ", which was closed" : ""), e);
+            String where = "onReady of " + this + (open ? ", which was closed" : "");
             if (open) {
                 closed(new IOException("onReady threw " + e, e));
             }
+            loop.report(where, e); // as ErrorHandler says: once the watch is closed and its onClose ran
         }
     }
 

@@ -4,16 +4,22 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.net.Socket;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
+import org.epoll4j.kernel.EventFd;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -125,5 +131,97 @@ class ErrorHandlerTest {
     private static Report find(List<Report> reports, Throwable error) {
         return reports.stream().filter(report -> report.error() == error).findFirst()
                 .orElseThrow(() -> new AssertionError(error + " not reported: " + reports));
+    }
+
+    /**
+     * An ErrorHandler that rethrows what it is given (a common "fail loudly" handler): the
+     * report added the exception to itself as suppressed, which throws
+     * IllegalArgumentException("Self-suppression not permitted"), and run() ended.
+     * Found in review.
+     */
+    @Test
+    void errorHandlerThatRethrowsTheErrorDoesNotKillTheLoop() throws Exception {
+        LoopThread loop = LoopThread.start();
+        try {
+            loop.loop().setErrorHandler((where, error) -> {
+                if (error instanceof RuntimeException runtime) {
+                    throw runtime;
+                }
+            });
+            RuntimeException fromTask = new IllegalStateException("task");
+            loop.loop().execute(() -> {
+                throw fromTask;
+            });
+            CompletableFuture<String> next = new CompletableFuture<>();
+            loop.loop().execute(() -> next.complete("served"));
+            String served;
+            try {
+                served = next.get(10, TimeUnit.SECONDS);
+            } catch (TimeoutException e) {
+                served = null;
+            }
+            List<Throwable> reported = loop.takeReported();
+            assertTrue(loop.thread().isAlive() && "served".equals(served),
+                    "the loop died after its ErrorHandler rethrew; run() ended with " + reported);
+            assertEquals(List.of(fromTask), reported, "only what the ErrorHandler threw reaches the thread");
+        } finally {
+            loop.loop().close();
+        }
+    }
+
+    /**
+     * As ErrorHandler says: it is called after the failure has been dealt with, a
+     * connection whose handler threw reset and its onClose run. It was called before.
+     * Found in review.
+     */
+    @Test
+    void errorHandlerIsCalledAfterTheConnectionWasReset() throws Exception {
+        AtomicBoolean onCloseRan = new AtomicBoolean();
+        AtomicReference<Boolean> onCloseHadRunWhenReported = new AtomicReference<>();
+        ConnectionHandler handler = new ConnectionHandler() {
+            @Override
+            public void onData(Connection connection, ByteBuffer data) {
+                throw new IllegalStateException("handler");
+            }
+
+            @Override
+            public void onClose(Connection connection, IOException cause) {
+                onCloseRan.set(true);
+            }
+        };
+        try (LoopThread loop = LoopThread.serve(handler); Socket client = EchoClient.connect(loop.address())) {
+            loop.loop().setErrorHandler((where, error) -> onCloseHadRunWhenReported.compareAndSet(null,
+                    onCloseRan.get()));
+            client.getOutputStream().write(1);
+            assertTrue(EchoClient.hasEnded(client));
+            Eventually.until("a report", () -> onCloseHadRunWhenReported.get() != null);
+            assertTrue(onCloseHadRunWhenReported.get(),
+                    "the ErrorHandler was called before the connection was reset and its onClose ran");
+        }
+    }
+
+    /** The same for a watch whose handler threw: closed, and its onClose run, before the report. */
+    @Test
+    void errorHandlerIsCalledAfterTheWatchWasClosed() throws Exception {
+        try (EventFd eventFd = EventFd.open(); LoopThread loop = LoopThread.start()) {
+            AtomicBoolean onCloseRan = new AtomicBoolean();
+            AtomicReference<Boolean> onCloseHadRunWhenReported = new AtomicReference<>();
+            loop.loop().setErrorHandler((where, error) -> onCloseHadRunWhenReported.compareAndSet(null,
+                    onCloseRan.get()));
+            loop.call(() -> loop.loop().watch(eventFd.fd(), Watch.READ, Watch.Trigger.LEVEL, new WatchHandler() {
+                @Override
+                public void onReady(Watch watch, int ready) {
+                    throw new IllegalStateException("handler");
+                }
+
+                @Override
+                public void onClose(Watch watch, IOException cause) {
+                    onCloseRan.set(true);
+                }
+            }));
+            eventFd.signal();
+            Eventually.until("a report", () -> onCloseHadRunWhenReported.get() != null);
+            assertTrue(onCloseHadRunWhenReported.get(), "the ErrorHandler was called before the watch's onClose");
+        }
     }
 }
