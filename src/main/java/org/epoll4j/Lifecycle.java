@@ -20,7 +20,10 @@ final class Lifecycle {
         STOP_RUNNER,
         /** A close was asked for already. */
         ALREADY,
-        /** Nobody runs the loop, but its thread is inside a call that holds the release: it releases it after. */
+        /**
+         * Nobody runs the loop, but its owner is inside a call that holds the release: it
+         * releases the loop after.
+         */
         HELD
     }
 
@@ -174,11 +177,13 @@ final class Lifecycle {
             if (runner != null) {
                 return CloseAction.STOP_RUNNER;
             }
-            if (isOwner() && holds > 0) {
+            if ((isOwner() && holds > 0) || ownerCalls > 0) {
+                // The owner is inside a call (on this thread or another): it releases the loop after.
                 releaseHeld = true;
                 return CloseAction.HELD;
             }
             releasing = true;
+            owner = Thread.currentThread(); // from now on, the previous owner's calls go through the loop
             return CloseAction.RELEASE_HERE;
         }
     }

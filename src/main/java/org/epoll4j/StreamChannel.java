@@ -165,9 +165,12 @@ abstract sealed class StreamChannel extends Source permits StreamInput {
             handlerFailed("onClose", e);
         } finally {
             LoopEvents.handlerEnds(timing, handler, "onClose", this);
-            loop.io().sys.close(fd);
-            fd = -1;
-            loop.endHold();
+            try {
+                loop.io().sys.close(fd);
+            } finally {
+                fd = -1;
+                loop.endHold();
+            }
         }
     }
 

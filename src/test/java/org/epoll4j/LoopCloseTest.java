@@ -20,7 +20,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.epoll4j.epoll.ErrnoException;
@@ -267,6 +269,60 @@ class LoopCloseTest {
             return null;
         } catch (Throwable e) {
             return e;
+        }
+    }
+
+    /**
+     * An owner's call (here Connection.close() on the opening thread before run(), whose
+     * onClose runs inside it) held the release back only against a close on the same
+     * thread: close() on another thread freed the loop (arena, chunk pool, epoll fd) while
+     * the owner was still inside its call, whose close(fd) then failed on the freed arena.
+     * Found in review.
+     */
+    @Test
+    void closeFromAnotherThreadDoesNotReleaseTheLoopDuringAnOwnersCall() throws Exception {
+        try (ServerSocket peer = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
+            EventLoop loop = EventLoop.open();
+            CountDownLatch inOnClose = new CountDownLatch(1);
+            CompletableFuture<Void> closedElsewhere = new CompletableFuture<>();
+            AtomicBoolean releasedDuringOnClose = new AtomicBoolean();
+            ConnectionHandler handler = new ConnectionHandler() {
+                @Override
+                public void onData(Connection connection, ByteBuffer data) {}
+
+                @Override
+                public void onClose(Connection connection, IOException cause) {
+                    inOnClose.countDown();
+                    try {
+                        closedElsewhere.get(3, TimeUnit.SECONDS);
+                        releasedDuringOnClose.set(true);
+                    } catch (Exception e) {
+                        // the close elsewhere waited for this call, as it should
+                    }
+                }
+            };
+            Connection connection = loop.connect(peer.getLocalSocketAddress(), handler);
+            Thread closer = Thread.ofPlatform().start(() -> {
+                try {
+                    inOnClose.await();
+                } catch (InterruptedException e) {
+                    return;
+                }
+                loop.close();
+                closedElsewhere.complete(null);
+            });
+            Throwable thrown = null;
+            try {
+                connection.close(); // an owner's call: the loop is not running
+            } catch (Throwable t) {
+                thrown = t;
+            }
+            closer.join(TimeUnit.SECONDS.toMillis(20));
+            assertFalse(releasedDuringOnClose.get(),
+                    "loop.close() on another thread released the loop while its owner was inside a call"
+                            + " (Connection.close -> onClose); then the owner's call threw " + thrown
+                            + ", and this thread still counts as a loop thread: " + Lifecycle.onAnyLoopThread());
+            assertNull(thrown, "Connection.close() on the owner's thread threw");
         }
     }
 }
