@@ -1,6 +1,7 @@
 package org.epoll4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.InputStream;
@@ -12,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -134,6 +136,40 @@ class LoopMetricsTest {
             for (Socket client : clients) {
                 client.close();
             }
+        }
+    }
+
+    /**
+     * A snapshot read busy and idle time from four fields one after the other while the
+     * loop moved a stretch between them: it could lose the stretch under way, and busy or
+     * idle went backwards (minus() gave a negative Duration). Found in review; bounded to 4 s.
+     */
+    @Test
+    void busyAndIdleNeverGoBackwards() throws Exception {
+        try (LoopThread loop = LoopThread.start()) {
+            EventLoop eventLoop = loop.loop();
+            AtomicBoolean done = new AtomicBoolean();
+            Thread poker = Thread.ofPlatform().start(() -> {
+                while (!done.get()) {
+                    eventLoop.execute(() -> {});
+                    Thread.onSpinWait();
+                }
+            });
+            String backwards = null;
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(4);
+            LoopMetrics last = eventLoop.metrics();
+            while (backwards == null && System.nanoTime() - end < 0) {
+                LoopMetrics now = eventLoop.metrics();
+                LoopMetrics delta = now.minus(last);
+                if (delta.busy().isNegative() || delta.idle().isNegative()) {
+                    backwards = "busy " + last.busy().toNanos() + " -> " + now.busy().toNanos() + " ns, idle "
+                            + last.idle().toNanos() + " -> " + now.idle().toNanos() + " ns";
+                }
+                last = now;
+            }
+            done.set(true);
+            poker.join();
+            assertNull(backwards, "a later snapshot showed less time than an earlier one");
         }
     }
 }
