@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Sourced by bench/micro/wait-cost and bench/micro/jmh: builds the micro-benchmarks and sets
 #   JAVA         the JDK 22+ java (BENCH_JAVA_HOME, default Temurin 25, as in bench/run)
 #   MICRO_CP     class path of the benchmarks: target/classes and target/lib/* (epoll4j, JMH)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package org.epoll4j;
 
 /** How a server listens, beyond its address: see {@link EventLoop#listen}. */
