@@ -8,6 +8,9 @@
  * inside the module.
  */
 module org.epoll4j {
+    // The loop's flight recorder events (category epoll4j).
+    requires jdk.jfr;
+
     exports org.epoll4j;
     exports org.epoll4j.epoll;
 }

@@ -13,10 +13,11 @@ import org.epoll4j.kernel.Sockaddr;
  * A TCP connection served by an {@link EventLoop}: accepted by a {@link Server} or
  * opened with {@link EventLoop#connect}.
  *
- * {@snippet :
- * connection.write(ByteBuffer.wrap("hello\n".getBytes(StandardCharsets.US_ASCII)));
- * connection.close();   // after "hello\n" has gone out
- * }
+ * {@snippet class="org.epoll4j.snippets.EventLoopSnippets" region="greeter"}
+ *
+ * <p>From a thread that is not the loop's, as {@link EventLoopGroup}'s example does:
+ *
+ * {@snippet class="org.epoll4j.snippets.GroupSnippets" region="virtual-threads"}
  *
  * <p>Notes:
  * <ul>
@@ -68,6 +69,13 @@ public final class Connection extends StreamOutput {
         return remote;
     }
 
+    /** The connection's fd (-1 once closed) and peer, for messages and logs. Any thread. */
+    @Override
+    public String toString() {
+        SocketAddress peer = remoteIPv4 != 0 ? Sockaddr.unpackIPv4(remoteIPv4) : remote;
+        return "connection fd=" + fd + (peer == null ? "" : " peer " + peer);
+    }
+
     /**
      * Writes {@code src}'s remaining bytes, or queues what the kernel does not take now,
      * and consumes the buffer. Once written, the bytes belong to the connection: the
@@ -80,15 +88,31 @@ public final class Connection extends StreamOutput {
      * has then run, with the reason. A handler need not check before each write: the
      * same call behaves the same whatever the peer's pace.
      *
+     * @param src the bytes to write, from its position to its limit: a buffer of any kind,
+     *     which stays the caller's (the bytes taken are written or copied before this
+     *     returns); its position moves to its limit as they are taken
      * @return true if every remaining byte was taken
      */
     public boolean write(ByteBuffer src) {
         Objects.requireNonNull(src, "src");
-        if (!loop.inLoop()) {
-            return inbox().write(src);
+        if (!loop.isLoopThreadNow()) {
+            return writeElsewhere(src);
         }
         foreignFirst(false);
         return accept(src);
+    }
+
+    /** A write from a thread that does not run the loop: at once from its owner before run(), else through the inbox. */
+    private boolean writeElsewhere(ByteBuffer src) {
+        if (!loop.beginOwnerCall()) {
+            return inbox().write(src);
+        }
+        try {
+            foreignFirst(false);
+            return accept(src);
+        } finally {
+            loop.endOwnerCall();
+        }
     }
 
     /**
@@ -96,13 +120,19 @@ public final class Connection extends StreamOutput {
      * goes above the high-water mark, and true again, with
      * {@link ConnectionHandler#onWritable}, once it is down to the low-water mark (see
      * {@link #setWaterMarks}).
+     *
+     * @return false while queued output is above the high-water mark
      */
     public boolean isWritable() {
         loop.checkInLoop();
         return !isUnwritable();
     }
 
-    /** Bytes written but not yet taken by the kernel. */
+    /**
+     * Bytes written but not yet taken by the kernel: queued in native memory.
+     *
+     * @return the bytes queued, 0 if none
+     */
     public long queuedBytes() {
         loop.checkInLoop();
         return queued();
@@ -113,6 +143,8 @@ public final class Connection extends StreamOutput {
      * true again, with {@link ConnectionHandler#onWritable}, once at most {@code low}.
      * Defaults: 32 KiB and 64 KiB.
      *
+     * @param low the queued bytes at or below which the connection is writable again
+     * @param high the queued bytes above which it is not
      * @throws IllegalArgumentException unless 0 &lt;= low &lt;= high
      */
     public void setWaterMarks(int low, int high) {
@@ -126,6 +158,7 @@ public final class Connection extends StreamOutput {
      * that says so. It bounds what one peer that does not read can cost; a handler that
      * pauses on {@link #isWritable()} never reaches it. {@code Long.MAX_VALUE} lifts it.
      *
+     * @param bytes the most bytes queued at a time
      * @throws IllegalArgumentException if bytes is not positive
      */
     public void setOutputLimit(long bytes) {
@@ -138,6 +171,7 @@ public final class Connection extends StreamOutput {
      * past it the connection is reset, and its {@code onClose} gets a
      * {@link java.net.SocketTimeoutException}. Applies to closes requested after this call.
      *
+     * @param timeout how long a close may take
      * @throws IllegalArgumentException if timeout is not positive
      */
     public void setCloseTimeout(Duration timeout) {
@@ -150,25 +184,38 @@ public final class Connection extends StreamOutput {
      * Does nothing on a closed or closing connection.
      */
     public void pauseReading() {
-        if (!loop.inLoop()) {
+        if (loop.isLoopThreadNow()) {
+            pauseNow();
+        } else if (!loop.runAsOwner(this::pauseNow)) {
             inbox().pauseReading();
-            return;
         }
+    }
+
+    private void pauseNow() {
         foreignFirst(false);
         pause();
     }
 
     /** Reads again after {@link #pauseReading()}. Does nothing on a closed or closing connection. */
     public void resumeReading() {
-        if (!loop.inLoop()) {
+        if (loop.isLoopThreadNow()) {
+            resumeNow();
+        } else if (!loop.runAsOwner(this::resumeNow)) {
             inbox().resumeReading();
-            return;
         }
+    }
+
+    private void resumeNow() {
         foreignFirst(false);
         resume();
     }
 
-    /** Whether reading is paused. */
+    /**
+     * Whether reading is paused.
+     *
+     * @return true between {@link #pauseReading()} and {@link #resumeReading()}, as the
+     *     loop has applied them
+     */
     public boolean isReadingPaused() {
         loop.checkInLoop();
         return isReadPaused();
@@ -179,10 +226,14 @@ public final class Connection extends StreamOutput {
      * false. Idempotent; does nothing on a closed or closing connection.
      */
     public void shutdownOutput() {
-        if (!loop.inLoop()) {
+        if (loop.isLoopThreadNow()) {
+            shutdownOutputNow();
+        } else if (!loop.runAsOwner(this::shutdownOutputNow)) {
             inbox().shutdownOutput();
-            return;
         }
+    }
+
+    private void shutdownOutputNow() {
         foreignFirst(true);
         requestShutdownOutput();
     }
@@ -199,41 +250,71 @@ public final class Connection extends StreamOutput {
      * {@link #abort()} ends it at once.
      */
     public void close() {
-        if (!loop.inLoop()) {
+        if (loop.isLoopThreadNow()) {
+            closeNow();
+        } else if (!loop.runAsOwner(this::closeNow)) {
             inbox().close();
-            return;
         }
+    }
+
+    private void closeNow() {
         foreignFirst(true);
         requestClose();
     }
 
     /** Closes at once with a reset (SO_LINGER 0), dropping queued output. Idempotent. */
     public void abort() {
-        if (!loop.inLoop()) {
+        if (loop.isLoopThreadNow()) {
+            abortNow();
+        } else if (!loop.runAsOwner(this::abortNow)) {
             inbox().abort();
-            return;
         }
+    }
+
+    private void abortNow() {
         closed(null, true);
     }
 
-    /** Whether the connection is neither closed nor closing. */
+    /**
+     * Whether the connection is neither closed nor closing.
+     *
+     * @return false once a close, an abort or an error has begun to end it
+     */
     public boolean isOpen() {
         loop.checkInLoop();
         return state() == State.OPEN;
     }
 
-    /** The loop that serves this connection. Any thread. */
+    /**
+     * The loop that serves this connection, for its life. Any thread.
+     *
+     * @return the loop whose thread calls the handler
+     */
     public EventLoop loop() {
         return loop;
     }
 
-    /** Sets TCP_NODELAY: small writes go out at once instead of waiting to coalesce (on by default). */
+    /**
+     * Sets TCP_NODELAY: small writes go out at once instead of waiting to coalesce (on by
+     * default for TCP).
+     *
+     * @param on whether to send small writes at once
+     * @throws IllegalStateException once onClose has returned
+     * @throws ErrnoException if setsockopt(2) fails
+     */
     public void setNoDelay(boolean on) throws ErrnoException {
         checkFdOpen();
         loop.io().sockets.setNoDelay(fd, on);
     }
 
-    /** Sets SO_KEEPALIVE: the kernel probes an idle peer and resets the connection if it is gone. */
+    /**
+     * Sets SO_KEEPALIVE: the kernel probes an idle peer and resets the connection if it is
+     * gone.
+     *
+     * @param on whether to probe
+     * @throws IllegalStateException once onClose has returned
+     * @throws ErrnoException if setsockopt(2) fails
+     */
     public void setKeepAlive(boolean on) throws ErrnoException {
         checkFdOpen();
         loop.io().sockets.setKeepAlive(fd, on);
@@ -243,6 +324,10 @@ public final class Connection extends StreamOutput {
      * The peer's address, as the connection was accepted from or connected to. Works
      * until {@code onClose} has returned, a reset connection included.
      *
+     * @return an {@link InetSocketAddress} for TCP; for a Unix domain socket, the address
+     *     connected to, or the one the peer is bound to (a
+     *     {@link java.net.UnixDomainSocketAddress} with an empty path if none, as most
+     *     clients are)
      * @throws IllegalStateException once onClose has returned
      */
     public SocketAddress remoteAddress() {
@@ -256,6 +341,7 @@ public final class Connection extends StreamOutput {
     /**
      * This end's address. Works until {@code onClose} has returned.
      *
+     * @return the address getsockname(2) reports
      * @throws IllegalStateException once onClose has returned
      * @throws ErrnoException if getsockname(2) fails
      */
@@ -268,6 +354,9 @@ public final class Connection extends StreamOutput {
      * The credentials of a Unix domain socket's peer: the process that connected, and its
      * user and group then (SO_PEERCRED). Works until {@code onClose} has returned.
      *
+     * {@snippet class="org.epoll4j.snippets.EventLoopSnippets" region="unix-socket"}
+     *
+     * @return the peer's pid, uid and gid
      * @throws UnsupportedOperationException on a TCP connection, which has none
      * @throws IllegalStateException once onClose has returned
      * @throws ErrnoException if getsockopt(2) fails
@@ -281,13 +370,22 @@ public final class Connection extends StreamOutput {
         return new PeerCredentials(credentials[0], credentials[1], credentials[2]);
     }
 
-    /** The object attached with {@link #attach}, or null. */
+    /**
+     * The object attached with {@link #attach}.
+     *
+     * @return the attachment, or null if none
+     */
     public Object attachment() {
         loop.checkInLoop();
         return attachment;
     }
 
-    /** Attaches an object of the application's, such as per-connection state. */
+    /**
+     * Attaches an object of the application's, such as per-connection state, in place of
+     * any attached before.
+     *
+     * @param attachment the object, or null to drop the last one
+     */
     public void attach(Object attachment) {
         loop.checkInLoop();
         this.attachment = attachment;

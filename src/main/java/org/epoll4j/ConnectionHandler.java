@@ -8,22 +8,7 @@ import java.nio.ByteBuffer;
  * What a {@link Connection} does when its socket is ready. Every method runs on the
  * event loop's thread, one at a time.
  *
- * {@snippet :
- * ConnectionHandler echo = new ConnectionHandler() {
- *     @Override
- *     public void onData(Connection connection, ByteBuffer data) {
- *         connection.write(data);
- *         if (!connection.isWritable()) {
- *             connection.pauseReading();    // the peer reads slower than it writes
- *         }
- *     }
- *
- *     @Override
- *     public void onWritable(Connection connection) {
- *         connection.resumeReading();
- *     }
- * };
- * }
+ * {@snippet class="org.epoll4j.snippets.EventLoopSnippets" region="echo"}
  *
  * <p>Notes:
  * <ul>
@@ -32,14 +17,19 @@ import java.nio.ByteBuffer;
  *     own {@code data} is never touched by what it does to other connections.
  * <li>An exception thrown by any method but {@link #onClose} resets the connection at
  *     once (its pending output is dropped); {@code onClose} then gets an
- *     {@link IOException} whose cause is the exception. One thrown by {@code onClose}
- *     goes to the loop thread's uncaught exception handler. Either way, other
- *     connections and the loop go on. A {@link VirtualMachineError} (out of memory, a
+ *     {@link IOException} whose cause is the exception. Every exception a handler
+ *     throws, {@code onClose}'s too, also goes to the loop's {@link ErrorHandler}.
+ *     Either way, other connections and the loop go on. A {@link VirtualMachineError} (out of memory, a
  *     stack overflow) is not caught: it ends {@link EventLoop#run()}.
  * </ul>
  */
 public interface ConnectionHandler {
-    /** The connection is established: accepted by a server, or connected. */
+    /**
+     * The connection is established: accepted by a server, or connected. Not called for a
+     * connect that fails.
+     *
+     * @param connection the connection
+     */
     default void onOpen(Connection connection) {}
 
     /**
@@ -51,6 +41,9 @@ public interface ConnectionHandler {
      * {@link Connection#write} may be given {@code data} itself). During the call nothing
      * else writes into it, whatever the handler does to other connections; the handler
      * may change its position, limit, order and bytes.
+     *
+     * @param connection the connection the bytes came from
+     * @param data the bytes, lent for this call only
      */
     void onData(Connection connection, ByteBuffer data);
 
@@ -58,6 +51,8 @@ public interface ConnectionHandler {
      * The peer shut down its output (end of stream): no more data will arrive. The
      * connection can still write. By default it is closed once its queued output
      * has gone out.
+     *
+     * @param connection the connection whose peer has finished sending
      */
     default void onEndOfInput(Connection connection) {
         connection.close();
@@ -66,6 +61,8 @@ public interface ConnectionHandler {
     /**
      * Queued output that had gone above the high-water mark has drained below the
      * low-water mark: {@link Connection#isWritable()} is true again.
+     *
+     * @param connection the connection that takes output again
      */
     default void onWritable(Connection connection) {}
 
@@ -75,6 +72,7 @@ public interface ConnectionHandler {
      * {@link Connection#remoteAddress()} and {@link Connection#localAddress()} still
      * answer. Writes return false.
      *
+     * @param connection the connection, closed
      * @param cause null for an orderly close (by either side, by {@link Connection#abort()},
      *     or by closing the loop); otherwise why it closed: an {@link org.epoll4j.epoll.ErrnoException}
      *     (reset, refused, unreachable), a {@link java.net.SocketTimeoutException} (the

@@ -9,14 +9,10 @@ import java.nio.ByteBuffer;
  * of {@link DatagramHandler#onDatagram} only, and reused for the next one (which is why
  * none is allocated per datagram).
  *
- * {@snippet :
- * public void onDatagram(UdpEndpoint endpoint, Datagram datagram) {
- *     if (datagram.truncated()) {
- *         return;                          // longer than the endpoint's datagrams: cut
- *     }
- *     datagram.reply(datagram.data());     // to its sender, no address made
- * }
- * }
+ * {@snippet class="org.epoll4j.snippets.UdpSnippets" region="udp-echo"}
+ *
+ * <p>Every method belongs to the loop's thread, and throws {@link IllegalStateException}
+ * once the call it was lent for has returned.
  */
 public final class Datagram {
     private final UdpEndpoint endpoint;
@@ -44,13 +40,21 @@ public final class Datagram {
     /**
      * The bytes received: position 0, limit and capacity their count (for a truncated
      * datagram, as many as the endpoint's datagrams hold).
+     *
+     * @return a view of the endpoint's native memory, lent for this call only; the handler
+     *     may change its position and limit
      */
     public ByteBuffer data() {
         checkLent();
         return data;
     }
 
-    /** The datagram's whole length, which is more than {@code data()} holds if {@link #truncated()}. */
+    /**
+     * The datagram's whole length.
+     *
+     * @return its length as sent, which is more than {@code data()} holds if
+     *     {@link #truncated()}
+     */
     public int length() {
         checkLent();
         return endpoint.receivedLength(index);
@@ -58,15 +62,21 @@ public final class Datagram {
 
     /**
      * Whether the datagram was longer than the endpoint's datagrams (see
-     * {@link EventLoop#bindUdp(java.net.InetSocketAddress, int, DatagramHandler)}): only its
-     * start is in {@code data()}. The kernel cut it; this says so.
+     * {@link EventLoop#bindUdp(java.net.InetSocketAddress, int, DatagramHandler, ListenOption...)}):
+     * only its start is in {@code data()}. The kernel cut it; this says so.
+     *
+     * @return true if {@code data()} holds only the start of the datagram
      */
     public boolean truncated() {
         checkLent();
         return endpoint.receivedTruncated(index);
     }
 
-    /** Who sent it (made on the first call: {@link #reply} needs no address). */
+    /**
+     * Who sent it (made on the first call: {@link #reply} needs no address).
+     *
+     * @return the sender's address, an {@link java.net.InetSocketAddress}
+     */
     public SocketAddress sender() {
         checkLent();
         if (sender == null) {
@@ -78,6 +88,12 @@ public final class Datagram {
     /**
      * Sends {@code src}'s remaining bytes to the sender, as one datagram, at the end of
      * this batch of datagrams; as {@link UdpEndpoint#send(ByteBuffer, SocketAddress)}.
+     *
+     * @param src the bytes to send, copied before this returns; may be {@link #data()}
+     * @return false if the endpoint is closed, or its datagrams to send are all taken and
+     *     the kernel takes none now; then nothing is taken
+     * @throws IllegalArgumentException if the datagram is longer than the endpoint's
+     *     {@link UdpEndpoint#maxDatagramSize()}
      */
     public boolean reply(ByteBuffer src) {
         checkLent();

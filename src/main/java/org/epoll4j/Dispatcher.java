@@ -2,7 +2,6 @@
 package org.epoll4j;
 
 import java.util.Arrays;
-import java.util.function.Consumer;
 import org.epoll4j.epoll.EpollEvents;
 import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.kernel.EventFd;
@@ -18,8 +17,13 @@ final class Dispatcher {
     final Tasks tasks;
     final ForeignRequests foreign;
     final Timers timers = new Timers();
+    final Counters counters = new Counters();
     private final EventLoop loop;
-    private final Consumer<Throwable> reporter = this::report;
+    private volatile ErrorHandler errorHandler = ErrorHandler.systemLogger();
+    /** How long this turn's epoll_wait blocked, in nanoseconds; 0 if it could not block. */
+    private long waited;
+    /** Tasks run before this turn's, while a recording times the turn. */
+    private long tasksBefore;
     /** Sources with output to send at the end of this turn (datagrams, batched). */
     private Source[] flushes = new Source[8];
     private int flushCount;
@@ -27,7 +31,7 @@ final class Dispatcher {
     Dispatcher(EventLoop loop, IoContext io, EventFd waker) throws ErrnoException {
         this.loop = loop;
         this.io = io;
-        this.registry = new Registry(io.epoll);
+        this.registry = new Registry(io.epoll, counters);
         this.tasks = new Tasks(loop, waker);
         this.foreign = new ForeignRequests(tasks);
         registry.add(tasks);
@@ -41,7 +45,9 @@ final class Dispatcher {
     void turn() throws ErrnoException {
         EpollEvents events = io.events;
         boolean idle = tasks.isEmpty() && foreign.isEmpty();
-        int n = io.epoll.wait(events, idle ? timers.timeoutMillis() : 0);
+        int n = idle ? waitIdle(events) : io.epoll.wait(events, 0);
+        counters.turn();
+        LoopEvents.LongTurn timing = LoopEvents.recording() ? turnBegins() : null;
         for (int i = 0; i < n; i++) {
             Source source = registry.find(events.data(i));
             if (source != null) {
@@ -52,6 +58,41 @@ final class Dispatcher {
         timers.runDue(loop);
         tasks.runQueued();
         flush();
+        if (timing != null) {
+            turnEnds(timing, n);
+        }
+        waited = 0;
+    }
+
+    /** Waits for events until the next timer, if any, counting the time as idle. */
+    private int waitIdle(EpollEvents events) throws ErrnoException {
+        int timeout = timers.timeoutMillis();
+        if (timeout == 0) {
+            return io.epoll.wait(events, 0);
+        }
+        counters.waitBegins();
+        try {
+            return io.epoll.wait(events, timeout);
+        } finally {
+            waited = counters.waitEnds();
+        }
+    }
+
+    private LoopEvents.LongTurn turnBegins() {
+        LoopEvents.LongTurn timing = new LoopEvents.LongTurn();
+        timing.begin();
+        tasksBefore = counters.tasks();
+        return timing;
+    }
+
+    private void turnEnds(LoopEvents.LongTurn timing, int events) {
+        timing.end();
+        if (timing.shouldCommit()) {
+            timing.waitTime = waited;
+            timing.events = events;
+            timing.tasksRun = counters.tasks() - tasksBefore;
+            timing.commit();
+        }
     }
 
     /** Has {@code source}'s {@link Source#endOfTurn()} run at the end of this turn; once, however often asked. */
@@ -72,7 +113,7 @@ final class Dispatcher {
                 if (e instanceof VirtualMachineError error) {
                     throw error;
                 }
-                report(e);
+                report("the end-of-turn flush of " + source, e);
             }
         }
         flushCount = 0;
@@ -85,19 +126,43 @@ final class Dispatcher {
     void release() {
         tasks.close();
         tasks.runAll();
-        registry.forEach(source -> Guarded.run(reporter, source::closeWithLoop));
+        registry.forEach(source -> Guarded.run(e -> report("closing " + source + " with the loop", e),
+                source::closeWithLoop));
         timers.clear();
-        Guarded.closeAll(reporter, io);
+        Guarded.closeAll(e -> report("freeing the loop's memory", e), io);
     }
 
-    /** Runs a task or timer: what it throws is reported, and the loop goes on. */
-    void runTask(Runnable task) {
-        Guarded.run(reporter, task);
+    /** Runs a task or timer ({@code what}): what it throws is reported, and the loop goes on. */
+    void runTask(Runnable task, String what) {
+        counters.taskRan();
+        try {
+            task.run();
+        } catch (RuntimeException | Error e) {
+            if (e instanceof VirtualMachineError error) {
+                throw error;
+            }
+            report(what, e);
+        }
     }
 
-    /** Reports a failure that belongs to no connection: to the current thread's uncaught exception handler. */
-    void report(Throwable e) {
-        Thread current = Thread.currentThread();
-        current.getUncaughtExceptionHandler().uncaughtException(current, e);
+    void errorHandler(ErrorHandler handler) {
+        errorHandler = handler;
+    }
+
+    /**
+     * Reports a failure that no caller catches to the loop's {@link ErrorHandler};
+     * what that throws goes to the current thread's uncaught exception handler.
+     */
+    void report(String where, Throwable e) {
+        try {
+            errorHandler.onError(where, e);
+        } catch (RuntimeException | Error failure) {
+            if (failure instanceof VirtualMachineError error) {
+                throw error;
+            }
+            failure.addSuppressed(e);
+            Thread current = Thread.currentThread();
+            current.getUncaughtExceptionHandler().uncaughtException(current, failure);
+        }
     }
 }

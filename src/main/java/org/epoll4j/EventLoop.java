@@ -18,29 +18,26 @@ import org.epoll4j.kernel.EventFd;
  * One thread serving many connections (TCP, Unix domain sockets) and file descriptors:
  * one epoll set, one array of events, one read buffer.
  *
- * {@snippet :
- * try (EventLoop loop = EventLoop.open()) {
- *     loop.listen(new InetSocketAddress("127.0.0.1", 7000), new ConnectionHandler() {
- *         @Override
- *         public void onData(Connection connection, ByteBuffer data) {
- *             connection.write(data);   // echo
- *         }
- *     });
- *     loop.run();                       // until loop.stop() or loop.close()
- * }
- * }
+ * {@snippet class="org.epoll4j.snippets.EventLoopSnippets" region="event-loop"}
+ *
+ * <p>where {@code Echo} is the handler of {@link ConnectionHandler}'s example. To stop it
+ * from another thread:
+ *
+ * {@snippet class="org.epoll4j.snippets.EventLoopSnippets" region="stop"}
  *
  * <p>Notes:
  * <ul>
  * <li>Threading: the loop belongs to one thread: the one that opened it until
- *     {@link #run()} is called, then the one running it. {@link #execute},
- *     {@link #stop()}, {@link #close()} and {@link #closeAsync()} may be called from any
- *     thread; every other method of the loop, its servers, connections and timers throws
- *     {@link WrongThreadException} elsewhere.
- * <li>Readiness is level-triggered: a connection whose handler leaves data unread
- *     is simply called again; nothing forces a handler to drain.
- * <li>An exception from a task or timer goes to the loop thread's uncaught
- *     exception handler, and the loop goes on.
+ *     {@link #run()} is called, then the one that runs it. {@link #execute},
+ *     {@link #schedule}, {@link #stop()}, {@link #close()}, {@link #closeAsync()},
+ *     {@link #isOpen()} and {@link #inLoop()} may be called from any thread, as may the
+ *     methods of its servers, connections and timers that say so; every other method
+ *     throws {@link WrongThreadException} elsewhere.
+ * <li>Readiness is level-triggered: a connection is read up to 64 KiB per event, and
+ *     what the kernel still holds comes in the next turn; nothing forces a handler to
+ *     drain a socket.
+ * <li>An exception from a task or timer goes to the loop's {@link ErrorHandler} (by
+ *     default, a {@link System.Logger}), and the loop goes on.
  * </ul>
  */
 public final class EventLoop implements Executor, AutoCloseable {
@@ -58,7 +55,11 @@ public final class EventLoop implements Executor, AutoCloseable {
     /**
      * Opens a loop owned by the calling thread until {@link #run()}.
      *
+     * @return the loop, which the caller closes
      * @throws ErrnoException EMFILE, ENFILE or ENOMEM
+     * @throws UnsupportedOperationException on an architecture epoll4j has no bindings for,
+     *     or if the kernel does not write {@code struct epoll_event} as they say (see
+     *     {@link org.epoll4j.epoll.Epoll#open()})
      */
     public static EventLoop open() throws ErrnoException {
         IoContext io = IoContext.open();
@@ -82,6 +83,7 @@ public final class EventLoop implements Executor, AutoCloseable {
      */
     public void run() {
         lifecycle.enter();
+        dispatcher.counters.running();
         try {
             while (!lifecycle.isStopping()) {
                 dispatcher.turn();
@@ -89,6 +91,7 @@ public final class EventLoop implements Executor, AutoCloseable {
         } catch (ErrnoException e) {
             throw new UncheckedIOException(e);
         } finally {
+            dispatcher.counters.stopped();
             try {
                 if (lifecycle.exit()) {
                     release();
@@ -124,6 +127,11 @@ public final class EventLoop implements Executor, AutoCloseable {
      * Runs {@code task} on the loop's thread once {@code delay} has passed, counted from
      * this call. Any thread.
      *
+     * {@snippet class="org.epoll4j.snippets.EventLoopSnippets" region="idle-timeout"}
+     *
+     * @param delay how long to wait at least, counted from this call
+     * @param task what to run, on the loop's thread
+     * @return the timer, which can cancel the task
      * @throws IllegalArgumentException if delay is negative
      * @throws IllegalStateException if the loop is closing or closed
      */
@@ -140,11 +148,12 @@ public final class EventLoop implements Executor, AutoCloseable {
      * {@code handler}. TCP listeners get SO_REUSEADDR, their connections TCP_NODELAY; a
      * Unix socket's file is removed when the server closes.
      *
-     * {@snippet :
-     * loop.listen(new InetSocketAddress("0.0.0.0", 8080), handler, ListenOption.REUSE_PORT);
-     * loop.listen(UnixDomainSocketAddress.of("/run/app.sock"), handler, ListenOption.REPLACE_SOCKET_FILE);
-     * }
+     * {@snippet class="org.epoll4j.snippets.EventLoopSnippets" region="listen-options"}
      *
+     * @param address where to listen
+     * @param handler what the accepted connections do; one instance serves them all
+     * @param options {@link ListenOption}s, or none
+     * @return the server, listening
      * @throws ErrnoException EADDRINUSE (a Unix socket's file is there already: see
      *     {@link ListenOption#REPLACE_SOCKET_FILE}), EACCES, EADDRNOTAVAIL, EMFILE, ...
      * @throws IllegalArgumentException for an unresolved or unserved address, or a path too long
@@ -164,6 +173,9 @@ public final class EventLoop implements Executor, AutoCloseable {
      * once, with the error, and {@code onOpen} never does. Writes before then are
      * queued.
      *
+     * @param address where to connect
+     * @param handler what the connection does
+     * @return the connection, connecting
      * @throws ErrnoException if no socket can be made (EMFILE, ENFILE, ...)
      * @throws IllegalStateException if the loop is closing or closed
      */
@@ -178,6 +190,9 @@ public final class EventLoop implements Executor, AutoCloseable {
      * up to {@link UdpEndpoint#DEFAULT_MAX_DATAGRAM_SIZE} bytes; what it receives goes to
      * {@code handler}. See {@link UdpEndpoint}.
      *
+     * @param address where to bind
+     * @param handler what the endpoint does with the datagrams it receives
+     * @return the endpoint, bound
      * @throws ErrnoException EADDRINUSE, EACCES, EADDRNOTAVAIL, EMFILE, ...
      * @throws IllegalStateException if the loop is closing or closed
      */
@@ -190,6 +205,15 @@ public final class EventLoop implements Executor, AutoCloseable {
      * {@code maxDatagramSize} bytes (1 to 65,535): a longer one received is truncated, and
      * said so. With {@link ListenOption#REUSE_PORT}, endpoints of several loops may share
      * the port, the kernel spreading senders among them.
+     *
+     * @param address where to bind
+     * @param maxDatagramSize the longest datagram the endpoint receives whole, or sends
+     * @param handler what the endpoint does with the datagrams it receives
+     * @param options {@link ListenOption#REUSE_PORT}, or none
+     * @return the endpoint, bound
+     * @throws ErrnoException EADDRINUSE, EACCES, EADDRNOTAVAIL, EMFILE, ...
+     * @throws IllegalArgumentException if maxDatagramSize is not in 1 to 65,535
+     * @throws IllegalStateException if the loop is closing or closed
      */
     public UdpEndpoint bindUdp(InetSocketAddress address, int maxDatagramSize, DatagramHandler handler,
                                ListenOption... options) throws ErrnoException {
@@ -201,6 +225,12 @@ public final class EventLoop implements Executor, AutoCloseable {
      * {@link Watch#WRITE}, both, or 0), reported as {@code trigger} says, to {@code handler}.
      * See {@link Watch}.
      *
+     * @param fd the file descriptor, which stays the application's to read, write and close
+     * @param interest {@link Watch#READ}, {@link Watch#WRITE}, both (or-ed), or 0
+     * @param trigger when a ready fd is reported
+     * @param handler what to do when it is
+     * @return the watch, registered
+     * @throws IllegalArgumentException if fd is negative, or interest has other bits
      * @throws ErrnoException EEXIST if fd is watched by this loop already, EPERM if it does
      *     not support epoll (a regular file), EBADF if it is not open
      * @throws IllegalStateException if the loop is closing or closed
@@ -254,18 +284,88 @@ public final class EventLoop implements Executor, AutoCloseable {
         return lifecycle.released();
     }
 
-    /** Whether the loop is neither closing nor closed. Any thread. */
+    /**
+     * What the loop has done since it was opened: its connections, queued output, turns,
+     * wake-ups, tasks run, and busy and idle time. Any thread; cheap (a few reads, one
+     * clock read and the snapshot's allocation), and it does not disturb the loop.
+     *
+     * @return a snapshot of the loop's counters
+     */
+    public LoopMetrics metrics() {
+        return dispatcher.counters.snapshot(dispatcher.tasks.wakeups());
+    }
+
+    /**
+     * Reports to {@code handler}, from now on, the failures that no caller catches: what a
+     * handler, task or timer throws, and failed system calls of the loop's own. The default
+     * is {@link ErrorHandler#systemLogger()}. Any thread.
+     *
+     * @param handler where failures go from now on
+     */
+    public void setErrorHandler(ErrorHandler handler) {
+        dispatcher.errorHandler(Objects.requireNonNull(handler, "handler"));
+    }
+
+    /**
+     * Whether the loop is neither closing nor closed. Any thread.
+     *
+     * @return false once a close was asked for
+     */
     public boolean isOpen() {
         return !lifecycle.isClosing();
     }
 
-    /** Whether the current thread is the loop's. */
+    /**
+     * Whether the current thread is the loop's: the one that may call every method. Any
+     * thread.
+     *
+     * @return true on the loop's thread
+     */
     public boolean inLoop() {
         return lifecycle.isOwner();
     }
 
     void checkInLoop() {
         lifecycle.checkOwner();
+    }
+
+    /**
+     * Whether the calling thread runs or releases the loop, and so may act on it at once.
+     * Otherwise a call that any thread may make acts at once only as an owner's call
+     * ({@link #beginOwnerCall}); else it goes through the loop's tasks or a connection's
+     * inbox.
+     */
+    boolean isLoopThreadNow() {
+        return lifecycle.isActingOn(Thread.currentThread());
+    }
+
+    /**
+     * Begins a call that any thread may make, on the owner's thread while the loop does not
+     * run: run() begun on another thread meanwhile waits until {@link #endOwnerCall()}.
+     * Returns false if this thread may not act on the loop.
+     */
+    boolean beginOwnerCall() {
+        return lifecycle.beginOwnerCall();
+    }
+
+    /** Ends that call: releases the loop if a close was asked for meanwhile. */
+    void endOwnerCall() {
+        if (lifecycle.endOwnerCall()) {
+            release();
+        }
+    }
+
+    /** Runs {@code action} as an owner's call ({@link #beginOwnerCall}); returns false, having run nothing, if it may not. */
+    boolean runAsOwner(Runnable action) {
+        if (!beginOwnerCall()) {
+            return false;
+        }
+        try {
+            action.run();
+        } finally {
+            endOwnerCall();
+        }
+        return true;
     }
 
     IoContext io() {
@@ -312,12 +412,18 @@ public final class EventLoop implements Executor, AutoCloseable {
         }
     }
 
-    void runTask(Runnable task) {
-        dispatcher.runTask(task);
+    /** Runs {@code task}, a task or a timer as {@code what} says: what it throws is reported. */
+    void runTask(Runnable task, String what) {
+        dispatcher.runTask(task, what);
     }
 
-    void report(Throwable e) {
-        dispatcher.report(e);
+    /** Reports to the loop's {@link ErrorHandler} that {@code where} failed with {@code e}. */
+    void report(String where, Throwable e) {
+        dispatcher.report(where, e);
+    }
+
+    Counters counters() {
+        return dispatcher.counters;
     }
 
     /** Releases the loop on the calling thread, which is the loop's from now on: handlers' onClose run here. */

@@ -2,11 +2,11 @@
 package org.epoll4j;
 
 import java.net.SocketAddress;
-import java.util.EnumSet;
-import java.util.Set;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -22,12 +22,12 @@ import org.epoll4j.kernel.SocketCalls;
  * default. A server on the group spreads its connections over the loops; a connection
  * stays on its loop for life ({@link Connection#loop()}).
  *
- * {@snippet :
- * try (EventLoopGroup group = EventLoopGroup.open()) {      // a loop per processor
- *     Server server = group.listen(new InetSocketAddress(8080), handler);
- *     // ... until the application stops:
- * }                                                          // close(): every thread has ended
- * }
+ * {@snippet class="org.epoll4j.snippets.GroupSnippets" region="group"}
+ *
+ * <p>Blocking work goes to virtual threads, and the answer back through
+ * {@link Connection#write}, which any thread may call:
+ *
+ * {@snippet class="org.epoll4j.snippets.GroupSnippets" region="virtual-threads"}
  *
  * <p>Notes:
  * <ul>
@@ -36,12 +36,16 @@ import org.epoll4j.kernel.SocketCalls;
  * <li>Threading: every method may be called from any thread. {@link #listen} waits until
  *     every loop listens, so it may not be called from one of the group's loops.
  * <li>The loops' threads are platform threads named {@code epoll4j-loop-N}; a loop whose
- *     {@code run()} fails leaves its thread, reported to the thread's uncaught exception
- *     handler, and is released when the group closes.
+ *     {@code run()} fails leaves its thread, reported to the loop's {@link ErrorHandler},
+ *     and is released when the group closes.
  * </ul>
  */
 public final class EventLoopGroup implements AutoCloseable {
-    /** How the loops of a group share a server's port. */
+    /**
+     * How the loops of a group share a server's port.
+     *
+     * {@snippet class="org.epoll4j.snippets.GroupSnippets" region="sharing"}
+     */
     public enum Sharing {
         /**
          * A listening socket per loop, all bound to the port with SO_REUSEPORT: the kernel
@@ -76,6 +80,8 @@ public final class EventLoopGroup implements AutoCloseable {
             started.add(Thread.ofPlatform().name("epoll4j-loop-" + i).start(() -> {
                 try {
                     loop.run();
+                } catch (RuntimeException | Error e) {
+                    loop.report("run() of " + Thread.currentThread().getName(), e);
                 } finally {
                     owned.countDown(); // run() failed at once: open() must not wait for it
                     if (running.decrementAndGet() == 0) {
@@ -91,7 +97,9 @@ public final class EventLoopGroup implements AutoCloseable {
     /**
      * Opens one loop per available processor, each running on a thread of its own.
      *
+     * @return the group, running, which the caller closes
      * @throws ErrnoException EMFILE, ENFILE or ENOMEM
+     * @throws UnsupportedOperationException as {@link EventLoop#open()}
      */
     public static EventLoopGroup open() throws ErrnoException {
         return open(Runtime.getRuntime().availableProcessors());
@@ -100,8 +108,11 @@ public final class EventLoopGroup implements AutoCloseable {
     /**
      * Opens {@code loops} loops, each running on a thread of its own.
      *
+     * @param loops how many loops
+     * @return the group, running, which the caller closes
      * @throws IllegalArgumentException if loops is not positive
      * @throws ErrnoException EMFILE, ENFILE or ENOMEM
+     * @throws UnsupportedOperationException as {@link EventLoop#open()}
      */
     public static EventLoopGroup open(int loops) throws ErrnoException {
         if (loops <= 0) {
@@ -119,12 +130,45 @@ public final class EventLoopGroup implements AutoCloseable {
         return new EventLoopGroup(opened);
     }
 
-    /** The group's loops, in order. */
+    /**
+     * The group's loops, in order.
+     *
+     * @return an unmodifiable list of the loops
+     */
     public List<EventLoop> loops() {
         return loops;
     }
 
-    /** The loops in turn: the next to give new work to. */
+    /**
+     * The sum of the loops' {@link EventLoop#metrics()}: the group's connections, queued
+     * output, turns, wake-ups and tasks, and the busy and idle time of its threads
+     * together. Any thread.
+     *
+     * @return the loops' counters, added up
+     */
+    public LoopMetrics metrics() {
+        LoopMetrics sum = loops.getFirst().metrics();
+        for (EventLoop loop : loops.subList(1, loops.size())) {
+            sum = sum.plus(loop.metrics());
+        }
+        return sum;
+    }
+
+    /**
+     * Sets every loop's {@link ErrorHandler} ({@link EventLoop#setErrorHandler}). Any thread.
+     *
+     * @param handler where the loops' failures go from now on
+     */
+    public void setErrorHandler(ErrorHandler handler) {
+        Objects.requireNonNull(handler, "handler");
+        loops.forEach(loop -> loop.setErrorHandler(handler));
+    }
+
+    /**
+     * The loops in turn: the next to give new work to.
+     *
+     * @return one loop after another, round-robin
+     */
     public EventLoop next() {
         return loops.get(Math.floorMod(next.getAndIncrement(), loops.size()));
     }
@@ -134,6 +178,10 @@ public final class EventLoopGroup implements AutoCloseable {
      * port, the same for every loop), sharing the port as {@link Sharing#REUSE_PORT};
      * accepted connections go to {@code handler}.
      *
+     * @param address where to listen
+     * @param handler what the accepted connections do, on their loops' threads; one instance
+     *     serves them all
+     * @return the server, listening on every loop
      * @throws ErrnoException EADDRINUSE, EACCES, EADDRNOTAVAIL, EMFILE, ...
      * @throws IllegalStateException if called from one of the group's loops, or the group is closed
      */
@@ -146,6 +194,11 @@ public final class EventLoopGroup implements AutoCloseable {
      * A Unix domain socket is always shared as {@link Sharing#HAND_OFF} (SO_REUSEPORT is
      * TCP's and UDP's).
      *
+     * @param address where to listen
+     * @param handler what the accepted connections do, on their loops' threads; one instance
+     *     serves them all
+     * @param sharing how the loops share the port
+     * @return the server, listening
      * @throws ErrnoException EADDRINUSE, EACCES, EADDRNOTAVAIL, EMFILE, ...
      * @throws IllegalStateException if called from one of the group's loops, or the group is closed
      */
@@ -186,6 +239,9 @@ public final class EventLoopGroup implements AutoCloseable {
      * of the group's (an upstream connection then shares its loop with the one that made
      * it), else the next in turn. As {@link EventLoop#connect}.
      *
+     * @param address where to connect
+     * @param handler what the connection does, on its loop's thread
+     * @return the connection, connecting
      * @throws ErrnoException if no socket can be made (EMFILE, ENFILE, ...)
      * @throws IllegalStateException if the group is closed
      */

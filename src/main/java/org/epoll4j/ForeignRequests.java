@@ -17,7 +17,7 @@ final class ForeignRequests {
         this.tasks = tasks;
     }
 
-    /** Puts {@code inbox} on the stack and wakes the loop. Any thread; once until the inbox is applied. */
+    /** Puts {@code inbox} on the stack and wakes the loop. Any thread; never while it is on the stack. */
     void schedule(Inbox inbox) {
         Inbox first;
         do {
@@ -37,6 +37,7 @@ final class ForeignRequests {
         while (inbox != null) {
             Inbox next = inbox.next;
             inbox.next = null;
+            inbox.unlist(); // first: a request after this pushes it again, one before is applied now
             inbox.apply();
             inbox = next;
         }

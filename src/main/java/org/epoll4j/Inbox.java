@@ -34,8 +34,14 @@ final class Inbox {
     private final StreamOutput channel;
     /** The next inbox in the loop's list of inboxes with work; written before the push that publishes it. */
     Inbox next;
-    /** Whether this is on the loop's list; read without the lock only as a hint. */
-    private volatile boolean scheduled;
+    /**
+     * Whether this is on the loop's list: set by the push, cleared only as the loop takes
+     * it off ({@link #unlist}), so that it is never pushed while on the list, which would
+     * cut off the inboxes below it. Guarded by this.
+     */
+    private boolean listed;
+    /** Whether requests wait; read without the lock only as a hint. */
+    private volatile boolean pending;
     /* Guarded by this; two queues, made on the first write, so that writers fill one while the loop empties the other. */
     private WriteQueue staged;
     private WriteQueue spare;
@@ -127,7 +133,12 @@ final class Inbox {
 
     /** Whether requests wait for the loop: a hint, for the loop thread to apply them before its own. */
     boolean hasWork() {
-        return scheduled;
+        return pending;
+    }
+
+    /** The loop has taken this off its list: the next request puts it back. Loop thread. */
+    synchronized void unlist() {
+        listed = false;
     }
 
     /** Refuses whatever comes from now on and drops what waits: the connection is closed. Loop thread. */
@@ -149,10 +160,10 @@ final class Inbox {
         int asked;
         IOException cause;
         synchronized (this) {
-            if (!scheduled) {
+            if (!pending) {
                 return;
             }
-            scheduled = false;
+            pending = false;
             bytes = staged;
             staged = spare;
             spare = null;
@@ -230,12 +241,13 @@ final class Inbox {
         return schedule();
     }
 
-    /** Holds the lock. */
+    /** Requests wait; returns whether the inbox must go on the loop's list. Holds the lock. */
     private boolean schedule() {
-        if (scheduled) {
+        pending = true;
+        if (listed) {
             return false;
         }
-        scheduled = true;
+        listed = true;
         return true;
     }
 

@@ -40,6 +40,8 @@ final class Lifecycle {
     private int holds;
     /** A release asked for while held; written under lock. */
     private volatile boolean releaseHeld;
+    /** Calls the owner makes while nobody runs the loop, which run() waits for (see {@link #beginOwnerCall}); under lock. */
+    private int ownerCalls;
 
     /** Whether the current thread is in some loop's run(), or releasing one. */
     static boolean onAnyLoopThread() {
@@ -82,6 +84,7 @@ final class Lifecycle {
     /** The current thread enters run(), and owns the loop from now on. */
     void enter() {
         synchronized (lock) {
+            awaitOwnerCalls();
             if (closeRequested) {
                 throw new IllegalStateException("EventLoop is closed");
             }
@@ -92,6 +95,57 @@ final class Lifecycle {
             owner = runner;
         }
         LOOP_DEPTH.get()[0]++;
+    }
+
+    /**
+     * Waits, in run() on another thread than the owner's, until the owner's calls have
+     * ended: the loop is the owner's until run() has begun. Through interrupts, which it
+     * sets again. Holds the lock.
+     */
+    private void awaitOwnerCalls() {
+        boolean interrupted = false;
+        while (ownerCalls > 0 && Thread.currentThread() != owner) {
+            try {
+                lock.wait();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * The owner, while nobody runs the loop, begins a call that any thread may make and
+     * that it may carry out at once: run() on another thread waits until the call has
+     * ended, and so does the release (as for {@link #hold()}). Returns false, having begun
+     * nothing, if the current thread is not the owner or the loop runs: the call must then
+     * go through the loop's tasks or inboxes.
+     */
+    boolean beginOwnerCall() {
+        Thread current = Thread.currentThread();
+        if (current != owner) {
+            return false;
+        }
+        synchronized (lock) {
+            if (runner != null || current != owner) {
+                return false;
+            }
+            ownerCalls++;
+        }
+        hold();
+        return true;
+    }
+
+    /** The owner's call has ended; returns whether the thread must release the loop now (see {@link #unhold()}). */
+    boolean endOwnerCall() {
+        synchronized (lock) {
+            if (--ownerCalls == 0) {
+                lock.notifyAll();
+            }
+        }
+        return unhold();
     }
 
     /** The current thread leaves run(); returns whether it must release the loop now. */
@@ -158,6 +212,14 @@ final class Lifecycle {
 
     boolean isRunningOn(Thread thread) {
         return runner == thread;
+    }
+
+    /**
+     * Whether {@code thread} may touch the loop's state now: it runs the loop, or releases
+     * it. Not the owner before run(): another thread may be entering run() meanwhile.
+     */
+    boolean isActingOn(Thread thread) {
+        return runner == thread || (releasing && owner == thread);
     }
 
     /** Whether a close was asked for. Any thread. */

@@ -1,7 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 package org.epoll4j;
 
-/** How a server listens, beyond its address: see {@link EventLoop#listen}. */
+/**
+ * How a server listens, beyond its address: see {@link EventLoop#listen}. Also
+ * {@link ListenOption#REUSE_PORT} for {@link EventLoop#bindUdp(java.net.InetSocketAddress,
+ * int, DatagramHandler, ListenOption...) UDP}.
+ *
+ * {@snippet class="org.epoll4j.snippets.EventLoopSnippets" region="listen-options"}
+ */
 public enum ListenOption {
     /**
      * SO_REUSEPORT (TCP): several sockets, of this process or others, may listen on the

@@ -7,6 +7,7 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Supplier;
@@ -30,15 +31,18 @@ final class Listener extends Source {
     /** Where accepted connections go: this listener's loop, or each in turn of a group's. */
     private final Supplier<EventLoop> placement;
     private final boolean tcp;
+    /** The identity (device, inode) of the socket file that bind made; null for TCP and abstract names. */
+    private final Object socketFile;
 
     private Listener(EventLoop loop, int fd, ConnectionHandler handler, SocketAddress localAddress,
-                     Supplier<EventLoop> placement, boolean tcp) {
+                     Supplier<EventLoop> placement, boolean tcp, Object socketFile) {
         super(fd, Interest.READ);
         this.loop = loop;
         this.handler = handler;
         this.localAddress = localAddress;
         this.placement = placement;
         this.tcp = tcp;
+        this.socketFile = socketFile;
     }
 
     /**
@@ -56,6 +60,7 @@ final class Listener extends Source {
         loop.io().reserve.fill();
         SocketCalls sockets = loop.io().sockets;
         int fd = sockets.streamSocket(address);
+        Object socketFile = null;
         try {
             if (tcp) {
                 sockets.setReuseAddress(fd);
@@ -64,13 +69,15 @@ final class Listener extends Source {
                 }
             }
             bind(sockets, fd, address);
+            socketFile = fileKey(address);
             sockets.listen(fd, BACKLOG);
             Listener listener = new Listener(loop, fd, handler, tcp ? sockets.localAddress(fd) : address, placement,
-                    tcp);
+                    tcp, socketFile);
             loop.registry().add(listener);
             return listener;
         } catch (ErrnoException | RuntimeException e) {
             loop.io().sys.close(fd);
+            removeSocketFile(address, socketFile);
             throw e;
         }
     }
@@ -103,6 +110,29 @@ final class Listener extends Source {
         }
     }
 
+    /**
+     * Removes the socket file at {@code address}'s path if it is still the one bind made
+     * ({@code fileKey}): another server may have replaced it (ListenOption.REPLACE_SOCKET_FILE)
+     * and listen there now.
+     */
+    private static void removeSocketFile(SocketAddress address, Object fileKey) {
+        if (fileKey != null && fileKey.equals(fileKey(address))) {
+            removeSocketFile(address);
+        }
+    }
+
+    /** The identity of the file at a Unix address's path: null for TCP, an abstract name, or no file. */
+    private static Object fileKey(SocketAddress address) {
+        if (!(address instanceof UnixDomainSocketAddress unix)) {
+            return null;
+        }
+        try {
+            return Files.readAttributes(unix.getPath(), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
     /* The file type bits of st_mode, and a socket's (stat(2), the same on every Linux). */
     private static final int S_IFMT = 0170000;
     private static final int S_IFSOCK = 0140000;
@@ -110,6 +140,11 @@ final class Listener extends Source {
     /** The address it listens on, with the real port when 0 was asked for. */
     SocketAddress localAddress() {
         return localAddress;
+    }
+
+    @Override
+    public String toString() {
+        return "server fd=" + fd + " on " + localAddress;
     }
 
     EventLoop loop() {
@@ -125,7 +160,7 @@ final class Listener extends Source {
     void closeWithLoop() {
         if (fd >= 0) {
             loop.registry().close(this, loop.io().sys);
-            removeSocketFile(localAddress);
+            removeSocketFile(localAddress, socketFile);
         }
     }
 
@@ -188,7 +223,11 @@ final class Listener extends Source {
         int errno = e.errno();
         if (SocketCalls.outOfFds(errno)) {
             int shed = loop.io().reserve.shed(fd);
-            if (shed != FdReserve.OUT_OF_FDS) {
+            boolean paused = shed == FdReserve.OUT_OF_FDS;
+            if (LoopEvents.recording()) {
+                LoopEvents.acceptOutOfFds(this, e.errnoName(), paused ? Server.ACCEPT_PAUSE.toNanos() : 0);
+            }
+            if (!paused) {
                 return shed == FdReserve.SHED;
             }
         } else if (SocketCalls.failedOneConnection(errno)) {
@@ -202,7 +241,7 @@ final class Listener extends Source {
         try {
             loop.registry().modify(this, Interest.NONE);
         } catch (ErrnoException e) {
-            loop.report(e);
+            loop.report("pausing accept on " + localAddress, e);
             return;
         }
         loop.schedule(Server.ACCEPT_PAUSE, () -> {
@@ -210,7 +249,7 @@ final class Listener extends Source {
                 try {
                     loop.registry().modify(this, Interest.READ);
                 } catch (ErrnoException e) {
-                    loop.report(e);
+                    loop.report("resuming accept on " + localAddress, e);
                 }
             }
         });

@@ -16,14 +16,16 @@ import org.epoll4j.kernel.Syscalls;
  */
 final class Registry {
     private final Epoll epoll;
+    private final Counters counters;
     private Source[] sources = new Source[64];
     private int[] generations = new int[64];
     private int[] free = new int[64];
     private int freeCount;
     private int used;
 
-    Registry(Epoll epoll) {
+    Registry(Epoll epoll, Counters counters) {
         this.epoll = epoll;
+        this.counters = counters;
     }
 
     /** Registers {@code source}'s fd for its {@link Source#interest}. */
@@ -51,6 +53,9 @@ final class Registry {
         }
         sources[slot] = source;
         source.slot = slot;
+        if (source instanceof StreamChannel) {
+            counters.connections(1);
+        }
         return data(slot);
     }
 
@@ -121,6 +126,9 @@ final class Registry {
         generations[slot]++;
         free[freeCount++] = slot;
         source.slot = -1;
+        if (source instanceof StreamChannel) {
+            counters.connections(-1);
+        }
     }
 
     /** Applies {@code action} to every source, in slot order, on a copy. */

@@ -12,10 +12,7 @@ import java.util.concurrent.RejectedExecutionException;
  * {@link EventLoopGroup}. Each connection it accepts is served by one loop and handed
  * to the server's {@link ConnectionHandler}.
  *
- * {@snippet :
- * Server server = loop.listen(new InetSocketAddress("127.0.0.1", 0), handler);
- * int port = server.localAddress().getPort();   // the port the kernel chose
- * }
+ * {@snippet class="org.epoll4j.snippets.EventLoopSnippets" region="server"}
  *
  * <p>Notes:
  * <ul>
@@ -47,12 +44,18 @@ public final class Server {
     /**
      * The address the server listens on: for TCP an {@link java.net.InetSocketAddress},
      * with the real port when 0 was asked for.
+     *
+     * @return the address of its first listening socket (all have the same)
      */
     public SocketAddress localAddress() {
         return localAddress;
     }
 
-    /** Whether the server is still accepting, i.e. not closed (its loops neither). */
+    /**
+     * Whether the server is still accepting, i.e. not closed (its loops neither).
+     *
+     * @return false once the server or one of its loops is closing or closed
+     */
     public boolean isOpen() {
         if (!open) {
             return false;
@@ -74,9 +77,9 @@ public final class Server {
         open = false;
         for (Listener listener : listeners) {
             EventLoop loop = listener.loop();
-            if (loop.inLoop()) {
+            if (loop.isLoopThreadNow()) {
                 listener.close();
-            } else {
+            } else if (!loop.runAsOwner(listener::close)) {
                 try {
                     loop.execute(listener::close);
                 } catch (RejectedExecutionException e) {

@@ -155,12 +155,17 @@ abstract sealed class StreamChannel extends Source permits StreamInput {
         }
         // Closing the fd also removes it from the epoll set: it is never duplicated.
         loop.registry().remove(this);
+        if (LoopEvents.recording()) {
+            LoopEvents.connectionClosed(self(), cause, reset);
+        }
         loop.holdRelease(); // a loop.close() in onClose must not free what closing the fd needs
+        LoopEvents.SlowHandler timing = LoopEvents.handlerBegins();
         try {
             handler.onClose(self(), cause);
         } catch (RuntimeException | Error e) {
             handlerFailed("onClose", e);
         } finally {
+            LoopEvents.handlerEnds(timing, handler, "onClose", this);
             loop.io().sys.close(fd);
             fd = -1;
             loop.endHold();
@@ -229,10 +234,16 @@ abstract sealed class StreamChannel extends Source permits StreamInput {
     }
 
     final void opened() {
+        if (LoopEvents.recording()) {
+            LoopEvents.connectionOpened(self());
+        }
+        LoopEvents.SlowHandler timing = LoopEvents.handlerBegins();
         try {
             handler.onOpen(self());
         } catch (RuntimeException | Error e) {
             handlerFailed("onOpen", e);
+        } finally {
+            LoopEvents.handlerEnds(timing, handler, "onOpen", this);
         }
     }
 
@@ -244,10 +255,12 @@ abstract sealed class StreamChannel extends Source permits StreamInput {
             throw error;
         }
         if (state == State.CLOSED) {
-            loop.report(e);
+            loop.report(method + " of " + self(), e);
             return;
         }
-        closed(new IOException(method + " threw " + e, e), true);
+        IOException cause = new IOException(method + " threw " + e, e);
+        loop.report(method + " of " + self() + ", which was reset", e);
+        closed(cause, true);
     }
 
     /** The socket's pending error (SO_ERROR) as the cause of a close; null if none. */

@@ -83,6 +83,7 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
             if (state() != State.OPEN) {
                 continue; // closing: dropped
             }
+            LoopEvents.SlowHandler timing = LoopEvents.handlerBegins();
             try {
                 handler.onData(self(), io.input.view(n));
             } catch (RuntimeException | Error e) {
@@ -90,6 +91,7 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
                 return;
             } finally {
                 io.input.release();
+                LoopEvents.handlerEnds(timing, handler, "onData", this);
             }
         }
     }
@@ -104,10 +106,13 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
         if (state() != State.OPEN) {
             return;
         }
+        LoopEvents.SlowHandler timing = LoopEvents.handlerBegins();
         try {
             handler.onEndOfInput(self());
         } catch (RuntimeException | Error e) {
             handlerFailed("onEndOfInput", e);
+        } finally {
+            LoopEvents.handlerEnds(timing, handler, "onEndOfInput", this);
         }
     }
 

@@ -60,6 +60,7 @@ abstract sealed class StreamOutput extends StreamInput permits Connection {
             src.position(start);
             return false;
         }
+        loop.counters().queued(src.remaining());
         queue().append(src, loop.io());
         queuedMore();
         return state() == State.OPEN;
@@ -93,6 +94,7 @@ abstract sealed class StreamOutput extends StreamInput permits Connection {
             staged.clear(io);
             return;
         }
+        loop.counters().queued(staged.size());
         staged.moveTo(queue(), io);
         queuedMore();
     }
@@ -121,7 +123,12 @@ abstract sealed class StreamOutput extends StreamInput permits Connection {
     }
 
     private void queuedMore() {
-        unwritable |= queue.size() > limits().highWaterMark;
+        if (!unwritable && queue.size() > limits().highWaterMark) {
+            unwritable = true;
+            if (LoopEvents.recording()) {
+                LoopEvents.outputAboveHighWater(self(), queue.size(), limits().highWaterMark);
+            }
+        }
         updateInterest();
     }
 
@@ -210,6 +217,7 @@ abstract sealed class StreamOutput extends StreamInput permits Connection {
 
     private void releaseQueue() {
         if (queue != null) {
+            loop.counters().queued(-queue.size());
             queue.clear(loop.io());
             queue = null;
         }
@@ -229,6 +237,7 @@ abstract sealed class StreamOutput extends StreamInput permits Connection {
         if (left == before) {
             return;
         }
+        loop.counters().queued(left - before);
         if (left == 0) {
             releaseQueue();
             if (outputShutdown) {
@@ -242,10 +251,13 @@ abstract sealed class StreamOutput extends StreamInput permits Connection {
         }
         if (unwritable && left <= limits().lowWaterMark && state() == State.OPEN) {
             unwritable = false;
+            LoopEvents.SlowHandler timing = LoopEvents.handlerBegins();
             try {
                 handler.onWritable(self());
             } catch (RuntimeException | Error e) {
                 handlerFailed("onWritable", e);
+            } finally {
+                LoopEvents.handlerEnds(timing, handler, "onWritable", this);
             }
         }
     }

@@ -94,7 +94,7 @@ final class Tasks extends Source {
                 return;
             }
             queued.decrementAndGet();
-            loop.runTask(task);
+            loop.runTask(task, "a task");
         }
     }
 
@@ -110,7 +110,7 @@ final class Tasks extends Source {
         Runnable task;
         while ((task = queue.poll()) != null) {
             queued.decrementAndGet();
-            loop.runTask(task);
+            loop.runTask(task, "a task");
         }
     }
 
@@ -123,7 +123,7 @@ final class Tasks extends Source {
         try {
             waker.drain();
         } catch (ErrnoException e) {
-            loop.report(e);
+            loop.report("draining the loop's eventfd", e);
         }
         wakeupPending.set(false);
     }

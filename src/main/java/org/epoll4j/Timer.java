@@ -8,11 +8,7 @@ import java.lang.invoke.VarHandle;
  * A task scheduled on an {@link EventLoop} with {@link EventLoop#schedule}; it runs
  * once, on the loop's thread, unless cancelled first.
  *
- * {@snippet :
- * Timer idle = loop.schedule(Duration.ofSeconds(30), connection::close);
- * // ... data arrived: put it off
- * idle.cancel();
- * }
+ * {@snippet class="org.epoll4j.snippets.EventLoopSnippets" region="idle-timeout"}
  *
  * <p>Notes: timers run no earlier than their deadline, in deadline order, and in the
  * order they reached the loop when deadlines are equal. Every method may be called from
@@ -46,16 +42,29 @@ public final class Timer {
         this.task = task;
     }
 
-    /** Cancels the timer; returns false if it had already run or been cancelled. Any thread. */
+    /**
+     * Cancels the timer, so that its task never runs. Any thread.
+     *
+     * @return false if it had already run (or begun to) or been cancelled
+     */
     public boolean cancel() {
         if (!STATE.compareAndSet(this, PENDING, CANCELLED)) {
             return false;
         }
-        loop.timers().cancelled(loop.inLoop());
+        Timers timers = loop.timers();
+        if (loop.isLoopThreadNow()) {
+            timers.cancelled(true);
+        } else if (!loop.runAsOwner(() -> timers.cancelled(true))) {
+            timers.cancelled(false);
+        }
         return true;
     }
 
-    /** Whether the timer has run or been cancelled. Any thread. */
+    /**
+     * Whether the timer has run or been cancelled. Any thread.
+     *
+     * @return true once its task has begun to run, or it was cancelled
+     */
     public boolean isDone() {
         return state != PENDING;
     }

@@ -41,13 +41,24 @@ final class Timers {
         return new Timer(loop, System.nanoTime() + nanos, task);
     }
 
-    /** A timer for {@code task} after {@code delay}: queued at once on the loop's thread, else by a task. */
+    /**
+     * A timer for {@code task} after {@code delay}: queued at once on the loop's thread (or
+     * its owner's, before run()), else by a task.
+     */
     Timer schedule(EventLoop loop, Duration delay, Runnable task) {
         Timer timer = create(loop, delay, task);
-        if (loop.inLoop()) {
-            loop.checkCanAdd();
-            insert(timer);
-            return timer;
+        boolean here = loop.isLoopThreadNow();
+        boolean asOwner = !here && loop.beginOwnerCall();
+        if (here || asOwner) {
+            try {
+                loop.checkCanAdd();
+                insert(timer);
+                return timer;
+            } finally {
+                if (asOwner) {
+                    loop.endOwnerCall();
+                }
+            }
         }
         try {
             loop.tasks().add(() -> insert(timer), false);
@@ -86,7 +97,7 @@ final class Timers {
         while ((first = queue.peek()) != null && first.deadline - now <= 0) {
             queue.poll();
             if (first.fire()) {
-                loop.runTask(first.task);
+                loop.runTask(first.task, "a timer");
             } else {
                 cancelled--;
             }

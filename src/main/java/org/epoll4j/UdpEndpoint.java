@@ -19,10 +19,11 @@ import org.epoll4j.kernel.SocketCalls;
  * {@value #BATCH} datagrams per recvmmsg(2), and the datagrams of a turn in one
  * sendmmsg(2).
  *
- * {@snippet :
- * UdpEndpoint endpoint = loop.bindUdp(new InetSocketAddress("127.0.0.1", 9000),
- *         (e, datagram) -> datagram.reply(datagram.data()));   // echo
- * }
+ * {@snippet class="org.epoll4j.snippets.UdpSnippets" region="udp-echo"}
+ *
+ * <p>A client, connected to one peer:
+ *
+ * {@snippet class="org.epoll4j.snippets.UdpSnippets" region="udp-client"}
  *
  * <p>Notes:
  * <ul>
@@ -32,8 +33,8 @@ import org.epoll4j.kernel.SocketCalls;
  *     truncated}, never passed off as whole; a longer one to send is refused.
  * <li>Allocation: none per datagram once warm, for replies and for datagrams sent again
  *     and again to the same address object; {@link Datagram#sender()} makes an address.
- * <li>A handler's exception goes to the loop thread's uncaught exception handler, and
- *     the endpoint goes on with the next datagram.
+ * <li>A handler's exception goes to the loop's {@link ErrorHandler}, and the endpoint
+ *     goes on with the next datagram.
  * </ul>
  */
 public final class UdpEndpoint extends Source {
@@ -102,17 +103,29 @@ public final class UdpEndpoint extends Source {
         }
     }
 
-    /** The address the endpoint is bound to, with the real port when 0 was asked for. */
+    /**
+     * The address the endpoint is bound to. Any thread.
+     *
+     * @return the address, with the real port when 0 was asked for
+     */
     public SocketAddress localAddress() {
         return localAddress;
     }
 
-    /** The longest datagram it holds, received or sent. */
+    /**
+     * The longest datagram it holds, received or sent. Any thread.
+     *
+     * @return the maxDatagramSize it was bound with
+     */
     public int maxDatagramSize() {
         return sending.slotSize();
     }
 
-    /** The loop that serves it. Any thread. */
+    /**
+     * The loop that serves it. Any thread.
+     *
+     * @return the loop whose thread calls the handler
+     */
     public EventLoop loop() {
         return loop;
     }
@@ -121,6 +134,8 @@ public final class UdpEndpoint extends Source {
      * Connects the endpoint to {@code peer} (connect(2)): it then receives from the peer
      * only, and {@link #send(ByteBuffer)} sends there.
      *
+     * @param peer the only address to exchange datagrams with
+     * @throws IllegalStateException if the endpoint is closed
      * @throws ErrnoException as connect(2), for example EAFNOSUPPORT for an IPv6 peer of an IPv4 endpoint
      */
     public void connect(InetSocketAddress peer) throws ErrnoException {
@@ -133,6 +148,8 @@ public final class UdpEndpoint extends Source {
      * Sends {@code src}'s remaining bytes as one datagram to {@code to}, at the end of the
      * loop's turn (with the turn's other datagrams, in one sendmmsg), and consumes them.
      *
+     * @param src the bytes to send, copied before this returns
+     * @param to the address to send them to
      * @return false if the endpoint is closed, or if {@value #BATCH} datagrams already wait
      *     for a kernel that takes none now; then nothing is taken
      * @throws IllegalArgumentException if the datagram is longer than {@link #maxDatagramSize()}
@@ -155,7 +172,11 @@ public final class UdpEndpoint extends Source {
      * Sends {@code src}'s remaining bytes as one datagram to the connected peer; as
      * {@link #send(ByteBuffer, SocketAddress)}.
      *
+     * @param src the bytes to send, copied before this returns
+     * @return false if the endpoint is closed, or if {@value #BATCH} datagrams already wait
+     *     for a kernel that takes none now; then nothing is taken
      * @throws IllegalStateException if the endpoint is not connected
+     * @throws IllegalArgumentException if the datagram is longer than {@link #maxDatagramSize()}
      */
     public boolean send(ByteBuffer src) {
         if (peer == null) {
@@ -168,7 +189,11 @@ public final class UdpEndpoint extends Source {
         return slot >= 0;
     }
 
-    /** Whether the endpoint is open. */
+    /**
+     * Whether the endpoint is open.
+     *
+     * @return false once closed, by {@link #close()} or with the loop
+     */
     public boolean isOpen() {
         loop.checkInLoop();
         return fd >= 0;
@@ -210,7 +235,7 @@ public final class UdpEndpoint extends Source {
             try {
                 n = loop.io().sockets.receive(fd, received);
             } catch (ErrnoException e) {
-                handler.onError(this, e); // ECONNREFUSED after an ICMP error, and the like
+                failed(e); // ECONNREFUSED after an ICMP error, and the like
                 continue;
             }
             if (n == 0) {
@@ -230,16 +255,18 @@ public final class UdpEndpoint extends Source {
             for (int i = 0; i < n && fd >= 0; i++) {
                 ReadBuffer view = views[i];
                 datagram.lend(i, view.view(Math.min(received.length(i), received.slotSize())));
+                LoopEvents.SlowHandler timing = LoopEvents.handlerBegins();
                 try {
                     handler.onDatagram(this, datagram);
                 } catch (RuntimeException | Error e) {
                     if (e instanceof VirtualMachineError error) {
                         throw error;
                     }
-                    loop.report(e);
+                    loop.report("onDatagram of " + this, e);
                 } finally {
                     datagram.takeBack();
                     view.release();
+                    LoopEvents.handlerEnds(timing, handler, "onDatagram", this);
                 }
             }
         } finally {
@@ -286,8 +313,8 @@ public final class UdpEndpoint extends Source {
         }
         if (staged == BATCH) {
             flush();
-            if (staged == BATCH) {
-                return -1;
+            if (staged == BATCH || fd < 0) {
+                return -1; // still full, or the handler's onError closed the endpoint
             }
         }
         int slot = staged++;
@@ -315,7 +342,7 @@ public final class UdpEndpoint extends Source {
                 sent = loop.io().sockets.send(fd, sending, unsent, staged - unsent);
             } catch (ErrnoException e) {
                 unsent++; // that datagram cannot go; the others may
-                handler.onError(this, e);
+                failed(e);
                 continue;
             }
             if (sent == 0) {
@@ -336,8 +363,30 @@ public final class UdpEndpoint extends Source {
         try {
             loop.registry().modify(this, wanted);
         } catch (ErrnoException e) {
-            handler.onError(this, e);
+            failed(e);
         }
+    }
+
+    /** Tells the handler that a call failed; what its onError throws is reported, and the endpoint goes on. */
+    private void failed(ErrnoException e) {
+        try {
+            handler.onError(this, e);
+        } catch (RuntimeException | Error thrown) {
+            if (thrown instanceof VirtualMachineError error) {
+                throw error;
+            }
+            loop.report("onError of " + this, thrown);
+        }
+    }
+
+    /** Reports {@code e} to the loop's {@link ErrorHandler}: what {@link DatagramHandler#onError} does by default. */
+    void report(ErrnoException e) {
+        loop.report("a send or receive of " + this, e);
+    }
+
+    @Override
+    public String toString() {
+        return "UDP endpoint fd=" + fd + " on " + localAddress;
     }
 
     private void checkOpen() {

@@ -11,16 +11,11 @@ import org.epoll4j.epoll.ErrnoException;
  * ready; the application does the reading and writing, and owns the fd: the loop never
  * closes it.
  *
- * {@snippet :
- * Watch watch = loop.watch(pipeReadFd, Watch.READ, Watch.Trigger.LEVEL, (w, ready) -> {
- *     if ((ready & Watch.READ) != 0) {
- *         // read what the pipe has
- *     }
- *     if ((ready & Watch.HANGUP) != 0) {
- *         w.close();          // the writer is gone: stop watching, then close the fd
- *     }
- * });
- * }
+ * {@snippet class="org.epoll4j.snippets.WatchSnippets" region="watch"}
+ *
+ * <p>where {@code timer} is a timerfd of the application's. Then, on the loop's thread:
+ *
+ * {@snippet class="org.epoll4j.snippets.WatchSnippets" region="watch-close"}
  *
  * <p>Notes:
  * <ul>
@@ -48,7 +43,11 @@ public final class Watch extends Source {
     /** Readiness only: hung up, or a socket's peer closed its end (EPOLLHUP, EPOLLRDHUP). */
     public static final int HANGUP = Interest.HANGUP;
 
-    /** When a ready fd is reported. */
+    /**
+     * When a ready fd is reported.
+     *
+     * {@snippet class="org.epoll4j.snippets.WatchSnippets" region="edge"}
+     */
     public enum Trigger {
         /** On every turn while it is ready (level-triggered). */
         LEVEL(0),
@@ -90,17 +89,29 @@ public final class Watch extends Source {
         return watch;
     }
 
-    /** The fd watched. */
+    /**
+     * The fd watched.
+     *
+     * @return the fd given to {@link EventLoop#watch}, still once the watch is closed
+     */
     public int fd() {
         return fd;
     }
 
-    /** The loop that watches it. Any thread. */
+    /**
+     * The loop that watches it. Any thread.
+     *
+     * @return the loop whose thread calls the handler
+     */
     public EventLoop loop() {
         return loop;
     }
 
-    /** What the fd is watched for: {@link #READ}, {@link #WRITE}, both, or none (0). */
+    /**
+     * What the fd is watched for.
+     *
+     * @return {@link #READ}, {@link #WRITE}, both (or-ed), or none (0)
+     */
     public int interest() {
         loop.checkInLoop();
         return interest & (READ | WRITE);
@@ -110,6 +121,9 @@ public final class Watch extends Source {
      * Watches the fd for {@code interest} instead: {@link #READ}, {@link #WRITE}, both, or
      * none (0; errors and hang-ups are still reported). Re-arms a one-shot watch.
      *
+     * @param interest {@link #READ}, {@link #WRITE}, both (or-ed), or 0
+     * @throws IllegalArgumentException if interest has other bits
+     * @throws IllegalStateException if the watch is closed
      * @throws ErrnoException as epoll_ctl(2) (EBADF: the fd was closed before its watch)
      */
     public void setInterest(int interest) throws ErrnoException {
@@ -122,6 +136,7 @@ public final class Watch extends Source {
      * Reports the fd again after a {@link Trigger#ONE_SHOT} report (on any watch, a
      * re-registration that does nothing else).
      *
+     * @throws IllegalStateException if the watch is closed
      * @throws ErrnoException as epoll_ctl(2)
      */
     public void rearm() throws ErrnoException {
@@ -129,7 +144,12 @@ public final class Watch extends Source {
         loop.registry().modify(this, interest);
     }
 
-    /** Whether the watch is open. */
+    /**
+     * Whether the watch is open.
+     *
+     * @return false once closed: by {@link #close()}, by its handler's exception, or with
+     *     the loop
+     */
     public boolean isOpen() {
         loop.checkInLoop();
         return open;
@@ -146,16 +166,17 @@ public final class Watch extends Source {
 
     @Override
     void ready(int events) {
+        LoopEvents.SlowHandler timing = LoopEvents.handlerBegins();
         try {
             handler.onReady(this, Interest.readiness(events));
+            LoopEvents.handlerEnds(timing, handler, "onReady", this);
         } catch (RuntimeException | Error e) {
             if (e instanceof VirtualMachineError error) {
                 throw error;
             }
+            loop.report("onReady of " + this + (open ? ", which was closed" : ""), e);
             if (open) {
                 closed(new IOException("onReady threw " + e, e));
-            } else {
-                loop.report(e);
             }
         }
     }
@@ -177,8 +198,13 @@ public final class Watch extends Source {
             if (e instanceof VirtualMachineError error) {
                 throw error;
             }
-            loop.report(e);
+            loop.report("onClose of " + this, e);
         }
+    }
+
+    @Override
+    public String toString() {
+        return "Watch of fd " + fd;
     }
 
     private void checkOpen() {

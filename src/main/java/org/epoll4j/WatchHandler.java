@@ -6,19 +6,14 @@ import java.io.IOException;
 /**
  * What a {@link Watch} does when its fd is ready. Every method runs on the loop's thread.
  *
- * {@snippet :
- * WatchHandler drain = (watch, ready) -> {
- *     if ((ready & (Watch.READ | Watch.HANGUP)) != 0) {
- *         // read until the fd would block (EDGE), or once (LEVEL)
- *     }
- * };
- * }
+ * {@snippet class="org.epoll4j.snippets.WatchSnippets" region="watch-handler"}
  */
 @FunctionalInterface
 public interface WatchHandler {
     /**
      * The fd is ready.
      *
+     * @param watch the watch of the fd
      * @param ready what it is ready for: {@link Watch#READ}, {@link Watch#WRITE},
      *     {@link Watch#ERROR} and {@link Watch#HANGUP}, or-ed
      */
@@ -28,6 +23,9 @@ public interface WatchHandler {
      * The watch is closed: by {@link Watch#close()}, by the loop closing (cause null), or
      * because {@link #onReady} threw (an IOException whose cause is the exception). Called
      * once; the fd is still open, and the application's to close.
+     *
+     * @param watch the watch, closed: its fd is out of the loop's epoll set
+     * @param cause null, or why the watch closed
      */
     default void onClose(Watch watch, IOException cause) {}
 }

@@ -118,6 +118,7 @@ class ConnectionLifecycleTest {
             server.call(() -> null); // a full loop iteration: any second onClose has run
             // Counted whatever their cause (this test once counted only non-null ones).
             assertEquals(2, faulty.closes.size(), "one onClose per connection: " + faulty.closes);
+            assertEquals(List.of(thrown), server.takeReported(), "the exception goes to the ErrorHandler too");
         }
     }
 

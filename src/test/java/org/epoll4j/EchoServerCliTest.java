@@ -21,6 +21,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -136,7 +138,7 @@ class EchoServerCliTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"--bogus", "--port x", "--port", "--port 70000", "--port -1", "--host", "--threads 0",
-        "--threads x", "--threads", "--unix /tmp/x.sock --udp"})
+        "--threads x", "--threads", "--unix /tmp/x.sock --udp", "--stats 0", "--stats x"})
     @Timeout(60)
     void badArgumentsExitTwoWithUsageOnStderr(String arguments) throws Exception {
         try (EchoServerProcess server = EchoServerProcess.start(arguments.split(" "))) {
@@ -156,6 +158,27 @@ class EchoServerCliTest {
             assertEquals(1, lines.size(), "stderr: " + lines);
             assertTrue(lines.get(0).contains("EADDRINUSE"), lines.get(0));
             assertEquals("", server.restOfStdout(), "stdout");
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void statsPrintsALineOfMetricsEveryInterval() throws Exception {
+        try (EchoServerProcess server = EchoServerProcess.start("--port", "0", "--threads", "2", "--stats", "1")) {
+            InetSocketAddress address = server.awaitListening();
+            try (Socket first = EchoClient.connect(address); Socket second = EchoClient.connect(address)) {
+                EchoClient.assertEchoes(first, "counted");
+                EchoClient.assertEchoes(second, "counted");
+                Pattern stats = Pattern.compile("stats: (\\d+) connections, 0 bytes queued; in 1 s: \\d+ turns,"
+                        + " \\d+ wake-ups, \\d+ tasks, busy \\d+\\.\\d%");
+                String line;
+                Matcher match;
+                do { // the first lines may come before both connections are counted
+                    line = server.nextLine();
+                    match = stats.matcher(line == null ? "" : line);
+                    assertTrue(match.matches(), "not a stats line: " + line);
+                } while (!match.group(1).equals("2"));
+            }
         }
     }
 

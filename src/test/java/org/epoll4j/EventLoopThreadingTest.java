@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
 import org.epoll4j.testing.OpenFds;
@@ -141,5 +142,42 @@ class EventLoopThreadingTest {
             client.getOutputStream().write(1);
             assertEquals(1, peer.getInputStream().read());
         }
+    }
+
+
+    /**
+     * Guards a bug: until run() began on another thread, the opener still counted as the
+     * loop's thread, so that its "any thread" calls (schedule, Timer.cancel) changed the
+     * timer queue unlocked while the new runner already turned, corrupting it.
+     */
+    @Test
+    @Timeout(120)
+    void anyThreadCallsOfTheOpenerWhileRunBeginsOnAnotherThreadAreSafe() throws Exception {
+        List<String> problems = new ArrayList<>();
+        for (int round = 0; round < 100 && problems.isEmpty(); round++) {
+            EventLoop loop = EventLoop.open();
+            AtomicInteger ran = new AtomicInteger();
+            Thread runner = Thread.ofPlatform().start(loop::run);
+            int scheduled = 0;
+            for (int i = 0; i < 300; i++) {
+                try {
+                    Timer timer = loop.schedule(Duration.ZERO, ran::incrementAndGet);
+                    scheduled++;
+                    if (i % 3 == 0 && timer.cancel()) {
+                        scheduled--;
+                    }
+                } catch (RuntimeException e) {
+                    problems.add("round " + round + ", call " + i + ": " + e);
+                }
+            }
+            int expected = scheduled;
+            Eventually.until(expected + " timers run", () -> ran.get() >= expected);
+            if (ran.get() != expected) {
+                problems.add("round " + round + ": " + ran.get() + " of " + expected + " timers ran");
+            }
+            loop.close();
+            runner.join();
+        }
+        assertEquals(List.of(), problems);
     }
 }

@@ -2,6 +2,8 @@
 package org.epoll4j;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -17,6 +19,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordingFile;
 import org.epoll4j.epoll.ErrnoException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -40,7 +44,7 @@ class FdExhaustionTest {
     @Test
     @Timeout(120)
     void outOfFdsTheServerRefusesNewcomersServesItsClientsAndRecovers() throws Exception {
-        exhaust(EchoServerProcess.classes());
+        exhaust(EchoServerProcess.classes(), null);
     }
 
     /** The same from a jar, whose fd the JVM holds open: class loading needs no new fd. */
@@ -48,14 +52,37 @@ class FdExhaustionTest {
     @Timeout(120)
     void outOfFdsTheServerRunFromAJarRefusesNewcomersServesItsClientsAndRecovers(@TempDir Path directory)
             throws Exception {
-        exhaust(EchoServerProcess.jar(directory));
+        exhaust(EchoServerProcess.jar(directory), null);
     }
 
-    private static void exhaust(Path classPath) throws Exception {
+    /**
+     * The same, under a flight recording: the server's refusals are in it, as
+     * epoll4j.AcceptOutOfFds events naming EMFILE. The recording is written as the server
+     * exits on SIGTERM, once the clients are gone and fds are free.
+     */
+    @Test
+    @Timeout(120)
+    void outOfFdsTheServerRecordsItsRefusals(@TempDir Path directory) throws Exception {
+        Path recording = directory.resolve("server.jfr");
+        exhaust(EchoServerProcess.classes(), recording);
+        List<RecordedEvent> refusals = RecordingFile.readAllEvents(recording).stream()
+                .filter(e -> e.getEventType().getName().equals("epoll4j.AcceptOutOfFds")).toList();
+        assertFalse(refusals.isEmpty(), "no epoll4j.AcceptOutOfFds event");
+        for (RecordedEvent refusal : refusals) {
+            assertEquals("EMFILE", refusal.getString("errno"));
+            assertTrue(refusal.getString("server").matches("server fd=\\d+ on /127\\.0\\.0\\.1:\\d+"),
+                    refusal.getString("server"));
+        }
+    }
+
+    /** Runs the server out of fds and back; with a flight recording to {@code recording} unless null. */
+    private static void exhaust(Path classPath, Path recording) throws Exception {
         assumeTrue(Files.isExecutable(Path.of(PRLIMIT)), "needs prlimit (util-linux)");
         List<Socket> clients = new ArrayList<>();
-        try (EchoServerProcess server = EchoServerProcess.start(List.of(PRLIMIT, "--nofile=64:64"), classPath,
-                "--port", "0")) {
+        List<String> jvmOptions = recording == null ? List.of()
+                : List.of("-XX:StartFlightRecording:filename=" + recording, "-Xlog:jfr+startup=off");
+        try (EchoServerProcess server = EchoServerProcess.start(List.of(PRLIMIT, "--nofile=64:64"), jvmOptions,
+                classPath, "--port", "0")) {
             InetSocketAddress address = server.awaitListening();
             Socket refused = null;
             while (refused == null && clients.size() < MAX_CLIENTS) {
@@ -96,6 +123,13 @@ class FdExhaustionTest {
                 assertTrue(echoes(client, "after recovery"), "an existing client lost its connection");
             }
             assertTrue(server.stderr().isEmpty(), "stderr: " + server.stderr());
+            if (recording != null) {
+                for (Socket client : clients) {
+                    client.close();
+                }
+                server.process().destroy(); // SIGTERM: the server exits, and the recording is written
+                assertEquals(0, server.awaitExit(), "exit status; stderr: " + server.stderr());
+            }
         } finally {
             for (Socket client : clients) {
                 client.close();

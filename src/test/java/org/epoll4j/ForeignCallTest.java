@@ -11,6 +11,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.management.ManagementFactory;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
 import java.nio.ByteBuffer;
@@ -293,5 +294,71 @@ class ForeignCallTest {
         public void close() throws Exception {
             loop.close();
         }
+    }
+
+
+    /**
+     * Guards a bug: a request of the loop thread's own applied a connection's inbox while it
+     * was still on the loop's list of inboxes; another thread's next request pushed it
+     * again, cutting off the inboxes below it, whose writes then waited forever.
+     */
+    @Test
+    void aRequestOfTheLoopThreadLeavesOtherConnectionsForeignWritesOnTheirWay() throws Exception {
+        List<Connection> opened = Collections.synchronizedList(new ArrayList<>());
+        try (LoopThread loop = LoopThread.serve(new ConnectionHandler() {
+            @Override
+            public void onOpen(Connection connection) {
+                opened.add(connection);
+            }
+
+            @Override
+            public void onData(Connection connection, ByteBuffer data) {}
+        });
+             Socket a = EchoClient.connect(loop.address());
+             Socket b = EchoClient.connect(loop.address());
+             Socket c = EchoClient.connect(loop.address())) {
+            Eventually.until("three connections opened", () -> opened.size() == 3);
+            Connection ca = loop.call(() -> byPeerPort(opened, a.getLocalPort()));
+            Connection cb = loop.call(() -> byPeerPort(opened, b.getLocalPort()));
+            Connection cc = loop.call(() -> byPeerPort(opened, c.getLocalPort()));
+            loop.call(() -> {
+                onAnotherThread(() -> { // the loop's list: B, A, C
+                    cc.write(ascii("c1"));
+                    ca.write(ascii("a1"));
+                    cb.write(ascii("b1"));
+                });
+                ca.write(ascii("a2")); // applies A's inbox first
+                onAnotherThread(() -> ca.write(ascii("a3")));
+                return null;
+            });
+            assertEquals("a1a2a3", readAscii(a, 6));
+            assertEquals("b1", readAscii(b, 2));
+            onAnotherThread(() -> cc.write(ascii("c2")));
+            assertEquals("c1c2", readAscii(c, 4), "C's foreign writes");
+        }
+    }
+
+    /** The connection whose peer is at {@code port}. Loop thread. */
+    private static Connection byPeerPort(List<Connection> connections, int port) {
+        return connections.stream()
+                .filter(connection -> ((InetSocketAddress) connection.remoteAddress()).getPort() == port)
+                .findFirst().orElseThrow();
+    }
+
+    private static ByteBuffer ascii(String text) {
+        return ByteBuffer.wrap(text.getBytes(StandardCharsets.US_ASCII));
+    }
+
+    private static void onAnotherThread(Runnable action) {
+        try {
+            Thread.ofPlatform().start(action).join();
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static String readAscii(Socket socket, int n) throws IOException {
+        socket.setSoTimeout(20_000);
+        return new String(socket.getInputStream().readNBytes(n), StandardCharsets.US_ASCII);
     }
 }

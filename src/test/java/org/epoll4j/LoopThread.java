@@ -15,8 +15,9 @@ import org.epoll4j.epoll.ErrnoException;
  * An {@link EventLoop}, optionally with a server, run on a thread of its own: a test
  * fixture. The loop is opened (and the server listens) on the test's thread, then
  * handed to the loop thread by {@link EventLoop#run()}; from then on the test talks
- * to it with {@link #call}. Whatever the loop reports to its thread's uncaught
- * exception handler is kept, and {@link #close()} fails if anything was left there.
+ * to it with {@link #call}. Whatever the loop reports to its {@link ErrorHandler}, or
+ * its thread's uncaught exception handler, is kept, and {@link #close()} fails if
+ * anything was left there.
  */
 final class LoopThread implements AutoCloseable {
     static final InetSocketAddress LOOPBACK = new InetSocketAddress("127.0.0.1", 0);
@@ -29,6 +30,7 @@ final class LoopThread implements AutoCloseable {
 
     private LoopThread(InetSocketAddress listenOn, ConnectionHandler handler) throws ErrnoException {
         loop = EventLoop.open();
+        loop.setErrorHandler((where, e) -> reported.add(e));
         try {
             address = handler == null ? null : (InetSocketAddress) loop.listen(listenOn, handler).localAddress();
         } catch (ErrnoException | RuntimeException e) {

@@ -16,17 +16,17 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The library's module, as compiled into target/classes/META-INF/versions/22: it needs
- * java.base only (the example's sun.misc.Signal stays with the example) and exports the
- * loop and epoll packages only.
+ * java.base and jdk.jfr (its events) only, not jdk.unsupported (the example's
+ * sun.misc.Signal stays with the example), and exports the loop and epoll packages only.
  */
 class ModuleDescriptorTest {
     @Test
-    void theLibraryRequiresJavaBaseOnlyAndExportsTheLoopAndEpoll() throws IOException {
+    void theLibraryRequiresJavaBaseAndJfrOnlyAndExportsTheLoopAndEpoll() throws IOException {
         ModuleDescriptor module = descriptor();
         assertEquals("org.epoll4j", module.name());
         Set<String> requires = module.requires().stream().map(ModuleDescriptor.Requires::name)
                 .collect(Collectors.toCollection(TreeSet::new));
-        assertEquals(Set.of("java.base"), requires);
+        assertEquals(Set.of("java.base", "jdk.jfr"), requires);
         Set<String> exports = module.exports().stream().map(ModuleDescriptor.Exports::source)
                 .collect(Collectors.toCollection(TreeSet::new));
         assertEquals(Set.of("org.epoll4j", "org.epoll4j.epoll"), exports);

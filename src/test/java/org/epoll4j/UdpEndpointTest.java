@@ -184,4 +184,40 @@ class UdpEndpointTest {
             return false;
         }
     }
+
+
+    /**
+     * Guards a bug: what DatagramHandler.onError threw left ready() and ended run(), and
+     * the whole loop stopped. It goes to the loop's ErrorHandler, and the loop goes on.
+     */
+    @Test
+    void anExceptionFromOnErrorIsReportedAndTheLoopGoesOn() throws Exception {
+        CompletableFuture<String> heard = new CompletableFuture<>();
+        try (LoopThread loop = LoopThread.start(); DatagramChannel gone = DatagramChannel.open()) {
+            gone.bind(new InetSocketAddress("127.0.0.1", 0));
+            InetSocketAddress nobody = (InetSocketAddress) gone.getLocalAddress();
+            gone.close(); // nobody there: ICMP port unreachable, then ECONNREFUSED
+            loop.call(() -> {
+                UdpEndpoint endpoint = loop.loop().bindUdp(new InetSocketAddress("127.0.0.1", 0), 2048,
+                        new DatagramHandler() {
+                            @Override
+                            public void onDatagram(UdpEndpoint e, Datagram d) {}
+
+                            @Override
+                            public void onError(UdpEndpoint e, ErrnoException error) {
+                                heard.complete(error.errnoName());
+                                throw new IllegalStateException("a bug in onError");
+                            }
+                        });
+                endpoint.connect(nobody);
+                endpoint.send(ByteBuffer.wrap(new byte[] {1}));
+                return null;
+            });
+            assertEquals("ECONNREFUSED", heard.get(10, TimeUnit.SECONDS));
+            assertEquals("served", loop.call(() -> "served"));
+            List<Throwable> reported = loop.takeReported();
+            assertEquals(1, reported.size(), "reported: " + reported);
+            assertEquals("a bug in onError", reported.getFirst().getMessage());
+        }
+    }
 }

@@ -248,4 +248,33 @@ class UnixSocketTest {
             }
         }
     }
+
+
+    /**
+     * Guards a bug: a server removed whatever socket file was at its path as it closed,
+     * even the one of a server that had replaced it there (a rolling restart with
+     * REPLACE_SOCKET_FILE), which clients then could no longer reach.
+     */
+    @Test
+    void closingAServerLeavesTheSocketFileOfTheServerThatReplacedIt() throws Exception {
+        Path path = directory.resolve("service.sock");
+        UnixDomainSocketAddress address = UnixDomainSocketAddress.of(path);
+        ConnectionHandler echo = (connection, data) -> connection.write(data);
+        try (LoopThread old = LoopThread.start(); LoopThread fresh = LoopThread.start()) {
+            Server first = old.call(() -> old.loop().listen(address, echo, ListenOption.REPLACE_SOCKET_FILE));
+            fresh.call(() -> fresh.loop().listen(address, echo, ListenOption.REPLACE_SOCKET_FILE));
+            old.call(() -> {
+                first.close();
+                return null;
+            });
+            assertTrue(Files.exists(path), "the new server's socket file was removed");
+            try (SocketChannel client = SocketChannel.open(address)) {
+                client.write(ByteBuffer.wrap(new byte[] {7}));
+                ByteBuffer reply = ByteBuffer.allocate(1);
+                client.read(reply);
+                assertEquals(7, reply.get(0));
+            }
+        }
+        assertFalse(Files.exists(path), "the new server removes its file as its loop closes");
+    }
 }

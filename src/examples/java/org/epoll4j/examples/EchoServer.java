@@ -16,6 +16,7 @@ import org.epoll4j.ConnectionHandler;
 import org.epoll4j.EventLoop;
 import org.epoll4j.EventLoopGroup;
 import org.epoll4j.ListenOption;
+import org.epoll4j.LoopMetrics;
 import org.epoll4j.UdpEndpoint;
 import org.epoll4j.epoll.ErrnoException;
 import sun.misc.Signal;
@@ -35,13 +36,14 @@ import sun.misc.Signal;
  */
 public final class EchoServer {
     private static final String USAGE = """
-            usage: java -jar epoll4j-echo-server.jar [--host HOST] [--port PORT | --unix PATH] [--udp] [--threads N] [--sharing MODE]
+            usage: java -jar epoll4j-echo-server.jar [--host HOST] [--port PORT | --unix PATH] [--udp] [--threads N] [--sharing MODE] [--stats SECONDS]
               --host HOST       address to listen on (default 127.0.0.1)
               --port PORT       port to listen on, 0 for any free port (default 7007)
               --unix PATH       listen on a Unix domain socket at PATH instead (a file, removed on exit)
               --udp             echo UDP datagrams on HOST:PORT instead, each to its sender
               --threads N       event loops, each on a thread of its own (default: one per processor)
               --sharing MODE    how the loops share the port: reuse-port (default) or hand-off
+              --stats SECONDS   print the loops' metrics every SECONDS (1 to 3600)
               --help            print this and exit""";
 
     private EchoServer() {}
@@ -64,9 +66,31 @@ public final class EchoServer {
             Signal.handle(new Signal("TERM"), signal -> stop.countDown());
             System.out.println("listening on " + listening);
             System.out.flush();
+            if (options.statsSeconds() > 0) {
+                Thread.ofPlatform().daemon().name("echo-stats").start(() -> printStats(group, options.statsSeconds()));
+            }
             stop.await();
         } // closes the servers, connections and loops, and waits for their threads
         System.exit(0);
+    }
+
+    /** Prints one line of the group's metrics every {@code seconds}: levels now, counts over the interval. */
+    private static void printStats(EventLoopGroup group, int seconds) {
+        LoopMetrics last = group.metrics();
+        while (true) {
+            try {
+                Thread.sleep(seconds * 1000L);
+            } catch (InterruptedException e) {
+                return;
+            }
+            LoopMetrics now = group.metrics();
+            LoopMetrics interval = now.minus(last);
+            last = now;
+            System.out.printf("stats: %d connections, %d bytes queued; in %d s: %d turns, %d wake-ups, %d tasks,"
+                    + " busy %.1f%%%n", interval.connections(), interval.bytesQueued(), seconds, interval.turns(),
+                    interval.wakeups(), interval.tasksRun(), 100 * interval.busyFraction());
+            System.out.flush();
+        }
     }
 
     /**
@@ -97,7 +121,8 @@ public final class EchoServer {
     }
 
     /** What the command line asked for. */
-    private record Options(SocketAddress address, int threads, EventLoopGroup.Sharing sharing, boolean udp) {}
+    private record Options(SocketAddress address, int threads, EventLoopGroup.Sharing sharing, boolean udp,
+                           int statsSeconds) {}
 
     /** Echoes, and stops reading from a client while its echo waits above the high-water mark. */
     static final class Echo implements ConnectionHandler {
@@ -122,6 +147,7 @@ public final class EchoServer {
         EventLoopGroup.Sharing sharing = EventLoopGroup.Sharing.REUSE_PORT;
         String unix = null;
         boolean udp = false;
+        int statsSeconds = 0;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--help", "-h" -> {
@@ -134,6 +160,7 @@ public final class EchoServer {
                 case "--sharing" -> sharing = sharing(value(args, ++i));
                 case "--unix" -> unix = value(args, ++i);
                 case "--udp" -> udp = true;
+                case "--stats" -> statsSeconds = number(value(args, ++i), 1, 3600, "stats seconds");
                 default -> usage("unknown argument: " + args[i]);
             }
         }
@@ -142,13 +169,14 @@ public final class EchoServer {
         }
         if (unix != null) {
             try {
-                return new Options(UnixDomainSocketAddress.of(unix), threads, sharing, false);
+                return new Options(UnixDomainSocketAddress.of(unix), threads, sharing, false, statsSeconds);
             } catch (InvalidPathException e) {
                 usage("not a path: " + unix);
             }
         }
         try {
-            return new Options(new InetSocketAddress(InetAddress.getByName(host), port), threads, sharing, udp);
+            return new Options(new InetSocketAddress(InetAddress.getByName(host), port), threads, sharing, udp,
+                    statsSeconds);
         } catch (UnknownHostException e) {
             usage("unknown host: " + host);
             return null;

@@ -11,15 +11,14 @@ import java.util.Objects;
  * JDK's {@link java.net.UnixDomainSocketAddress} names a file instead. See
  * <a href="https://man7.org/linux/man-pages/man7/unix.7.html">unix(7)</a>.
  *
- * {@snippet :
- * loop.listen(AbstractNamespaceAddress.of("my-service"), handler); // @my-service in ss -x
- * }
+ * {@snippet class="org.epoll4j.snippets.EpollSnippets" region="abstract-address"}
  */
 public final class AbstractNamespaceAddress extends SocketAddress {
     private static final long serialVersionUID = 1L;
     /** sun_path holds 108 bytes; the first is the 0 that marks the abstract namespace. */
     public static final int MAX_NAME_BYTES = 107;
 
+    /** The name, without the leading 0 byte. */
     private final String name;
 
     private AbstractNamespaceAddress(String name) {
@@ -29,6 +28,8 @@ public final class AbstractNamespaceAddress extends SocketAddress {
     /**
      * The address {@code name} in the abstract namespace.
      *
+     * @param name the name, without the leading 0 byte
+     * @return the address
      * @throws IllegalArgumentException if name is longer than {@value #MAX_NAME_BYTES} bytes in UTF-8
      */
     public static AbstractNamespaceAddress of(String name) {
@@ -41,7 +42,11 @@ public final class AbstractNamespaceAddress extends SocketAddress {
         return new AbstractNamespaceAddress(name);
     }
 
-    /** The name, without the leading 0 byte. */
+    /**
+     * The name.
+     *
+     * @return the name, without the leading 0 byte
+     */
     public String name() {
         return name;
     }

@@ -12,17 +12,7 @@ import org.epoll4j.kernel.Syscalls;
  * One epoll instance: a kernel set of file descriptors and the events each is
  * registered for. See <a href="https://man7.org/linux/man-pages/man7/epoll.7.html">epoll(7)</a>.
  *
- * {@snippet :
- * try (Epoll epoll = Epoll.open(); EpollEvents events = EpollEvents.allocate(64)) {
- *     epoll.add(fd, Epoll.IN, 42);              // 42 comes back with every event of fd
- *     int n = epoll.wait(events, 1000);         // up to one second
- *     for (int i = 0; i < n; i++) {
- *         if ((events.events(i) & Epoll.IN) != 0) {
- *             // events.data(i) == 42: read fd
- *         }
- *     }
- * }
- * }
+ * {@snippet class="org.epoll4j.snippets.EpollSnippets" region="epoll"}
  *
  * <p>Notes:
  * <ul>
@@ -84,6 +74,7 @@ public final class Epoll implements AutoCloseable {
      * where epoll4j's bindings for this architecture say (x86_64, aarch64, riscv64), with a
      * round trip through an epoll set of its own.
      *
+     * @return the new instance, which the caller closes
      * @throws ErrnoException EMFILE, ENFILE or ENOMEM
      * @throws UnsupportedOperationException if epoll4j has no bindings for this
      *     architecture, or the kernel wrote the struct elsewhere: the message names the
@@ -97,6 +88,7 @@ public final class Epoll implements AutoCloseable {
      * Opens an epoll instance that any thread may use, one at a time: for an owner (an
      * event loop) opened on one thread and run on another.
      *
+     * @return the new instance, which the caller closes
      * @throws ErrnoException EMFILE, ENFILE or ENOMEM
      * @throws UnsupportedOperationException as {@link #open()}
      */
@@ -113,7 +105,12 @@ public final class Epoll implements AutoCloseable {
         }
     }
 
-    /** The epoll file descriptor. */
+    /**
+     * The epoll file descriptor, which this instance owns and closes.
+     *
+     * @return the fd
+     * @throws IllegalStateException once closed
+     */
     public int fd() {
         checkUsable();
         return fd;
@@ -121,8 +118,14 @@ public final class Epoll implements AutoCloseable {
 
     /**
      * Registers {@code fd} for {@code events}; {@code data} comes back with each of its
-     * events ({@code EPOLL_CTL_ADD}).
+     * events ({@code EPOLL_CTL_ADD}). The fd stays the caller's: closing this instance
+     * does not close it.
      *
+     * @param fd the file descriptor to watch
+     * @param events what to watch it for: {@link #IN}, {@link #OUT}, ... and flags such as
+     *     {@link #ET}, or-ed
+     * @param data the value that comes back with each of fd's events ({@link EpollEvents#data})
+     * @throws IllegalArgumentException if fd is negative
      * @throws ErrnoException EEXIST if fd is registered already, EBADF if fd is not open,
      *     EPERM if fd does not support epoll (a regular file), EINVAL if fd is this epoll
      */
@@ -133,6 +136,10 @@ public final class Epoll implements AutoCloseable {
     /**
      * Changes the events and data of a registered {@code fd} ({@code EPOLL_CTL_MOD}).
      *
+     * @param fd a file descriptor registered with {@link #add}
+     * @param events what to watch it for from now on, as for {@link #add}
+     * @param data the value that comes back with its events from now on
+     * @throws IllegalArgumentException if fd is negative
      * @throws ErrnoException ENOENT if fd is not registered, EBADF if fd is not open,
      *     EINVAL if events has {@link #EXCLUSIVE}
      */
@@ -143,6 +150,8 @@ public final class Epoll implements AutoCloseable {
     /**
      * Removes {@code fd} from the set ({@code EPOLL_CTL_DEL}).
      *
+     * @param fd a file descriptor registered with {@link #add}
+     * @throws IllegalArgumentException if fd is negative
      * @throws ErrnoException ENOENT if fd is not registered, EBADF if fd is not open
      */
     public void delete(int fd) throws ErrnoException {
@@ -153,9 +162,11 @@ public final class Epoll implements AutoCloseable {
      * Waits for events and writes them to {@code events}; returns how many
      * ({@code epoll_wait}).
      *
+     * @param events where the kernel writes the events, up to its capacity
      * @param timeoutMillis -1 to wait until an event, 0 to return at once, or a
      *     positive number of milliseconds
      * @return the number of events, 0 if the timeout passed first
+     * @throws IllegalArgumentException if timeoutMillis is below -1
      * @throws ErrnoException as epoll_wait(2); EINTR is not thrown (see the class notes)
      */
     public int wait(EpollEvents events, int timeoutMillis) throws ErrnoException {
@@ -171,6 +182,8 @@ public final class Epoll implements AutoCloseable {
      * and libc have {@code epoll_pwait2} (Linux 5.11, glibc 2.35) and millisecond
      * resolution, rounded up, where they don't.
      *
+     * @param events where the kernel writes the events, up to its capacity
+     * @param timeout how long to wait at most; zero returns at once
      * @return the number of events, 0 if the timeout passed first
      * @throws IllegalArgumentException if timeout is negative
      * @throws ErrnoException as epoll_wait(2); EINTR is not thrown (see the class notes)
@@ -184,7 +197,11 @@ public final class Epoll implements AutoCloseable {
         return events.filled(waiting.nanos(events.array(), events.capacity(), timeout));
     }
 
-    /** Whether {@link #close()} has not been called. */
+    /**
+     * Whether {@link #close()} has not been called. Any thread.
+     *
+     * @return true until closed
+     */
     public boolean isOpen() {
         return fd >= 0;
     }

@@ -20,16 +20,7 @@ import org.epoll4j.kernel.EpollEventLayout;
  * } __EPOLL_PACKED;          // packed on x86_64 (12 bytes), natural elsewhere (16)
  * </pre>
  *
- * {@snippet :
- * try (Epoll epoll = Epoll.open(); EpollEvents events = EpollEvents.allocate(64)) {
- *     epoll.add(fd, Epoll.IN, 42);
- *     int n = epoll.wait(events, -1);
- *     for (int i = 0; i < n; i++) {
- *         long token = events.data(i);   // 42
- *         int ready = events.events(i);  // Epoll.IN
- *     }
- * }
- * }
+ * {@snippet class="org.epoll4j.snippets.EpollSnippets" region="epoll"}
  *
  * <p>Notes: the memory belongs to a confined arena: only the thread that allocated the
  * array may read it or close it, and others get a {@link WrongThreadException}; after
@@ -59,6 +50,8 @@ public final class EpollEvents implements AutoCloseable {
     /**
      * Allocates room for {@code capacity} events, owned by the calling thread.
      *
+     * @param capacity the most events one wait can return
+     * @return the array, which the caller closes
      * @throws IllegalArgumentException if capacity is not in 1 .. INT_MAX / struct size
      * @throws UnsupportedOperationException if epoll4j has no bindings for this
      *     architecture, or the kernel does not write struct epoll_event as they say
@@ -73,6 +66,8 @@ public final class EpollEvents implements AutoCloseable {
      * Allocates room for {@code capacity} events that any thread may use, one at a time,
      * as an {@link Epoll#openShared()} does.
      *
+     * @param capacity the most events one wait can return
+     * @return the array, which the caller closes
      * @throws IllegalArgumentException if capacity is not in 1 .. INT_MAX / struct size
      * @throws UnsupportedOperationException as {@link #allocate(int)}
      */
@@ -106,27 +101,56 @@ public final class EpollEvents implements AutoCloseable {
         }
     }
 
-    /** The number of entries this array holds. */
+    /**
+     * The number of entries this array holds.
+     *
+     * @return the capacity it was allocated with
+     */
     public int capacity() {
         return capacity;
     }
 
-    /** The number of entries the last {@code wait} filled: 0 before any. */
+    /**
+     * The number of entries the last {@code wait} filled: 0 before any.
+     *
+     * @return how many entries can be read
+     */
     public int size() {
         return size;
     }
 
-    /** The ready events of entry {@code i} ({@link Epoll#IN}, {@link Epoll#OUT}, ...). */
+    /**
+     * The ready events of entry {@code i}.
+     *
+     * @param i the entry, below {@link #size()}
+     * @return {@link Epoll#IN}, {@link Epoll#OUT}, ..., or-ed
+     * @throws IndexOutOfBoundsException unless 0 &lt;= i &lt; {@link #size()}
+     * @throws IllegalStateException once closed
+     */
     public int events(int i) {
         return array.get(JAVA_INT_UNALIGNED, offset(i) + EVENTS_OFFSET);
     }
 
-    /** The 64-bit value registered with the fd of entry {@code i}. */
+    /**
+     * The 64-bit value registered with the fd of entry {@code i}.
+     *
+     * @param i the entry, below {@link #size()}
+     * @return the {@code data} given to {@link Epoll#add} or {@link Epoll#modify}
+     * @throws IndexOutOfBoundsException unless 0 &lt;= i &lt; {@link #size()}
+     * @throws IllegalStateException once closed
+     */
     public long data(int i) {
         return array.get(JAVA_LONG_UNALIGNED, offset(i) + DATA_OFFSET);
     }
 
-    /** The native array itself, {@code capacity() * sizeof(struct epoll_event)} bytes. */
+    /**
+     * The native array itself, {@code capacity() * sizeof(struct epoll_event)} bytes. It
+     * belongs to this object: it is freed by {@link #close()}, after which the segment
+     * can no longer be read.
+     *
+     * @return the memory the kernel writes the events to
+     * @throws IllegalStateException once closed
+     */
     public MemorySegment segment() {
         checkOpen();
         return array;
@@ -140,7 +164,11 @@ public final class EpollEvents implements AutoCloseable {
         }
     }
 
-    /** Whether {@link #close()} has not been called. */
+    /**
+     * Whether {@link #close()} has not been called.
+     *
+     * @return true until closed
+     */
     public boolean isOpen() {
         return arena.scope().isAlive();
     }

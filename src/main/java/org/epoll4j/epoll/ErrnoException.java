@@ -7,16 +7,7 @@ import org.epoll4j.kernel.Errno;
 /**
  * A system call failed: carries the call, the errno value and its symbolic name.
  *
- * {@snippet :
- * try {
- *     epoll.add(fd, Epoll.IN, 7);
- * } catch (ErrnoException e) {
- *     if (e.errnoName().equals("EEXIST")) {
- *         // already registered
- *     }
- *     // e.getMessage(): "epoll_ctl(ADD, fd=7): File exists (EEXIST)"
- * }
- * }
+ * {@snippet class="org.epoll4j.snippets.EpollSnippets" region="errno"}
  *
  * <p>Outcomes that non-blocking I/O expects (would block, interrupted) are not
  * thrown; each method that can meet one documents what it returns instead.
@@ -24,7 +15,9 @@ import org.epoll4j.kernel.Errno;
 public final class ErrnoException extends IOException {
     private static final long serialVersionUID = 1L;
 
+    /** The call as it was made, e.g. {@code "epoll_ctl(ADD, fd=7)"}. */
     private final String call;
+    /** The value of errno after the call. */
     private final int errno;
 
     /**
@@ -39,18 +32,30 @@ public final class ErrnoException extends IOException {
         this.errno = errno;
     }
 
-    /** The name of the system call, e.g. {@code "epoll_ctl"}. */
+    /**
+     * The name of the system call.
+     *
+     * @return the call's name without its arguments, e.g. {@code "epoll_ctl"}
+     */
     public String syscall() {
         int paren = call.indexOf('(');
         return paren < 0 ? call : call.substring(0, paren);
     }
 
-    /** The errno value, e.g. 17. */
+    /**
+     * The errno value.
+     *
+     * @return errno as the call left it, e.g. 17 for EEXIST
+     */
     public int errno() {
         return errno;
     }
 
-    /** The errno's symbolic name, e.g. {@code "EEXIST"}. */
+    /**
+     * The errno's symbolic name.
+     *
+     * @return e.g. {@code "EEXIST"}
+     */
     public String errnoName() {
         return Errno.name(errno);
     }

@@ -1,0 +1,206 @@
+package org.epoll4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.management.ManagementFactory;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import jdk.jfr.Recording;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordingFile;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The loop's events in a real flight recording, read back from its file with
+ * jdk.jfr.consumer: a slow handler, a long turn, connections opened and closed with their
+ * causes, and output above its high-water mark. (Accept out of fds is in
+ * {@link FdExhaustionTest}, where a child process runs out of them.)
+ */
+@Timeout(60)
+class FlightRecorderTest {
+    private static final byte[] SLOW = "slow".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] BOOM = "boom".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] FLOOD = "flood".getBytes(StandardCharsets.US_ASCII);
+
+    @TempDir
+    Path directory;
+
+    /** More than loopback's socket buffers take: most of it is queued. */
+    private static final int FLOOD_BYTES = 32 << 20;
+
+    /** Echoes; sleeps 50 ms on "slow", throws on "boom", and writes 32 MiB first on "flood". */
+    private static final class Handler implements ConnectionHandler {
+        @Override
+        public void onData(Connection connection, ByteBuffer data) {
+            byte[] bytes = new byte[data.remaining()];
+            data.get(bytes);
+            String text = new String(bytes, StandardCharsets.US_ASCII);
+            switch (text) {
+                case "slow" -> sleep(50);
+                case "boom" -> throw new IllegalStateException("boom");
+                case "flood" -> connection.write(ByteBuffer.allocate(FLOOD_BYTES));
+                default -> { }
+            }
+            connection.write(ByteBuffer.wrap(bytes));
+        }
+    }
+
+    @Test
+    void theLoopsEventsAreInTheRecording() throws Exception {
+        List<RecordedEvent> events;
+        try (Recording recording = new Recording()) {
+            recording.enable("epoll4j.LongTurn").withThreshold(Duration.ofMillis(20));
+            recording.enable("epoll4j.SlowHandler").withThreshold(Duration.ofMillis(20));
+            recording.enable("epoll4j.ConnectionOpened");
+            recording.enable("epoll4j.ConnectionClosed");
+            recording.enable("epoll4j.OutputAboveHighWater");
+            recording.start();
+            try (LoopThread loop = LoopThread.serve(new Handler())) {
+                try (Socket client = EchoClient.connect(loop.address())) {
+                    client.getOutputStream().write(SLOW);
+                    assertEquals("slow", read(client.getInputStream(), SLOW.length));
+                }
+                try (Socket client = EchoClient.connect(loop.address())) {
+                    client.getOutputStream().write(FLOOD);
+                    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                    long drained = 0;
+                    byte[] buffer = new byte[64 * 1024];
+                    // Nothing read until the flood is queued: wait for the loop to have taken it.
+                    while (loop.call(() -> loop.loop().metrics().bytesQueued()) == 0 && System.nanoTime() < end) {
+                        Thread.sleep(10);
+                    }
+                    while (drained < FLOOD_BYTES + FLOOD.length) {
+                        int n = client.getInputStream().read(buffer);
+                        assertTrue(n > 0, "the flood ended early");
+                        drained += n;
+                    }
+                }
+                try (Socket client = EchoClient.connect(loop.address())) {
+                    client.getOutputStream().write(BOOM);
+                    assertEquals(-1, readOrEnd(client.getInputStream()), "a connection whose handler threw ends");
+                }
+                assertEquals(List.of("IllegalStateException"), loop.takeReported().stream()
+                        .map(e -> e.getClass().getSimpleName()).toList());
+                awaitNoConnections(loop);
+            }
+            recording.stop();
+            Path file = directory.resolve("loop.jfr");
+            recording.dump(file);
+            events = RecordingFile.readAllEvents(file);
+        }
+
+        // The sleep of 50 ms; the flood's onData may be slow too.
+        RecordedEvent slow = named(events, "epoll4j.SlowHandler").stream()
+                .filter(e -> e.getDuration().toMillis() >= 50).findFirst()
+                .orElseThrow(() -> new AssertionError("no handler call of 50 ms: " + names(events)));
+        assertEquals(Handler.class.getName(), slow.getClass("handler").getName());
+        assertEquals("onData", slow.getString("method"));
+        assertTrue(slow.getString("source").startsWith("connection fd="), slow.getString("source"));
+
+        List<RecordedEvent> turns = named(events, "epoll4j.LongTurn");
+        assertFalse(turns.isEmpty(), "no long turn recorded");
+        assertTrue(turns.stream().anyMatch(turn -> turn.getInt("events") >= 1), "turns: " + turns);
+
+        assertEquals(3, named(events, "epoll4j.ConnectionOpened").size(), "opened: " + names(events));
+        List<RecordedEvent> closed = named(events, "epoll4j.ConnectionClosed");
+        assertEquals(3, closed.size(), "closed: " + closed);
+        RecordedEvent boom = closed.stream().filter(e -> e.getString("cause") != null
+                && e.getString("cause").contains("onData threw java.lang.IllegalStateException: boom"))
+                .findFirst().orElseThrow(() -> new AssertionError("no close caused by the handler: " + closed));
+        assertTrue(boom.getBoolean("reset"), "a handler's exception resets the connection");
+        assertTrue(boom.getString("connection").contains("peer /127.0.0.1:"), boom.getString("connection"));
+
+        RecordedEvent above = only(events, "epoll4j.OutputAboveHighWater");
+        assertEquals(64 * 1024, above.getLong("highWaterMark"));
+        assertTrue(above.getLong("queued") > 64 * 1024, "queued " + above.getLong("queued"));
+    }
+
+    /**
+     * Not recording, the echo path allocates nothing on the loop thread: the events cost no
+     * event object and no clock read then. Measured with the loop thread's allocation counter
+     * over round trips made once the JIT has compiled the path.
+     */
+    @Test
+    @Timeout(120)
+    void withoutARecordingAnEchoRoundTripAllocatesNothing() throws Exception {
+        assertFalse(LoopEvents.recording(), "a recording runs in this JVM");
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        try (LoopThread loop = LoopThread.serve((connection, data) -> connection.write(data));
+             Socket client = EchoClient.connect(loop.address())) {
+            byte[] message = new byte[64];
+            roundTrips(client, message, 60_000); // warm: the JIT compiles the echo path
+            long id = loop.thread().threadId();
+            long before = threads.getThreadAllocatedBytes(id);
+            int trips = roundTrips(client, message, 20_000);
+            long perTrip = (threads.getThreadAllocatedBytes(id) - before) / trips;
+            assertTrue(perTrip < 8, "bytes allocated per round trip on the loop thread: " + perTrip);
+        }
+    }
+
+    private static int roundTrips(Socket client, byte[] message, int count) throws IOException {
+        InputStream in = client.getInputStream();
+        for (int i = 0; i < count; i++) {
+            client.getOutputStream().write(message);
+            for (int at = 0; at < message.length; ) {
+                int n = in.read(message, at, message.length - at);
+                assertTrue(n > 0, "the echo ended");
+                at += n;
+            }
+        }
+        return count;
+    }
+
+    private static void awaitNoConnections(LoopThread loop) throws InterruptedException {
+        for (int i = 0; i < 2000 && loop.loop().metrics().connections() > 0; i++) {
+            Thread.sleep(10);
+        }
+        assertEquals(0, loop.loop().metrics().connections());
+    }
+
+    private static RecordedEvent only(List<RecordedEvent> events, String name) {
+        List<RecordedEvent> found = named(events, name);
+        assertEquals(1, found.size(), name + ": " + found);
+        return found.getFirst();
+    }
+
+    private static List<RecordedEvent> named(List<RecordedEvent> events, String name) {
+        return events.stream().filter(e -> e.getEventType().getName().equals(name)).toList();
+    }
+
+    private static String names(List<RecordedEvent> events) {
+        return events.stream().map(e -> e.getEventType().getName()).collect(Collectors.joining(", "));
+    }
+
+    private static String read(InputStream in, int n) throws Exception {
+        return new String(in.readNBytes(n), StandardCharsets.US_ASCII);
+    }
+
+    private static int readOrEnd(InputStream in) {
+        try {
+            return in.read();
+        } catch (IOException e) {
+            return -1; // reset
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
