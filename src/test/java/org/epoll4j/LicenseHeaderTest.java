@@ -31,9 +31,11 @@ import org.junit.jupiter.api.io.TempDir;
 class LicenseHeaderTest {
     private static final Path BASEDIR = Path.of(System.getProperty("basedir", ".")).toAbsolutePath();
     private static final String IDENTIFIER = "SPDX-License-Identifier: Apache-2.0";
-    /** The folders that hold hand-written sources; build output (target/) under them is skipped. */
-    private static final List<String> ROOTS = List.of("src/main/java", "src/main/module", "src/test/java",
-            "src/examples/java", "bench", "headers", ".ci");
+    /**
+     * The folders that hold hand-written sources (every source set under src, so a new one is
+     * checked too); build output (target/) under them is skipped.
+     */
+    private static final List<String> ROOTS = List.of("src", "bench", "headers", ".ci");
     private static final String GENERATED = "src/main/java/org/epoll4j/ffi";
     private static final Set<PosixFilePermission> EXECUTE = EnumSet.of(PosixFilePermission.OWNER_EXECUTE,
             PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.OTHERS_EXECUTE);
@@ -49,7 +51,8 @@ class LicenseHeaderTest {
         Set<String> checked = sources(BASEDIR);
         for (String file : List.of("src/main/java/org/epoll4j/EventLoop.java", "src/main/module/module-info.java",
                 "src/test/java/org/epoll4j/LicenseHeaderTest.java",
-                "src/examples/java/org/epoll4j/examples/EchoServer.java", "bench/c/echo_server.c",
+                "src/examples/java/org/epoll4j/examples/EchoServer.java",
+                "src/snippets/java/org/epoll4j/snippets/EventLoopSnippets.java", "bench/c/echo_server.c",
                 "bench/src/main/java/org/epoll4j/bench/NettyEchoServer.java", "bench/run", "bench/micro/build.sh",
                 "headers/epoll4j.h", "headers/generate", ".ci/run")) {
             assertTrue(checked.contains(file), file + " is not checked; checked: " + checked);
