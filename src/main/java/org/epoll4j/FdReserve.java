@@ -5,12 +5,18 @@ import org.epoll4j.epoll.ErrnoException;
 
 /**
  * One fd held back for the moment the process runs out (EMFILE): given up, it lets a
- * server accept a pending connection and close it, so that the client learns at once
- * and the listening socket stops being readable, instead of the loop spinning on it.
+ * server accept a pending connection and end it, so that the client learns at once and
+ * the listening socket stops being readable, instead of the loop spinning on it.
+ *
+ * <p>The refused connection is shut down, not closed, and its fd is the reserve from
+ * then on: no fd is free while its client learns and may connect again. An fd is free
+ * only between giving up the reserve and the accept that takes it back, and only when a
+ * connection is known to wait; another thread of the process (another loop's accept)
+ * may take it then. The server then pauses, and fills the reserve at its next attempt.
  */
 final class FdReserve {
-    /** A pending connection was accepted and closed. */
-    static final int SHED = 1;
+    /** A pending connection was accepted and shut down. */
+    static final int REFUSED = 1;
     /** No connection was pending. */
     static final int NONE_PENDING = 0;
     /** No fd could be had: the caller pauses accepting. */
@@ -31,36 +37,41 @@ final class FdReserve {
     }
 
     /**
-     * Frees the reserved fd, accepts one pending connection on {@code listener} and
-     * closes it, then reserves an fd again.
+     * Frees the reserved fd, accepts one pending connection on {@code listener} with it and
+     * shuts the connection down, keeping its fd as the reserve.
      *
-     * @return {@link #SHED}, {@link #NONE_PENDING} or {@link #OUT_OF_FDS}
+     * @return {@link #REFUSED}, {@link #NONE_PENDING} or {@link #OUT_OF_FDS}
      */
-    int shed(int listener) {
+    int refuse(int listener) {
         if (fd < 0) {
             try {
-                fill(); // lost at an earlier shed: some fd may have been freed since
+                fill(); // lost at an earlier refusal: some fd may have been freed since
             } catch (ErrnoException e) {
                 return OUT_OF_FDS;
             }
         }
         release();
-        int result;
+        int accepted;
         try {
-            int refused = io.sockets.accept(listener);
-            if (refused >= 0) {
-                io.sys.close(refused);
-            }
-            result = refused >= 0 ? SHED : NONE_PENDING;
+            accepted = io.sockets.accept(listener);
         } catch (ErrnoException e) {
-            result = OUT_OF_FDS;
+            accepted = -1; // that connection failed, or another thread took the freed fd
+        }
+        if (accepted >= 0) {
+            fd = accepted;
+            try {
+                io.sockets.shutdown(accepted);
+            } catch (ErrnoException e) {
+                // Already reset by its client: it has learnt.
+            }
+            return REFUSED;
         }
         try {
             fill();
+            return NONE_PENDING;
         } catch (ErrnoException e) {
-            // Another fd took its place: with nothing in reserve, the server pauses next time.
+            return OUT_OF_FDS;
         }
-        return result;
     }
 
     void release() {

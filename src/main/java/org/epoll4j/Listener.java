@@ -171,7 +171,7 @@ final class Listener extends Source {
             try {
                 accepted = loop.io().sockets.accept(fd);
             } catch (ErrnoException e) {
-                if (!recover(e)) {
+                if (!recover(e, i == 0)) {
                     return;
                 }
                 continue;
@@ -218,17 +218,24 @@ final class Listener extends Source {
         connection.opened();
     }
 
-    /** Handles a failed accept; returns whether to go on accepting. */
-    private boolean recover(ErrnoException e) {
+    /**
+     * Handles a failed accept; returns whether to go on accepting. {@code first}: the first
+     * accept since epoll said the socket is readable, so a connection surely waits.
+     */
+    private boolean recover(ErrnoException e, boolean first) {
         int errno = e.errno();
         if (SocketCalls.outOfFds(errno)) {
-            int shed = loop.io().reserve.shed(fd);
-            boolean paused = shed == FdReserve.OUT_OF_FDS;
+            if (!first) {
+                // accept(2) wants a free fd before it looks for a connection: this EMFILE does
+                // not say that one waits. If one does, epoll says so next turn.
+                return false;
+            }
+            boolean paused = loop.io().reserve.refuse(fd) == FdReserve.OUT_OF_FDS;
             if (LoopEvents.recording()) {
                 LoopEvents.acceptOutOfFds(this, e.errnoName(), paused ? Server.ACCEPT_PAUSE.toNanos() : 0);
             }
             if (!paused) {
-                return shed == FdReserve.SHED;
+                return false; // one refused; epoll tells of the next
             }
         } else if (SocketCalls.failedOneConnection(errno)) {
             return true; // that one connection failed; others may be pending

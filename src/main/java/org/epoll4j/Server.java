@@ -19,9 +19,10 @@ import java.util.concurrent.RejectedExecutionException;
  * <li>Threading: every method may be called from any thread.
  * <li>One readiness event accepts at most {@value #ACCEPT_BUDGET} connections, so a
  *     flood of connects cannot starve the loop's other sources.
- * <li>Out of fds (EMFILE, ENFILE), the server closes a reserved fd, accepts the
- *     pending connection and closes it at once (the client sees its connection end),
- *     then reserves an fd again. If it cannot, it stops accepting for
+ * <li>Out of fds (EMFILE, ENFILE), the server closes a reserved fd, accepts a pending
+ *     connection with it and shuts that down at once (its client sees the connection
+ *     end), keeping its fd as the reserve; then the next. If it cannot (none is free, or
+ *     another thread of the process took the freed one first), it stops accepting for
  *     {@link #ACCEPT_PAUSE} and tries again. Existing connections are served
  *     throughout, and accepting resumes as soon as fds are free.
  * </ul>

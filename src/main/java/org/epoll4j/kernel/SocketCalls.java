@@ -122,7 +122,12 @@ public final class SocketCalls {
 
     /** shutdown(SHUT_WR): the peer reads the end of stream once what was sent arrives. */
     public void shutdownOutput(int fd) throws ErrnoException {
-        Sockets.shutdownOutput(capture, fd);
+        Sockets.shutdown(capture, fd, Libc.SHUT_WR(), "SHUT_WR");
+    }
+
+    /** shutdown(SHUT_RDWR): the peer reads the end of stream; the fd stays open. */
+    public void shutdown(int fd) throws ErrnoException {
+        Sockets.shutdown(capture, fd, Libc.SHUT_RDWR(), "SHUT_RDWR");
     }
 
     /** getsockname(2). */

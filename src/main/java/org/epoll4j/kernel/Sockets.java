@@ -204,16 +204,16 @@ final class Sockets {
         return sent >= 0 || Errno.wouldBlock(capture) ? Math.max(sent, 0) : fail("sendmmsg(fd=" + fd + ")", capture);
     }
 
-    /** shutdown(2) of the writing half. */
-    static void shutdownOutput(MemorySegment capture, int fd) throws ErrnoException {
+    /** shutdown(2); {@code name} is how's name, for the message. */
+    static void shutdown(MemorySegment capture, int fd, int how, String name) throws ErrnoException {
         int result;
         try {
-            result = (int) SHUTDOWN.invokeExact(capture, fd, Libc.SHUT_WR());
+            result = (int) SHUTDOWN.invokeExact(capture, fd, how);
         } catch (Throwable t) {
             throw Errno.unexpected(t);
         }
         if (result != 0) {
-            fail("shutdown(fd=" + fd + ", SHUT_WR)", capture);
+            fail("shutdown(fd=" + fd + ", " + name + ")", capture);
         }
     }
 
