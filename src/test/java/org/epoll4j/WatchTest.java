@@ -33,7 +33,7 @@ import org.junit.jupiter.api.Timeout;
 class WatchTest {
     @Test
     void aLevelTriggeredPipeIsReportedUntilItIsDrained() throws Exception {
-        try (LoopThread loop = LoopThread.start(); Pipe pipe = Pipe.open()) {
+        try (Pipe pipe = Pipe.open(); LoopThread loop = LoopThread.start()) {
             AtomicInteger reads = new AtomicInteger();
             loop.call(() -> loop.loop().watch(pipe.readFd(), Watch.READ, Watch.Trigger.LEVEL, (watch, ready) -> {
                 if ((ready & Watch.READ) != 0 && pipe.readOne()) {
@@ -49,7 +49,7 @@ class WatchTest {
 
     @Test
     void anEdgeTriggeredPipeIsReportedOncePerWrite() throws Exception {
-        try (LoopThread loop = LoopThread.start(); Pipe pipe = Pipe.open()) {
+        try (Pipe pipe = Pipe.open(); LoopThread loop = LoopThread.start()) {
             AtomicInteger reports = new AtomicInteger();
             loop.call(() -> loop.loop().watch(pipe.readFd(), Watch.READ, Watch.Trigger.EDGE,
                     (watch, ready) -> reports.incrementAndGet())); // reads nothing
@@ -66,7 +66,7 @@ class WatchTest {
 
     @Test
     void aOneShotEventfdIsReportedOnceUntilRearmed() throws Exception {
-        try (LoopThread loop = LoopThread.start(); EventFd eventFd = EventFd.open()) {
+        try (EventFd eventFd = EventFd.open(); LoopThread loop = LoopThread.start()) {
             AtomicInteger reports = new AtomicInteger();
             Watch watch = loop.call(() -> loop.loop().watch(eventFd.fd(), Watch.READ, Watch.Trigger.ONE_SHOT,
                     (w, ready) -> reports.incrementAndGet()));
@@ -87,7 +87,7 @@ class WatchTest {
 
     @Test
     void theWriteEndOfAPipeIsReportedWritableAndItsReaderClosingAsAnError() throws Exception {
-        try (LoopThread loop = LoopThread.start(); Pipe pipe = Pipe.open()) {
+        try (Pipe pipe = Pipe.open(); LoopThread loop = LoopThread.start()) {
             List<Integer> seen = new CopyOnWriteArrayList<>();
             Watch watch = loop.call(() -> loop.loop().watch(pipe.writeFd(), Watch.WRITE, Watch.Trigger.EDGE,
                     (w, ready) -> seen.add(ready)));
@@ -104,7 +104,7 @@ class WatchTest {
 
     @Test
     void closingAWatchLeavesTheFdOpenAndQuietAndRunsOnCloseOnce() throws Exception {
-        try (LoopThread loop = LoopThread.start(); Pipe pipe = Pipe.open()) {
+        try (Pipe pipe = Pipe.open(); LoopThread loop = LoopThread.start()) {
             AtomicInteger reports = new AtomicInteger();
             List<Object> closes = new CopyOnWriteArrayList<>();
             Watch watch = loop.call(() -> loop.loop().watch(pipe.readFd(), Watch.READ, Watch.Trigger.LEVEL,
@@ -128,7 +128,7 @@ class WatchTest {
     @Test
     void aHandlerThatThrowsClosesItsWatchWithTheExceptionAsCause() throws Exception {
         RuntimeException thrown = new IllegalStateException("the handler's bug");
-        try (LoopThread loop = LoopThread.start(); Pipe pipe = Pipe.open()) {
+        try (Pipe pipe = Pipe.open(); LoopThread loop = LoopThread.start()) {
             CompletableFuture<IOException> cause = new CompletableFuture<>();
             loop.call(() -> loop.loop().watch(pipe.readFd(), Watch.READ, Watch.Trigger.LEVEL, new WatchHandler() {
                 @Override
@@ -165,7 +165,7 @@ class WatchTest {
 
     @Test
     void watchingAnFdTwiceFailsWithEEXISTAndNonsenseIsRefused() throws Exception {
-        try (LoopThread loop = LoopThread.start(); Pipe pipe = Pipe.open()) {
+        try (Pipe pipe = Pipe.open(); LoopThread loop = LoopThread.start()) {
             WatchHandler quiet = (watch, ready) -> {};
             loop.call(() -> loop.loop().watch(pipe.readFd(), Watch.READ, Watch.Trigger.LEVEL, quiet));
             ErrnoException twice = loop.call(() -> assertThrows(ErrnoException.class,
@@ -197,7 +197,7 @@ class WatchTest {
     @Test
     void aTimerfdIsReportedAtEachExpiryLevelOrEdgeAndOnceWhenOneShot() throws Exception {
         for (Watch.Trigger trigger : Watch.Trigger.values()) {
-            try (LoopThread loop = LoopThread.start(); TimerFd timer = TimerFd.open()) {
+            try (TimerFd timer = TimerFd.open(); LoopThread loop = LoopThread.start()) {
                 AtomicInteger reports = new AtomicInteger();
                 AtomicInteger expirations = new AtomicInteger();
                 loop.call(() -> loop.loop().watch(timer.fd(), Watch.READ, trigger, (watch, ready) -> {
