@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Sourced by bench/run: the allocation and syscall steps of issue #4 section 3. Both run their own
 # short, untimed servers after the timed scenarios; neither changes a timed run.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Sourced by bench/run: turns $DATA/*.tsv into $OUT/RESULTS.md and the PNG plots.
 # Plain awk (mawk or gawk) and gnuplot; gnuplot is installed from Debian if missing.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /*
  * The one header jextract reads to generate org.epoll4j.ffi; jextract.args
  * decides which of its symbols are kept.

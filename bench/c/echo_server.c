@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // C epoll echo server: the floor the JVM servers are measured against.
 //
 //   echo_server [--host 127.0.0.1] [--port 0] [--threads N]   TCP

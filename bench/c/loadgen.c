@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Load generator for the echo servers, one thread on epoll. Every mode checks every
 // byte it gets back and prints one line of key=value pairs:
 //

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Sourced by bench/micro/wait-cost and bench/micro/jmh: builds the micro-benchmarks and sets
 #   JAVA         the JDK 22+ java (BENCH_JAVA_HOME, default Temurin 25, as in bench/run)
 #   MICRO_CP     class path of the benchmarks: target/classes and target/lib/* (epoll4j, JMH)
@@ -25,9 +26,9 @@ micro_build() {
         (cd "$MICRO_ROOT" && micro_mvn -DskipTests package) || return 1
     fi
     # Installed afresh on every build, so the benchmarks never compile against a stale library.
-    micro_log "installing $jar as org.epoll4j:epoll4j:0.1.0-SNAPSHOT in the local Maven repository"
+    micro_log "installing $jar as org.epoll4j:epoll4j:0.1.0 in the local Maven repository"
     micro_mvn install:install-file -Dfile="$jar" -DgroupId=org.epoll4j -DartifactId=epoll4j \
-        -Dversion=0.1.0-SNAPSHOT -Dpackaging=jar || return 1
+        -Dversion=0.1.0 -Dpackaging=jar || return 1
     micro_log "building bench/micro"
     (cd "$MICRO_DIR" && micro_mvn package) || return 1
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * Linux epoll for JDK 22+ through the Foreign Function and Memory API.
  *

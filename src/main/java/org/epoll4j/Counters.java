@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package org.epoll4j;
 
 import java.lang.invoke.MethodHandles;

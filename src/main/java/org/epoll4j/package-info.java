@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * The event loop and what it serves: an {@link org.epoll4j.EventLoop} is one thread
  * serving many TCP and Unix domain {@link org.epoll4j.Connection}s, {@link org.epoll4j.Server}s,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /**
  * epoll itself: an {@link org.epoll4j.epoll.Epoll} set, the
  * {@link org.epoll4j.epoll.EpollEvents} array its waits fill, and the
