@@ -262,8 +262,11 @@ abstract sealed class StreamChannel extends Source permits StreamInput {
             return;
         }
         String where = method + " of " + self() + ", which was reset";
-        closed(new IOException(method + " threw " + e, e), true);
-        loop.report(where, e); // as ErrorHandler says: once the connection is reset and its onClose ran
+        try {
+            closed(new IOException(method + " threw " + e, e), true);
+        } finally {
+            loop.report(where, e); // as ErrorHandler says: once the connection is reset and its onClose ran
+        }
     }
 
     /** The socket's pending error (SO_ERROR) as the cause of a close; null if none. */

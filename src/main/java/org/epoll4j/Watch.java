@@ -175,10 +175,13 @@ public final class Watch extends Source {
                 throw error;
             }
             String where = "onReady of " + this + (open ? ", which was closed" : "");
-            if (open) {
-                closed(new IOException("onReady threw " + e, e));
+            try {
+                if (open) {
+                    closed(new IOException("onReady threw " + e, e));
+                }
+            } finally {
+                loop.report(where, e); // as ErrorHandler says: once the watch is closed and its onClose ran
             }
-            loop.report(where, e); // as ErrorHandler says: once the watch is closed and its onClose ran
         }
     }
 

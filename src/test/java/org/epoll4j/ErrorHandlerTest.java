@@ -2,6 +2,7 @@
 package org.epoll4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -224,5 +225,38 @@ class ErrorHandlerTest {
             Eventually.until("a report", () -> onCloseHadRunWhenReported.get() != null);
             assertTrue(onCloseHadRunWhenReported.get(), "the ErrorHandler was called before the watch's onClose");
         }
+    }
+
+    /**
+     * Closing before reporting: when onClose then throws an Error the loop cannot go on
+     * with (a VirtualMachineError such as OutOfMemoryError), the handler's exception, the
+     * root cause, was never reported. Found in review.
+     */
+    @Test
+    void theRootCauseIsReportedEvenIfOnCloseThenFailsHard() throws Exception {
+        IllegalStateException root = new IllegalStateException("root cause in onData");
+        List<Throwable> seen = new CopyOnWriteArrayList<>();
+        ConnectionHandler handler = new ConnectionHandler() {
+            @Override
+            public void onData(Connection connection, ByteBuffer data) {
+                throw root;
+            }
+
+            @Override
+            public void onClose(Connection connection, IOException cause) {
+                throw new OutOfMemoryError("in onClose");
+            }
+        };
+        LoopThread loop = LoopThread.serve(handler);
+        try (Socket client = EchoClient.connect(loop.address())) {
+            client.getOutputStream().write(1);
+            loop.thread().join(TimeUnit.SECONDS.toMillis(20)); // the Error ends run()
+            seen.addAll(loop.takeReported());
+        } finally {
+            loop.loop().close();
+        }
+        assertFalse(loop.thread().isAlive(), "the OutOfMemoryError from onClose should end run()");
+        assertTrue(seen.contains(root),
+                "the onData exception that reset the connection was never reported; reported: " + seen);
     }
 }
