@@ -163,7 +163,12 @@ public final class EventLoop implements Executor, AutoCloseable {
             throws ErrnoException {
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(handler, "handler");
-        return new Server(List.of(Listener.open(this, address, handler, Set.of(options), null)));
+        boolean call = beginLoopCall();
+        try {
+            return new Server(List.of(Listener.open(this, address, handler, Set.of(options), null)));
+        } finally {
+            endLoopCall(call);
+        }
     }
 
     /**
@@ -182,7 +187,12 @@ public final class EventLoop implements Executor, AutoCloseable {
     public Connection connect(SocketAddress address, ConnectionHandler handler) throws ErrnoException {
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(handler, "handler");
-        return Connector.connect(this, address, handler);
+        boolean call = beginLoopCall();
+        try {
+            return Connector.connect(this, address, handler);
+        } finally {
+            endLoopCall(call);
+        }
     }
 
     /**
@@ -217,7 +227,12 @@ public final class EventLoop implements Executor, AutoCloseable {
      */
     public UdpEndpoint bindUdp(InetSocketAddress address, int maxDatagramSize, DatagramHandler handler,
                                ListenOption... options) throws ErrnoException {
-        return UdpEndpoint.bind(this, address, maxDatagramSize, handler, Set.of(options));
+        boolean call = beginLoopCall();
+        try {
+            return UdpEndpoint.bind(this, address, maxDatagramSize, handler, Set.of(options));
+        } finally {
+            endLoopCall(call);
+        }
     }
 
     /**
@@ -236,7 +251,12 @@ public final class EventLoop implements Executor, AutoCloseable {
      * @throws IllegalStateException if the loop is closing or closed
      */
     public Watch watch(int fd, int interest, Watch.Trigger trigger, WatchHandler handler) throws ErrnoException {
-        return Watch.open(this, fd, interest, trigger, handler);
+        boolean call = beginLoopCall();
+        try {
+            return Watch.open(this, fd, interest, trigger, handler);
+        } finally {
+            endLoopCall(call);
+        }
     }
 
     /**
@@ -352,6 +372,37 @@ public final class EventLoop implements Executor, AutoCloseable {
     void endOwnerCall() {
         if (lifecycle.endOwnerCall()) {
             release();
+        }
+    }
+
+    /**
+     * Begins a call that only the loop's thread may make and that acts on its sources
+     * (listen, connect, watch, a watch's or endpoint's close, a send): checks the thread,
+     * and while nobody runs the loop counts the call as an owner's
+     * ({@link #beginOwnerCall}), which a close from another thread waits for. Returns
+     * whether {@link #endOwnerCall()} must end it.
+     *
+     * @throws WrongThreadException from another thread
+     * @throws IllegalStateException once the loop is released, or another thread releases it
+     */
+    boolean beginLoopCall() {
+        if (lifecycle.isRunningOn(Thread.currentThread())) {
+            return false; // as a handler, task or timer: nothing to hold back
+        }
+        checkInLoop();
+        if (beginOwnerCall()) {
+            return true;
+        }
+        if (!isLoopThreadNow()) {
+            throw new IllegalStateException("EventLoop is closed"); // by another thread, just now
+        }
+        return false;
+    }
+
+    /** Ends a call that {@link #beginLoopCall()} began; {@code call} is what it returned. */
+    void endLoopCall(boolean call) {
+        if (call) {
+            endOwnerCall();
         }
     }
 

@@ -139,9 +139,14 @@ public final class UdpEndpoint extends Source {
      * @throws ErrnoException as connect(2), for example EAFNOSUPPORT for an IPv6 peer of an IPv4 endpoint
      */
     public void connect(InetSocketAddress peer) throws ErrnoException {
-        checkOpen();
-        loop.io().sockets.connect(fd, Objects.requireNonNull(peer, "peer"));
-        this.peer = peer;
+        boolean call = loop.beginLoopCall();
+        try {
+            checkOpen();
+            loop.io().sockets.connect(fd, Objects.requireNonNull(peer, "peer"));
+            this.peer = peer;
+        } finally {
+            loop.endLoopCall(call);
+        }
     }
 
     /**
@@ -156,16 +161,20 @@ public final class UdpEndpoint extends Source {
      */
     public boolean send(ByteBuffer src, SocketAddress to) {
         Objects.requireNonNull(to, "to");
-        loop.checkInLoop();
-        if (to != remembered && fd >= 0) {
-            sending.remember(to); // first: an address it refuses leaves nothing staged
-            remembered = to;
+        boolean call = loop.beginLoopCall();
+        try {
+            if (to != remembered && fd >= 0) {
+                sending.remember(to); // first: an address it refuses leaves nothing staged
+                remembered = to;
+            }
+            int slot = stage(src);
+            if (slot >= 0) {
+                sending.sendToRemembered(slot);
+            }
+            return slot >= 0;
+        } finally {
+            loop.endLoopCall(call);
         }
-        int slot = stage(src);
-        if (slot >= 0) {
-            sending.sendToRemembered(slot);
-        }
-        return slot >= 0;
     }
 
     /**
@@ -182,11 +191,16 @@ public final class UdpEndpoint extends Source {
         if (peer == null) {
             throw new IllegalStateException("UdpEndpoint is not connected: send(data, to) names the address");
         }
-        int slot = stage(src);
-        if (slot >= 0) {
-            sending.sendToPeer(slot);
+        boolean call = loop.beginLoopCall();
+        try {
+            int slot = stage(src);
+            if (slot >= 0) {
+                sending.sendToPeer(slot);
+            }
+            return slot >= 0;
+        } finally {
+            loop.endLoopCall(call);
         }
-        return slot >= 0;
     }
 
     /**
@@ -201,8 +215,12 @@ public final class UdpEndpoint extends Source {
 
     /** Closes the socket, dropping datagrams not sent yet, and frees its memory. Idempotent. */
     public void close() {
-        loop.checkInLoop();
-        closeWithLoop();
+        boolean call = loop.beginLoopCall();
+        try {
+            closeWithLoop();
+        } finally {
+            loop.endLoopCall(call);
+        }
     }
 
     @Override

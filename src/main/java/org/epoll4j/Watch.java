@@ -127,9 +127,14 @@ public final class Watch extends Source {
      * @throws ErrnoException as epoll_ctl(2) (EBADF: the fd was closed before its watch)
      */
     public void setInterest(int interest) throws ErrnoException {
-        checkOpen();
-        checkInterest(interest);
-        loop.registry().modify(this, interest | trigger.flag);
+        boolean call = loop.beginLoopCall();
+        try {
+            checkOpen();
+            checkInterest(interest);
+            loop.registry().modify(this, interest | trigger.flag);
+        } finally {
+            loop.endLoopCall(call);
+        }
     }
 
     /**
@@ -140,8 +145,13 @@ public final class Watch extends Source {
      * @throws ErrnoException as epoll_ctl(2)
      */
     public void rearm() throws ErrnoException {
-        checkOpen();
-        loop.registry().modify(this, interest);
+        boolean call = loop.beginLoopCall();
+        try {
+            checkOpen();
+            loop.registry().modify(this, interest);
+        } finally {
+            loop.endLoopCall(call);
+        }
     }
 
     /**
@@ -160,8 +170,12 @@ public final class Watch extends Source {
      * application's), and the handler's {@code onClose} runs, with a null cause. Idempotent.
      */
     public void close() {
-        loop.checkInLoop();
-        closed(null);
+        boolean call = loop.beginLoopCall();
+        try {
+            closed(null);
+        } finally {
+            loop.endLoopCall(call);
+        }
     }
 
     @Override

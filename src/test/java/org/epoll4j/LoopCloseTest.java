@@ -28,6 +28,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.testing.OpenFds;
+import org.epoll4j.testing.Pipe;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -324,6 +325,78 @@ class LoopCloseTest {
                             + " (Connection.close -> onClose); then the owner's call threw " + thrown
                             + ", and this thread still counts as a loop thread: " + Lifecycle.onAnyLoopThread());
             assertNull(thrown, "Connection.close() on the owner's thread threw");
+        }
+    }
+
+    /**
+     * The same for the calls only the loop's thread may make (here Watch.close(), whose
+     * onClose runs inside it; also listen, connect, watch, bindUdp, a watch's setInterest,
+     * an endpoint's connect, send and close): close() elsewhere released the loop at once,
+     * running other sources' onClose on its thread while the owner was still inside onClose.
+     * Found in review.
+     */
+    @Test
+    void closeFromAnotherThreadWaitsForWatchCloseOnTheOwnersThread() throws Exception {
+        try (Pipe a = Pipe.open(); Pipe b = Pipe.open()) {
+            EventLoop loop = EventLoop.open();
+            List<Throwable> reported = new CopyOnWriteArrayList<>();
+            loop.setErrorHandler((where, e) -> reported.add(e));
+            CountDownLatch inOnClose = new CountDownLatch(1);
+            CompletableFuture<Void> closedElsewhere = new CompletableFuture<>();
+            AtomicBoolean aInOnClose = new AtomicBoolean();
+            AtomicBoolean releasedDuringOnClose = new AtomicBoolean();
+            AtomicBoolean concurrentHandlers = new AtomicBoolean();
+            Watch watchA = loop.watch(a.readFd(), Watch.READ, Watch.Trigger.LEVEL, new WatchHandler() {
+                @Override
+                public void onReady(Watch watch, int ready) {}
+
+                @Override
+                public void onClose(Watch watch, IOException cause) {
+                    aInOnClose.set(true);
+                    inOnClose.countDown();
+                    try {
+                        closedElsewhere.get(3, TimeUnit.SECONDS);
+                        releasedDuringOnClose.set(true);
+                    } catch (Exception e) {
+                        // the close elsewhere waited for this call, as it should
+                    } finally {
+                        aInOnClose.set(false);
+                    }
+                }
+            });
+            loop.watch(b.readFd(), Watch.READ, Watch.Trigger.LEVEL, new WatchHandler() {
+                @Override
+                public void onReady(Watch watch, int ready) {}
+
+                @Override
+                public void onClose(Watch watch, IOException cause) {
+                    if (aInOnClose.get()) {
+                        concurrentHandlers.set(true); // two threads in the loop's handlers at once
+                    }
+                }
+            });
+            Thread closer = Thread.ofPlatform().start(() -> {
+                try {
+                    inOnClose.await();
+                } catch (InterruptedException e) {
+                    return;
+                }
+                loop.close();
+                closedElsewhere.complete(null);
+            });
+            Throwable thrown = null;
+            try {
+                watchA.close(); // the owner's thread, the loop not running
+            } catch (Throwable t) {
+                thrown = t;
+            }
+            closer.join(TimeUnit.SECONDS.toMillis(20));
+            assertNull(thrown, "Watch.close() on the owner's thread threw");
+            assertFalse(releasedDuringOnClose.get(),
+                    "loop.close() on another thread released the loop while its owner was inside Watch.close -> onClose");
+            assertFalse(concurrentHandlers.get(),
+                    "another watch's onClose ran on the closing thread while the owner was inside onClose");
+            assertEquals(List.of(), reported);
         }
     }
 }
