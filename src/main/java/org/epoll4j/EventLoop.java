@@ -275,7 +275,9 @@ public final class EventLoop implements Executor, AutoCloseable {
      *     has released it; an interrupt does not cut the wait short, and the thread's
      *     interrupt status is set again when it returns;
      * <li>any thread, while the loop is not running: releases it on the calling thread,
-     *     where the connections' {@code onClose} then run.
+     *     where the connections' {@code onClose} then run; but while the loop's own thread
+     *     is inside a call on it (a write, a {@code listen}, a connection's close), that
+     *     thread releases it as the call ends, and this waits as above.
      * </ul>
      */
     @Override
