@@ -141,14 +141,25 @@ final class Lifecycle {
         return true;
     }
 
-    /** The owner's call has ended; returns whether the thread must release the loop now (see {@link #unhold()}). */
+    /**
+     * The owner's call has ended; returns whether the thread must release the loop now (see
+     * {@link #unhold()}). Its hold ends before the lock lets run() begin on another thread,
+     * whose own holds would otherwise race this thread's on the same count.
+     */
     boolean endOwnerCall() {
+        LOOP_DEPTH.get()[0]--;
+        int left = --holds;
         synchronized (lock) {
             if (--ownerCalls == 0) {
                 lock.notifyAll();
             }
+            if (left == 0 && releaseHeld && !releasing) {
+                releaseHeld = false;
+                releasing = true;
+                return true;
+            }
+            return false;
         }
-        return unhold();
     }
 
     /** The current thread leaves run(); returns whether it must release the loop now. */
