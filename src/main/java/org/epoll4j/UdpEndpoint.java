@@ -160,21 +160,7 @@ public final class UdpEndpoint extends Source {
      * @throws IllegalArgumentException if the datagram is longer than {@link #maxDatagramSize()}
      */
     public boolean send(ByteBuffer src, SocketAddress to) {
-        Objects.requireNonNull(to, "to");
-        boolean call = loop.beginLoopCall();
-        try {
-            if (to != remembered && fd >= 0) {
-                sending.remember(to); // first: an address it refuses leaves nothing staged
-                remembered = to;
-            }
-            int slot = stage(src);
-            if (slot >= 0) {
-                sending.sendToRemembered(slot);
-            }
-            return slot >= 0;
-        } finally {
-            loop.endLoopCall(call);
-        }
+        return sendTo(src, Objects.requireNonNull(to, "to"));
     }
 
     /**
@@ -191,11 +177,24 @@ public final class UdpEndpoint extends Source {
         if (peer == null) {
             throw new IllegalStateException("UdpEndpoint is not connected: send(data, to) names the address");
         }
+        return sendTo(src, null);
+    }
+
+    /** Stages {@code src} for {@code to}, or for the connected peer if null: the two sends' body. */
+    private boolean sendTo(ByteBuffer src, SocketAddress to) {
         boolean call = loop.beginLoopCall();
         try {
+            if (to != null && to != remembered && fd >= 0) {
+                sending.remember(to); // first: an address it refuses leaves nothing staged
+                remembered = to;
+            }
             int slot = stage(src);
             if (slot >= 0) {
-                sending.sendToPeer(slot);
+                if (to == null) {
+                    sending.sendToPeer(slot);
+                } else {
+                    sending.sendToRemembered(slot);
+                }
             }
             return slot >= 0;
         } finally {
@@ -318,9 +317,11 @@ public final class UdpEndpoint extends Source {
         return stage(src, -1);
     }
 
-    /** Copies {@code src} into the next free message; its slot, or -1 if closed or none is free. */
+    /**
+     * Copies {@code src} into the next free message; its slot, or -1 if closed or none is
+     * free. Its callers have checked the thread (a send's beginLoopCall, a reply's Datagram).
+     */
     private int stage(ByteBuffer src, int receivedSlot) {
-        loop.checkInLoop();
         if (fd < 0) {
             return -1;
         }
