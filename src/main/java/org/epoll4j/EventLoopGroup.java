@@ -10,7 +10,6 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -72,18 +71,20 @@ public final class EventLoopGroup implements AutoCloseable {
         this.loops = List.copyOf(loops);
         List<Thread> started = new ArrayList<>();
         AtomicInteger running = new AtomicInteger(loops.size());
-        CountDownLatch owned = new CountDownLatch(loops.size());
+        List<CompletableFuture<Void>> owned = new ArrayList<>();
         for (int i = 0; i < loops.size(); i++) {
             EventLoop loop = loops.get(i);
+            CompletableFuture<Void> ownedByItsThread = new CompletableFuture<>();
+            owned.add(ownedByItsThread);
             // The loop belongs to its thread once run() has begun: then its first task runs.
-            loop.execute(owned::countDown);
+            loop.execute(() -> ownedByItsThread.complete(null));
             started.add(Thread.ofPlatform().name("epoll4j-loop-" + i).start(() -> {
                 try {
                     loop.run();
                 } catch (RuntimeException | Error e) {
                     loop.report("run() of " + Thread.currentThread().getName(), e);
                 } finally {
-                    owned.countDown(); // run() failed at once: open() must not wait for it
+                    ownedByItsThread.complete(null); // run() failed at once: open() must not wait for it
                     if (running.decrementAndGet() == 0) {
                         ended.complete(null);
                     }
@@ -91,7 +92,7 @@ public final class EventLoopGroup implements AutoCloseable {
             }));
         }
         this.threads = List.copyOf(started);
-        awaitUninterruptibly(owned);
+        CompletableFuture.allOf(owned.toArray(CompletableFuture[]::new)).join(); // through interrupts, as close()
     }
 
     /**
@@ -294,21 +295,6 @@ public final class EventLoopGroup implements AutoCloseable {
         }
         released.add(ended);
         return CompletableFuture.allOf(released.toArray(CompletableFuture[]::new)).minimalCompletionStage();
-    }
-
-    private static void awaitUninterruptibly(CountDownLatch latch) {
-        boolean interrupted = false;
-        while (true) {
-            try {
-                latch.await();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
     }
 
     /** The group's loop whose thread this is, or null. */

@@ -3,7 +3,6 @@ package org.epoll4j;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
 
 /**
  * Whose a loop is, who runs it and who releases it. The loop belongs to one thread at a
@@ -268,21 +267,8 @@ final class Lifecycle {
         return released.minimalCompletionStage();
     }
 
-    /** Waits until the loop is released, through interrupts, which it sets again. */
+    /** Waits until the loop is released, through interrupts, which it sets again (as join() does). */
     void awaitReleased() {
-        boolean interrupted = false;
-        while (true) {
-            try {
-                released.get();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            } catch (ExecutionException e) {
-                break; // never completed exceptionally
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        released.join(); // never completed exceptionally
     }
 }
