@@ -8,6 +8,8 @@ import java.time.Duration;
 import java.util.Objects;
 import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.kernel.Sockaddr;
+import org.epoll4j.loop.Loop;
+import org.epoll4j.transport.stream.StreamOutput;
 
 /**
  * A TCP connection served by an {@link EventLoop}: accepted by a {@link Server} or
@@ -44,36 +46,21 @@ import org.epoll4j.kernel.Sockaddr;
  * </ul>
  */
 public final class Connection extends StreamOutput {
-    /** The peer's IPv4 address and port, packed (see {@link Sockaddr#unpackIPv4}); 0 if none. */
-    private long remoteIPv4;
-    private SocketAddress remote;
     private Object attachment;
 
-    Connection(EventLoop loop, ConnectionHandler handler, int fd, boolean connected) {
+    Connection(Loop loop, ConnectionHandler handler, int fd, boolean connected) {
         super(loop, handler, fd, connected);
     }
 
-    /** Sets the peer's address: packed, if IPv4 from accept4, else {@code address}. */
-    void remote(long ipv4, SocketAddress address) {
-        remoteIPv4 = ipv4;
-        remote = address;
-    }
-
     @Override
-    Connection self() {
+    protected Connection self() {
         return this;
-    }
-
-    /** Where a connect is going, for its error message. */
-    SocketAddress connectingTo() {
-        return remote;
     }
 
     /** The connection's fd (-1 once closed) and peer, for messages and logs. Any thread. */
     @Override
     public String toString() {
-        SocketAddress peer = remoteIPv4 != 0 ? Sockaddr.unpackIPv4(remoteIPv4) : remote;
-        return "connection fd=" + fd + (peer == null ? "" : " peer " + peer);
+        return describe();
     }
 
     /**
@@ -94,25 +81,7 @@ public final class Connection extends StreamOutput {
      * @return true if every remaining byte was taken
      */
     public boolean write(ByteBuffer src) {
-        Objects.requireNonNull(src, "src");
-        if (!loop.isLoopThreadNow()) {
-            return writeElsewhere(src);
-        }
-        foreignFirst(false);
-        return accept(src);
-    }
-
-    /** A write from a thread that does not run the loop: at once from its owner before run(), else through the inbox. */
-    private boolean writeElsewhere(ByteBuffer src) {
-        if (!loop.beginOwnerCall()) {
-            return inbox().write(src);
-        }
-        try {
-            foreignFirst(false);
-            return accept(src);
-        } finally {
-            loop.endOwnerCall();
-        }
+        return writeAnyThread(Objects.requireNonNull(src, "src"));
     }
 
     /**
@@ -149,7 +118,7 @@ public final class Connection extends StreamOutput {
      */
     public void setWaterMarks(int low, int high) {
         loop.checkInLoop();
-        limits(limits().withWaterMarks(low, high));
+        waterMarks(low, high);
     }
 
     /**
@@ -163,7 +132,7 @@ public final class Connection extends StreamOutput {
      */
     public void setOutputLimit(long bytes) {
         loop.checkInLoop();
-        limits(limits().withOutputLimit(bytes));
+        outputLimit(bytes);
     }
 
     /**
@@ -176,7 +145,7 @@ public final class Connection extends StreamOutput {
      */
     public void setCloseTimeout(Duration timeout) {
         loop.checkInLoop();
-        limits(limits().withCloseTimeout(Objects.requireNonNull(timeout, "timeout")));
+        closeTimeout(Objects.requireNonNull(timeout, "timeout"));
     }
 
     /**
@@ -184,30 +153,12 @@ public final class Connection extends StreamOutput {
      * Does nothing on a closed or closing connection.
      */
     public void pauseReading() {
-        if (loop.isLoopThreadNow()) {
-            pauseNow();
-        } else if (!loop.runAsOwner(this::pauseNow)) {
-            inbox().pauseReading();
-        }
-    }
-
-    private void pauseNow() {
-        foreignFirst(false);
-        pause();
+        pauseAnyThread();
     }
 
     /** Reads again after {@link #pauseReading()}. Does nothing on a closed or closing connection. */
     public void resumeReading() {
-        if (loop.isLoopThreadNow()) {
-            resumeNow();
-        } else if (!loop.runAsOwner(this::resumeNow)) {
-            inbox().resumeReading();
-        }
-    }
-
-    private void resumeNow() {
-        foreignFirst(false);
-        resume();
+        resumeAnyThread();
     }
 
     /**
@@ -226,16 +177,7 @@ public final class Connection extends StreamOutput {
      * false. Idempotent; does nothing on a closed or closing connection.
      */
     public void shutdownOutput() {
-        if (loop.isLoopThreadNow()) {
-            shutdownOutputNow();
-        } else if (!loop.runAsOwner(this::shutdownOutputNow)) {
-            inbox().shutdownOutput();
-        }
-    }
-
-    private void shutdownOutputNow() {
-        foreignFirst(true);
-        requestShutdownOutput();
+        shutdownOutputAnyThread();
     }
 
     /**
@@ -250,29 +192,12 @@ public final class Connection extends StreamOutput {
      * {@link #abort()} ends it at once.
      */
     public void close() {
-        if (loop.isLoopThreadNow()) {
-            closeNow();
-        } else if (!loop.runAsOwner(this::closeNow)) {
-            inbox().close();
-        }
-    }
-
-    private void closeNow() {
-        foreignFirst(true);
-        requestClose();
+        closeAnyThread();
     }
 
     /** Closes at once with a reset (SO_LINGER 0), dropping queued output. Idempotent. */
     public void abort() {
-        if (loop.isLoopThreadNow()) {
-            abortNow();
-        } else if (!loop.runAsOwner(this::abortNow)) {
-            inbox().abort();
-        }
-    }
-
-    private void abortNow() {
-        closed(null, true);
+        abortAnyThread();
     }
 
     /**
@@ -282,7 +207,7 @@ public final class Connection extends StreamOutput {
      */
     public boolean isOpen() {
         loop.checkInLoop();
-        return state() == State.OPEN;
+        return isOpenNow();
     }
 
     /**
@@ -291,7 +216,7 @@ public final class Connection extends StreamOutput {
      * @return the loop whose thread calls the handler
      */
     public EventLoop loop() {
-        return loop;
+        return loop.api();
     }
 
     /**
@@ -332,10 +257,7 @@ public final class Connection extends StreamOutput {
      */
     public SocketAddress remoteAddress() {
         checkFdOpen();
-        if (remote == null) {
-            remote = Sockaddr.unpackIPv4(remoteIPv4);
-        }
-        return remote;
+        return peer();
     }
 
     /**
@@ -363,7 +285,7 @@ public final class Connection extends StreamOutput {
      */
     public PeerCredentials peerCredentials() throws ErrnoException {
         checkFdOpen();
-        if (remoteIPv4 != 0 || remote instanceof InetSocketAddress) {
+        if (isTcp()) {
             throw new UnsupportedOperationException("peer credentials are a Unix domain socket's: this is TCP");
         }
         int[] credentials = loop.io().sockets.peerCredentials(fd);

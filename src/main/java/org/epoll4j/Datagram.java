@@ -104,6 +104,6 @@ public final class Datagram {
         if (index < 0) {
             throw new IllegalStateException("a Datagram is lent for onDatagram only");
         }
-        endpoint.loop().checkInLoop();
+        endpoint.loop().core().checkInLoop();
     }
 }

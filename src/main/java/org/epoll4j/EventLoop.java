@@ -2,6 +2,7 @@
 package org.epoll4j;
 
 import java.io.UncheckedIOException;
+import java.lang.invoke.MethodHandles;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Duration;
@@ -13,6 +14,10 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.kernel.EventFd;
+import org.epoll4j.loop.Loop;
+import org.epoll4j.transport.stream.ConnectionFactory;
+import org.epoll4j.transport.stream.Connector;
+import org.epoll4j.transport.stream.Listener;
 
 /**
  * One thread serving many connections (TCP, Unix domain sockets) and file descriptors:
@@ -41,15 +46,10 @@ import org.epoll4j.kernel.EventFd;
  * </ul>
  */
 public final class EventLoop implements Executor, AutoCloseable {
-    static {
-        Preload.library();
-    }
+    private final Loop loop;
 
-    private final Dispatcher dispatcher;
-    private final Lifecycle lifecycle = new Lifecycle();
-
-    private EventLoop(IoContext io, EventFd waker) throws ErrnoException {
-        this.dispatcher = new Dispatcher(this, io, waker);
+    private EventLoop() throws ErrnoException {
+        this.loop = Loop.open(MethodHandles.lookup(), this);
     }
 
     /**
@@ -62,15 +62,7 @@ public final class EventLoop implements Executor, AutoCloseable {
      *     {@link org.epoll4j.epoll.Epoll#open()})
      */
     public static EventLoop open() throws ErrnoException {
-        IoContext io = IoContext.open();
-        EventFd waker = null;
-        try {
-            waker = EventFd.open();
-            return new EventLoop(io, waker);
-        } catch (ErrnoException | RuntimeException | Error e) {
-            Guarded.closeAll(e::addSuppressed, waker, io);
-            throw e;
-        }
+        return new EventLoop();
     }
 
     /**
@@ -82,30 +74,12 @@ public final class EventLoop implements Executor, AutoCloseable {
      * @throws UncheckedIOException if epoll_wait fails, which only a bug can cause
      */
     public void run() {
-        lifecycle.enter();
-        dispatcher.counters.running();
-        try {
-            while (!lifecycle.isStopping()) {
-                dispatcher.turn();
-            }
-        } catch (ErrnoException e) {
-            throw new UncheckedIOException(e);
-        } finally {
-            dispatcher.counters.stopped();
-            try {
-                if (lifecycle.exit()) {
-                    release();
-                }
-            } finally {
-                lifecycle.left();
-            }
-        }
+        loop.run();
     }
 
     /** Makes {@link #run()} return after the current iteration. Any thread. */
     public void stop() {
-        lifecycle.stop();
-        dispatcher.tasks.wakeup();
+        loop.stop();
     }
 
     /**
@@ -117,10 +91,7 @@ public final class EventLoop implements Executor, AutoCloseable {
      */
     @Override
     public void execute(Runnable task) {
-        Objects.requireNonNull(task, "task");
-        // Only a task from inside run() may skip the wake-up: the loop checks for tasks
-        // before it waits again. Any other caller may race with run() taking over.
-        dispatcher.tasks.add(task, lifecycle.isRunningOn(Thread.currentThread()));
+        loop.execute(Objects.requireNonNull(task, "task"));
     }
 
     /**
@@ -138,7 +109,7 @@ public final class EventLoop implements Executor, AutoCloseable {
     public Timer schedule(Duration delay, Runnable task) {
         Objects.requireNonNull(delay, "delay");
         Objects.requireNonNull(task, "task");
-        return dispatcher.timers.schedule(this, delay, task);
+        return Timer.schedule(loop, delay, task);
     }
 
     /**
@@ -163,11 +134,11 @@ public final class EventLoop implements Executor, AutoCloseable {
             throws ErrnoException {
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(handler, "handler");
-        boolean call = beginLoopCall();
+        boolean call = loop.beginLoopCall();
         try {
-            return new Server(List.of(Listener.open(this, address, handler, Set.of(options), null)));
+            return new Server(List.of(Listener.open(loop, address, connections(handler), Set.of(options), null)));
         } finally {
-            endLoopCall(call);
+            loop.endLoopCall(call);
         }
     }
 
@@ -187,11 +158,11 @@ public final class EventLoop implements Executor, AutoCloseable {
     public Connection connect(SocketAddress address, ConnectionHandler handler) throws ErrnoException {
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(handler, "handler");
-        boolean call = beginLoopCall();
+        boolean call = loop.beginLoopCall();
         try {
-            return Connector.connect(this, address, handler);
+            return Connector.connect(loop, address, connections(handler));
         } finally {
-            endLoopCall(call);
+            loop.endLoopCall(call);
         }
     }
 
@@ -227,11 +198,11 @@ public final class EventLoop implements Executor, AutoCloseable {
      */
     public UdpEndpoint bindUdp(InetSocketAddress address, int maxDatagramSize, DatagramHandler handler,
                                ListenOption... options) throws ErrnoException {
-        boolean call = beginLoopCall();
+        boolean call = loop.beginLoopCall();
         try {
-            return UdpEndpoint.bind(this, address, maxDatagramSize, handler, Set.of(options));
+            return UdpEndpoint.bind(loop, address, maxDatagramSize, handler, Set.of(options));
         } finally {
-            endLoopCall(call);
+            loop.endLoopCall(call);
         }
     }
 
@@ -251,11 +222,11 @@ public final class EventLoop implements Executor, AutoCloseable {
      * @throws IllegalStateException if the loop is closing or closed
      */
     public Watch watch(int fd, int interest, Watch.Trigger trigger, WatchHandler handler) throws ErrnoException {
-        boolean call = beginLoopCall();
+        boolean call = loop.beginLoopCall();
         try {
-            return Watch.open(this, fd, interest, trigger, handler);
+            return Watch.open(loop, fd, interest, trigger, handler);
         } finally {
-            endLoopCall(call);
+            loop.endLoopCall(call);
         }
     }
 
@@ -282,10 +253,7 @@ public final class EventLoop implements Executor, AutoCloseable {
      */
     @Override
     public void close() {
-        closeAsync();
-        if (!Lifecycle.onAnyLoopThread()) {
-            lifecycle.awaitReleased();
-        }
+        loop.close();
     }
 
     /**
@@ -294,16 +262,7 @@ public final class EventLoop implements Executor, AutoCloseable {
      * @return a stage that completes once the loop is released
      */
     public CompletionStage<Void> closeAsync() {
-        // First: whoever releases the loop must find no task taken after the close.
-        dispatcher.tasks.close();
-        switch (lifecycle.requestClose()) {
-            case RELEASE_HERE -> release();
-            case STOP_RUNNER -> stop();
-            case ALREADY, HELD -> {
-                // Asked before, or asked inside a call that releases the loop when it returns.
-            }
-        }
-        return lifecycle.released();
+        return loop.closeAsync();
     }
 
     /**
@@ -314,7 +273,7 @@ public final class EventLoop implements Executor, AutoCloseable {
      * @return a snapshot of the loop's counters
      */
     public LoopMetrics metrics() {
-        return dispatcher.counters.snapshot(dispatcher.tasks.wakeups());
+        return loop.metrics();
     }
 
     /**
@@ -325,7 +284,7 @@ public final class EventLoop implements Executor, AutoCloseable {
      * @param handler where failures go from now on
      */
     public void setErrorHandler(ErrorHandler handler) {
-        dispatcher.errorHandler(Objects.requireNonNull(handler, "handler"));
+        loop.setErrorHandler(handler);
     }
 
     /**
@@ -334,7 +293,7 @@ public final class EventLoop implements Executor, AutoCloseable {
      * @return false once a close was asked for
      */
     public boolean isOpen() {
-        return !lifecycle.isClosing();
+        return loop.isOpen();
     }
 
     /**
@@ -344,148 +303,16 @@ public final class EventLoop implements Executor, AutoCloseable {
      * @return true on the loop's thread
      */
     public boolean inLoop() {
-        return lifecycle.isOwner();
+        return loop.inLoop();
     }
 
-    void checkInLoop() {
-        lifecycle.checkOwner();
+    /** Makes the connections of {@code handler}, for the stream transport. */
+    static ConnectionFactory connections(ConnectionHandler handler) {
+        return (loop, fd, connected) -> new Connection(loop, handler, fd, connected);
     }
 
-    /**
-     * Whether the calling thread runs or releases the loop, and so may act on it at once.
-     * Otherwise a call that any thread may make acts at once only as an owner's call
-     * ({@link #beginOwnerCall}); else it goes through the loop's tasks or a connection's
-     * inbox.
-     */
-    boolean isLoopThreadNow() {
-        return lifecycle.isActingOn(Thread.currentThread());
-    }
-
-    /**
-     * Begins a call that any thread may make, on the owner's thread while the loop does not
-     * run: run() begun on another thread meanwhile waits until {@link #endOwnerCall()}.
-     * Returns false if this thread may not act on the loop.
-     */
-    boolean beginOwnerCall() {
-        return lifecycle.beginOwnerCall();
-    }
-
-    /** Ends that call: releases the loop if a close was asked for meanwhile. */
-    void endOwnerCall() {
-        if (lifecycle.endOwnerCall()) {
-            release();
-        }
-    }
-
-    /**
-     * Begins a call that only the loop's thread may make and that acts on its sources
-     * (listen, connect, watch, a watch's or endpoint's close, a send): checks the thread,
-     * and while nobody runs the loop counts the call as an owner's
-     * ({@link #beginOwnerCall}), which a close from another thread waits for. Returns
-     * whether {@link #endOwnerCall()} must end it.
-     *
-     * @throws WrongThreadException from another thread
-     * @throws IllegalStateException once the loop is released, or another thread releases it
-     */
-    boolean beginLoopCall() {
-        if (lifecycle.isRunningOn(Thread.currentThread())) {
-            return false; // as a handler, task or timer: nothing to hold back
-        }
-        checkInLoop();
-        if (beginOwnerCall()) {
-            return true;
-        }
-        if (!isLoopThreadNow()) {
-            throw new IllegalStateException("EventLoop is closed"); // by another thread, just now
-        }
-        return false;
-    }
-
-    /** Ends a call that {@link #beginLoopCall()} began; {@code call} is what it returned. */
-    void endLoopCall(boolean call) {
-        if (call) {
-            endOwnerCall();
-        }
-    }
-
-    /** Runs {@code action} as an owner's call ({@link #beginOwnerCall}); returns false, having run nothing, if it may not. */
-    boolean runAsOwner(Runnable action) {
-        if (!beginOwnerCall()) {
-            return false;
-        }
-        try {
-            action.run();
-        } finally {
-            endOwnerCall();
-        }
-        return true;
-    }
-
-    IoContext io() {
-        return dispatcher.io;
-    }
-
-    Registry registry() {
-        return dispatcher.registry;
-    }
-
-    ForeignRequests foreign() {
-        return dispatcher.foreign;
-    }
-
-    Tasks tasks() {
-        return dispatcher.tasks;
-    }
-
-    Dispatcher dispatcher() {
-        return dispatcher;
-    }
-
-    Timers timers() {
-        return dispatcher.timers;
-    }
-
-    /** Source-making calls: on the loop's thread, and not while the loop closes its sources. */
-    void checkCanAdd() {
-        checkInLoop();
-        if (lifecycle.isReleasing()) {
-            throw new IllegalStateException("EventLoop is closing");
-        }
-    }
-
-    /** A call on the loop's thread that the release must wait for begins (see {@link Lifecycle#hold()}). */
-    void holdRelease() {
-        lifecycle.hold();
-    }
-
-    /** That call ends: releases the loop if a close was asked for meanwhile. */
-    void endHold() {
-        if (lifecycle.unhold()) {
-            release();
-        }
-    }
-
-    /** Runs {@code task}, a task or a timer as {@code what} says: what it throws is reported. */
-    void runTask(Runnable task, String what) {
-        dispatcher.runTask(task, what);
-    }
-
-    /** Reports to the loop's {@link ErrorHandler} that {@code where} failed with {@code e}. */
-    void report(String where, Throwable e) {
-        dispatcher.report(where, e);
-    }
-
-    Counters counters() {
-        return dispatcher.counters;
-    }
-
-    /** Releases the loop on the calling thread, which is the loop's from now on: handlers' onClose run here. */
-    private void release() {
-        lifecycle.releasing();
-        try {
-            dispatcher.release();
-        } finally {
-            lifecycle.releasedNow();
-        }
+    /** The engine, for the loop's API types here. */
+    Loop core() {
+        return loop;
     }
 }

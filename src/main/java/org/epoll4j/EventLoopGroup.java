@@ -15,6 +15,10 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.kernel.SocketCalls;
+import org.epoll4j.loop.Lifecycle;
+import org.epoll4j.loop.Loop;
+import org.epoll4j.transport.stream.ConnectionFactory;
+import org.epoll4j.transport.stream.Listener;
 
 /**
  * Several {@link EventLoop}s, each running on a thread of its own: one per core, by
@@ -82,7 +86,7 @@ public final class EventLoopGroup implements AutoCloseable {
                 try {
                     loop.run();
                 } catch (RuntimeException | Error e) {
-                    loop.report("run() of " + Thread.currentThread().getName(), e);
+                    loop.core().report("run() of " + Thread.currentThread().getName(), e);
                 } finally {
                     ownedByItsThread.complete(null); // run() failed at once: open() must not wait for it
                     if (running.decrementAndGet() == 0) {
@@ -215,13 +219,15 @@ public final class EventLoopGroup implements AutoCloseable {
         try {
             if (sharing == Sharing.HAND_OFF || SocketCalls.isUnix(address)) {
                 EventLoop first = loops.getFirst();
-                listeners.add(on(first, () -> Listener.open(first, address, handler, Set.of(), this::next)));
+                ConnectionFactory connections = EventLoop.connections(handler);
+                listeners.add(on(first, () -> Listener.open(first.core(), address, connections, Set.of(), () -> next().core())));
             } else {
                 Set<ListenOption> reusePort = EnumSet.of(ListenOption.REUSE_PORT);
                 SocketAddress bound = address;
+                ConnectionFactory connections = EventLoop.connections(handler);
                 for (EventLoop loop : loops) {
                     SocketAddress port = bound;
-                    Listener listener = on(loop, () -> Listener.open(loop, port, handler, reusePort, null));
+                    Listener listener = on(loop, () -> Listener.open(loop.core(), port, connections, reusePort, null));
                     listeners.add(listener);
                     bound = listener.localAddress(); // port 0 picked one: the others take it too
                 }
@@ -265,7 +271,7 @@ public final class EventLoopGroup implements AutoCloseable {
     @Override
     public void close() {
         closeAsync();
-        if (onOwnLoop() == null && !Lifecycle.onAnyLoopThread()) {
+        if (onOwnLoop() == null && !Loop.onAnyLoopThread()) {
             boolean interrupted = false;
             for (Thread thread : threads) {
                 while (thread.isAlive()) {

@@ -5,6 +5,8 @@ import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
+import org.epoll4j.loop.Loop;
+import org.epoll4j.transport.stream.Listener;
 
 /**
  * A server of stream connections (TCP, or a Unix domain socket): one listening socket on
@@ -77,7 +79,7 @@ public final class Server {
     public void close() {
         open = false;
         for (Listener listener : listeners) {
-            EventLoop loop = listener.loop();
+            Loop loop = listener.loop();
             if (loop.isLoopThreadNow()) {
                 listener.close();
             } else if (!loop.runAsOwner(listener::close)) {

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 package org.epoll4j;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
+import java.time.Duration;
+import java.util.Objects;
+import org.epoll4j.loop.Loop;
+import org.epoll4j.loop.TimerEntry;
 
 /**
  * A task scheduled on an {@link EventLoop} with {@link EventLoop#schedule}; it runs
@@ -14,32 +16,16 @@ import java.lang.invoke.VarHandle;
  * order they reached the loop when deadlines are equal. Every method may be called from
  * any thread: a cancel that wins against the timer's run means the task never runs.
  */
-public final class Timer {
-    private static final int PENDING = 0;
-    private static final int RAN = 1;
-    private static final int CANCELLED = 2;
-    private static final VarHandle STATE;
-
-    static {
-        try {
-            STATE = MethodHandles.lookup().findVarHandle(Timer.class, "state", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
+public final class Timer extends TimerEntry {
+    private Timer(Loop loop, Duration delay, Runnable task) {
+        super(loop, delay, task);
     }
 
-    final long deadline;
-    final Runnable task;
-    /** Ties between equal deadlines, in the order the timers reached the loop; set by {@link Timers}. */
-    long sequence;
-    private final EventLoop loop;
-    @SuppressWarnings("unused") // through STATE
-    private volatile int state;
-
-    Timer(EventLoop loop, long deadline, Runnable task) {
-        this.loop = loop;
-        this.deadline = deadline;
-        this.task = task;
+    /** A timer for {@code task} after {@code delay} on {@code loop}; see {@link EventLoop#schedule}. */
+    static Timer schedule(Loop loop, Duration delay, Runnable task) {
+        Timer timer = new Timer(loop, Objects.requireNonNull(delay, "delay"), Objects.requireNonNull(task, "task"));
+        loop.timers().schedule(loop, timer);
+        return timer;
     }
 
     /**
@@ -47,17 +33,9 @@ public final class Timer {
      *
      * @return false if it had already run (or begun to) or been cancelled
      */
+    @Override
     public boolean cancel() {
-        if (!STATE.compareAndSet(this, PENDING, CANCELLED)) {
-            return false;
-        }
-        Timers timers = loop.timers();
-        if (loop.isLoopThreadNow()) {
-            timers.cancelled(true);
-        } else if (!loop.runAsOwner(() -> timers.cancelled(true))) {
-            timers.cancelled(false);
-        }
-        return true;
+        return super.cancel();
     }
 
     /**
@@ -65,12 +43,8 @@ public final class Timer {
      *
      * @return true once its task has begun to run, or it was cancelled
      */
+    @Override
     public boolean isDone() {
-        return state != PENDING;
-    }
-
-    /** Marks the timer as run; returns false if it was cancelled. */
-    boolean fire() {
-        return STATE.compareAndSet(this, PENDING, RAN);
+        return super.isDone();
     }
 }

@@ -11,6 +11,11 @@ import java.util.Set;
 import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.kernel.MessageBatch;
 import org.epoll4j.kernel.SocketCalls;
+import org.epoll4j.loop.Interest;
+import org.epoll4j.loop.Loop;
+import org.epoll4j.loop.LoopEvents;
+import org.epoll4j.loop.ReadBuffer;
+import org.epoll4j.loop.Source;
 
 /**
  * A UDP socket on an {@link EventLoop}: datagrams in, each handed to a
@@ -45,7 +50,7 @@ public final class UdpEndpoint extends Source {
     /* recvmmsg calls per readiness event, so that a flood cannot starve the loop's other sources. */
     private static final int RECEIVES_PER_EVENT = 4;
 
-    private final EventLoop loop;
+    private final Loop loop;
     private final DatagramHandler handler;
     private final Arena arena;
     private final MessageBatch received;
@@ -62,7 +67,7 @@ public final class UdpEndpoint extends Source {
     private boolean delivering;
     private boolean flushAsked;
 
-    private UdpEndpoint(EventLoop loop, int fd, Arena arena, int maxDatagramSize, DatagramHandler handler)
+    private UdpEndpoint(Loop loop, int fd, Arena arena, int maxDatagramSize, DatagramHandler handler)
             throws ErrnoException {
         super(fd, Interest.READ);
         this.loop = loop;
@@ -77,7 +82,7 @@ public final class UdpEndpoint extends Source {
     }
 
     /** Binds a UDP socket to {@code address} on {@code loop}; see {@link EventLoop#bindUdp}. */
-    static UdpEndpoint bind(EventLoop loop, InetSocketAddress address, int maxDatagramSize, DatagramHandler handler,
+    static UdpEndpoint bind(Loop loop, InetSocketAddress address, int maxDatagramSize, DatagramHandler handler,
                             Set<ListenOption> options) throws ErrnoException {
         loop.checkCanAdd();
         Objects.requireNonNull(address, "address");
@@ -127,7 +132,7 @@ public final class UdpEndpoint extends Source {
      * @return the loop whose thread calls the handler
      */
     public EventLoop loop() {
-        return loop;
+        return loop.api();
     }
 
     /**
@@ -223,7 +228,7 @@ public final class UdpEndpoint extends Source {
     }
 
     @Override
-    void closeWithLoop() {
+    protected void closeWithLoop() {
         if (fd >= 0) {
             loop.registry().close(this, loop.io().sys);
             arena.close();
@@ -231,7 +236,7 @@ public final class UdpEndpoint extends Source {
     }
 
     @Override
-    void ready(int events) {
+    protected void ready(int events) {
         if (Interest.writable(events) && unsent < staged) {
             flush();
         }
@@ -241,7 +246,7 @@ public final class UdpEndpoint extends Source {
     }
 
     @Override
-    void endOfTurn() {
+    protected void endOfTurn() {
         flushAsked = false;
         flush();
     }

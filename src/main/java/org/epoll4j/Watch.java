@@ -4,6 +4,10 @@ package org.epoll4j;
 import java.io.IOException;
 import java.util.Objects;
 import org.epoll4j.epoll.ErrnoException;
+import org.epoll4j.loop.Interest;
+import org.epoll4j.loop.Loop;
+import org.epoll4j.loop.LoopEvents;
+import org.epoll4j.loop.Source;
 
 /**
  * A file descriptor of the application's, watched by an {@link EventLoop}: a pipe, a
@@ -63,12 +67,12 @@ public final class Watch extends Source {
         }
     }
 
-    private final EventLoop loop;
+    private final Loop loop;
     private final WatchHandler handler;
     private final Trigger trigger;
     private boolean open = true;
 
-    private Watch(EventLoop loop, int fd, int interest, Trigger trigger, WatchHandler handler) {
+    private Watch(Loop loop, int fd, int interest, Trigger trigger, WatchHandler handler) {
         super(fd, interest | trigger.flag);
         this.loop = loop;
         this.trigger = trigger;
@@ -76,7 +80,7 @@ public final class Watch extends Source {
     }
 
     /** Registers {@code fd} with {@code loop}; see {@link EventLoop#watch}. */
-    static Watch open(EventLoop loop, int fd, int interest, Trigger trigger, WatchHandler handler)
+    static Watch open(Loop loop, int fd, int interest, Trigger trigger, WatchHandler handler)
             throws ErrnoException {
         loop.checkCanAdd();
         if (fd < 0) {
@@ -104,7 +108,7 @@ public final class Watch extends Source {
      * @return the loop whose thread calls the handler
      */
     public EventLoop loop() {
-        return loop;
+        return loop.api();
     }
 
     /**
@@ -179,7 +183,7 @@ public final class Watch extends Source {
     }
 
     @Override
-    void ready(int events) {
+    protected void ready(int events) {
         LoopEvents.SlowHandler timing = LoopEvents.handlerBegins();
         try {
             handler.onReady(this, Interest.readiness(events));
@@ -200,7 +204,7 @@ public final class Watch extends Source {
     }
 
     @Override
-    void closeWithLoop() {
+    protected void closeWithLoop() {
         closed(null);
     }
 

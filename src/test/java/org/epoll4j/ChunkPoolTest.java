@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.DataInputStream;
 import java.net.Socket;
 import java.nio.ByteBuffer;
+import org.epoll4j.loop.ChunkPool;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -37,7 +38,7 @@ class ChunkPoolTest {
     void aBurstOfQueuedOutputIsFreedOnceItHasGoneOut() throws Exception {
         try (LoopThread server = LoopThread.serve(BURSTS);
              Socket client = new Socket(server.address().getAddress(), server.address().getPort())) {
-            ChunkPool chunks = server.call(() -> server.loop().io().chunks);
+            ChunkPool chunks = server.call(() -> server.loop().core().io().chunks);
             Eventually.until("the burst is queued", () -> server.call(chunks::outstanding) > ChunkPool.MAX_POOLED);
 
             byte[] received = new byte[BURST];
@@ -58,7 +59,7 @@ class ChunkPoolTest {
     void closingTheLoopWithOutputQueuedReturnsEveryChunk() throws Exception {
         LoopThread server = LoopThread.serve(BURSTS);
         try (Socket client = new Socket(server.address().getAddress(), server.address().getPort())) {
-            ChunkPool chunks = server.call(() -> server.loop().io().chunks);
+            ChunkPool chunks = server.call(() -> server.loop().core().io().chunks);
             Eventually.until("the burst is queued", () -> server.call(chunks::outstanding) > 0);
         } finally {
             server.close(); // ChunkPool.close throws if a chunk was not given back

@@ -18,6 +18,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.epoll4j.loop.Sources;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -62,7 +63,7 @@ class ClosingTest {
                 assertEquals(-1, peer.getInputStream().read(), "the client shut its output");
                 peer.getOutputStream().write(pattern(100_000));
             } // the peer closes too: both directions are shut, and epoll reports HUP
-            int fd = loop.call(() -> connection.fd);
+            int fd = loop.call(() -> Sources.fd(connection));
             Eventually.until("the kernel reports the hang-up", () -> Poll.hungUp(fd));
             loop.call(() -> null);
             loop.call(() -> null); // the loop has had the HUP in two waits since

@@ -27,6 +27,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.epoll4j.loop.Sources;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -89,11 +90,11 @@ class ForeignCallTest {
                 awaitQuietly(release);
             });
             assertTrue(held.await(20, TimeUnit.SECONDS));
-            long before = server.loop.loop().tasks().wakeups();
+            long before = server.loop.loop().core().tasks().wakeups();
             for (int i = 0; i < 1000; i++) {
                 assertTrue(connection.write(message(1, i)));
             }
-            long wakeups = server.loop.loop().tasks().wakeups() - before;
+            long wakeups = server.loop.loop().core().tasks().wakeups() - before;
             release.countDown();
             assertEquals(1000 * MESSAGE, client.getInputStream().readNBytes(1000 * MESSAGE).length);
             // One, or none if the loop's eventfd was still signalled from the task's own wake-up.
@@ -180,7 +181,7 @@ class ForeignCallTest {
             connection.pauseReading();
             server.loop.call(() -> null); // applied
             client.getOutputStream().write("held".getBytes(StandardCharsets.US_ASCII));
-            int fd = server.loop.call(() -> connection.fd);
+            int fd = server.loop.call(() -> Sources.fd(connection));
             Eventually.until("the bytes wait in the kernel", () -> Poll.readable(fd));
             server.loop.call(() -> null);
             assertEquals(0, server.data.size(), "nothing read while paused");

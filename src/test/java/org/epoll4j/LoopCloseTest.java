@@ -27,6 +27,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.epoll4j.epoll.ErrnoException;
+import org.epoll4j.loop.Loop;
+import org.epoll4j.loop.Sources;
 import org.epoll4j.testing.OpenFds;
 import org.epoll4j.testing.Pipe;
 import org.junit.jupiter.api.Test;
@@ -220,7 +222,7 @@ class LoopCloseTest {
                     c.loop().close(); // the last connection is gone: end the program
                 }
             });
-            int fd = connection.fd;
+            int fd = Sources.fd(connection);
             Throwable thrown = outcome(connection::abort);
             assertFalse(Files.exists(Path.of("/proc/self/fd/" + fd)), () -> "fd " + fd + " left open; abort threw " + thrown);
             assertNull(thrown, () -> "abort() threw " + thrown);
@@ -323,7 +325,7 @@ class LoopCloseTest {
             assertFalse(releasedDuringOnClose.get(),
                     "loop.close() on another thread released the loop while its owner was inside a call"
                             + " (Connection.close -> onClose); then the owner's call threw " + thrown
-                            + ", and this thread still counts as a loop thread: " + Lifecycle.onAnyLoopThread());
+                            + ", and this thread still counts as a loop thread: " + Loop.onAnyLoopThread());
             assertNull(thrown, "Connection.close() on the owner's thread threw");
         }
     }

@@ -15,6 +15,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.epoll4j.kernel.EventFd;
+import org.epoll4j.loop.Interest;
+import org.epoll4j.loop.Source;
+import org.epoll4j.loop.Sources;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -49,7 +52,7 @@ class ReentrancyTest {
             Eventually.until("B is paused", () -> quiet.get() != null);
             byte[] bBytes = filled('b');
             b.getOutputStream().write(bBytes);
-            int bFd = server.call(() -> quiet.get().fd);
+            int bFd = server.call(() -> Sources.fd(quiet.get()));
             Eventually.until("B's bytes wait unread on the server", () -> Poll.readable(bFd));
 
             byte[] aBytes = filled('a');
@@ -113,7 +116,7 @@ class ReentrancyTest {
              Socket first = EchoClient.connect(server.address());
              Socket second = EchoClient.connect(server.address())) {
             Eventually.until("both are open", () -> connections.size() == 2);
-            int[] fds = server.call(() -> connections.stream().mapToInt(c -> c.fd).toArray());
+            int[] fds = server.call(() -> connections.stream().mapToInt(Sources::fd).toArray());
             CountDownLatch held = new CountDownLatch(1);
             CountDownLatch hold = new CountDownLatch(1);
             server.loop().execute(() -> { // keeps the loop from waiting meanwhile
@@ -167,7 +170,7 @@ class ReentrancyTest {
         static RecordingSource register(EventLoop loop, List<Integer> events) {
             try {
                 RecordingSource source = new RecordingSource(loop, EventFd.open(), events);
-                loop.registry().add(source);
+                loop.core().registry().add(source);
                 return source;
             } catch (IOException e) {
                 throw new AssertionError(e);
@@ -175,18 +178,18 @@ class ReentrancyTest {
         }
 
         @Override
-        void ready(int readyEvents) {
+        protected void ready(int readyEvents) {
             events.add(readyEvents);
         }
 
         @Override
-        void closeWithLoop() {
+        protected void closeWithLoop() {
             close();
         }
 
         void close() {
             if (slot >= 0) {
-                loop.registry().remove(this);
+                loop.core().registry().remove(this);
                 eventFd.close();
             }
         }

@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.ffi.Libc;
+import org.epoll4j.loop.Sources;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -81,7 +82,7 @@ class SocketOptionsTest {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment value = arena.allocate(JAVA_INT);
             MemorySegment length = arena.allocateFrom(JAVA_INT, Integer.BYTES);
-            if (Libc.getsockopt(connection.fd, level, option, value, length) != 0) {
+            if (Libc.getsockopt(Sources.fd(connection), level, option, value, length) != 0) {
                 throw new IllegalStateException("getsockopt failed");
             }
             return value.get(JAVA_INT, 0);

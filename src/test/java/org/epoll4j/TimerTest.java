@@ -188,7 +188,7 @@ class TimerTest {
                 idle.cancel();
                 idle = loop.schedule(Duration.ofHours(1), () -> {});
             }
-            assertTrue(loop.timers().size() <= 128, "timers queued: " + loop.timers().size());
+            assertTrue(loop.core().timers().size() <= 128, "timers queued: " + loop.core().timers().size());
             assertFalse(idle.isDone(), "the live timer is still there");
         }
     }

@@ -55,12 +55,23 @@ public final class Syscalls {
      * @throws IllegalCallerException if that class is not one of epoll4j's own
      */
     public static Syscalls open(MethodHandles.Lookup caller, Arena arena) {
+        checkCaller(caller);
+        return new Syscalls(arena);
+    }
+
+    /**
+     * Checks that {@code caller} is one of epoll4j's own classes, as {@link #open} does: for
+     * the internal entries that lead to these calls.
+     *
+     * @param caller {@code MethodHandles.lookup()} of the calling class: it proves which class calls
+     * @throws IllegalCallerException if that class is not one of epoll4j's own
+     */
+    public static void checkCaller(MethodHandles.Lookup caller) {
         Class<?> type = caller.lookupClass();
         if (!caller.hasFullPrivilegeAccess() || !isOurs(type)) {
             throw new IllegalCallerException(type.getName()
                     + " may not make epoll4j's raw system calls: they can close any fd and free any memory");
         }
-        return new Syscalls(arena);
     }
 
     /** Whether {@code type} was loaded from epoll4j's own jar (or module, or classes). */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-package org.epoll4j;
+package org.epoll4j.transport.stream;
 
 import java.io.IOException;
 import java.net.SocketAddress;
@@ -11,9 +11,18 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Supplier;
+import org.epoll4j.Connection;
+import org.epoll4j.ConnectionHandler;
+import org.epoll4j.ListenOption;
+import org.epoll4j.Server;
 import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.ffi.Libc;
 import org.epoll4j.kernel.SocketCalls;
+import org.epoll4j.loop.FdReserve;
+import org.epoll4j.loop.Interest;
+import org.epoll4j.loop.Loop;
+import org.epoll4j.loop.LoopEvents;
+import org.epoll4j.loop.Source;
 
 /**
  * A listening stream socket (TCP, or Unix domain) on one loop: the kernel side of a
@@ -22,23 +31,23 @@ import org.epoll4j.kernel.SocketCalls;
  * which registers it there. Out of fds it sheds pending connections with the loop's
  * reserve fd, or pauses. A Unix socket's file is removed when it closes.
  */
-final class Listener extends Source {
+public final class Listener extends Source {
     private static final int BACKLOG = 4096;
 
-    private final EventLoop loop;
-    private final ConnectionHandler handler;
+    private final Loop loop;
+    private final ConnectionFactory connections;
     private final SocketAddress localAddress;
     /** Where accepted connections go: this listener's loop, or each in turn of a group's. */
-    private final Supplier<EventLoop> placement;
+    private final Supplier<Loop> placement;
     private final boolean tcp;
     /** The identity (device, inode) of the socket file that bind made; null for TCP and abstract names. */
     private final Object socketFile;
 
-    private Listener(EventLoop loop, int fd, ConnectionHandler handler, SocketAddress localAddress,
-                     Supplier<EventLoop> placement, boolean tcp, Object socketFile) {
+    private Listener(Loop loop, int fd, ConnectionFactory connections, SocketAddress localAddress,
+                     Supplier<Loop> placement, boolean tcp, Object socketFile) {
         super(fd, Interest.READ);
         this.loop = loop;
-        this.handler = handler;
+        this.connections = connections;
         this.localAddress = localAddress;
         this.placement = placement;
         this.tcp = tcp;
@@ -50,8 +59,8 @@ final class Listener extends Source {
      * the loop's thread. Accepted connections go to the loop {@code placement} names, or to
      * {@code loop} if null.
      */
-    static Listener open(EventLoop loop, SocketAddress address, ConnectionHandler handler, Set<ListenOption> options,
-                         Supplier<EventLoop> placement) throws ErrnoException {
+    public static Listener open(Loop loop, SocketAddress address, ConnectionFactory connections, Set<ListenOption> options,
+                         Supplier<Loop> placement) throws ErrnoException {
         loop.checkCanAdd();
         boolean tcp = !SocketCalls.isUnix(address);
         if (!tcp && options.contains(ListenOption.REPLACE_SOCKET_FILE)) {
@@ -71,7 +80,7 @@ final class Listener extends Source {
             bind(sockets, fd, address);
             socketFile = fileKey(address);
             sockets.listen(fd, BACKLOG);
-            Listener listener = new Listener(loop, fd, handler, tcp ? sockets.localAddress(fd) : address, placement,
+            Listener listener = new Listener(loop, fd, connections, tcp ? sockets.localAddress(fd) : address, placement,
                     tcp, socketFile);
             loop.registry().add(listener);
             return listener;
@@ -138,7 +147,7 @@ final class Listener extends Source {
     private static final int S_IFSOCK = 0140000;
 
     /** The address it listens on, with the real port when 0 was asked for. */
-    SocketAddress localAddress() {
+    public SocketAddress localAddress() {
         return localAddress;
     }
 
@@ -147,17 +156,17 @@ final class Listener extends Source {
         return "server fd=" + fd + " on " + localAddress;
     }
 
-    EventLoop loop() {
+    public Loop loop() {
         return loop;
     }
 
     /** Stops accepting and closes the listening socket; connections stay. Idempotent; the loop's thread. */
-    void close() {
+    public void close() {
         closeWithLoop();
     }
 
     @Override
-    void closeWithLoop() {
+    protected void closeWithLoop() {
         if (fd >= 0) {
             loop.registry().close(this, loop.io().sys);
             removeSocketFile(localAddress, socketFile);
@@ -165,7 +174,7 @@ final class Listener extends Source {
     }
 
     @Override
-    void ready(int events) {
+    protected void ready(int events) {
         for (int i = 0; i < Server.ACCEPT_BUDGET && fd >= 0; i++) {
             int accepted;
             try {
@@ -188,22 +197,22 @@ final class Listener extends Source {
         SocketCalls sockets = loop.io().sockets;
         long ipv4 = sockets.acceptedPeerIPv4();
         SocketAddress peer = ipv4 == 0 ? sockets.acceptedPeer() : null;
-        EventLoop target = placement == null ? loop : placement.get();
+        Loop target = placement == null ? loop : placement.get();
         if (target == loop) {
-            adopt(loop, handler, accepted, ipv4, peer, tcp);
+            adopt(loop, connections, accepted, ipv4, peer, tcp);
             return;
         }
         try {
-            target.execute(() -> adopt(target, handler, accepted, ipv4, peer, tcp));
+            target.execute(() -> adopt(target, connections, accepted, ipv4, peer, tcp));
         } catch (RejectedExecutionException e) {
             loop.io().sys.close(accepted); // that loop is closing: the client sees its connection end
         }
     }
 
     /** Registers an accepted socket with {@code loop}, on its thread, and opens its connection. */
-    private static void adopt(EventLoop loop, ConnectionHandler handler, int accepted, long ipv4, SocketAddress peer,
+    private static void adopt(Loop loop, ConnectionFactory connections, int accepted, long ipv4, SocketAddress peer,
                               boolean tcp) {
-        Connection connection = new Connection(loop, handler, accepted, true);
+        StreamOutput connection = connections.open(loop, accepted, true);
         connection.remote(ipv4, peer);
         try {
             if (tcp) {
@@ -232,7 +241,7 @@ final class Listener extends Source {
             }
             boolean paused = loop.io().reserve.refuse(fd) == FdReserve.OUT_OF_FDS;
             if (LoopEvents.recording()) {
-                LoopEvents.acceptOutOfFds(this, e.errnoName(), paused ? Server.ACCEPT_PAUSE.toNanos() : 0);
+                StreamEvents.acceptOutOfFds(this, e.errnoName(), paused ? Server.ACCEPT_PAUSE.toNanos() : 0);
             }
             if (!paused) {
                 return false; // one refused; epoll tells of the next
@@ -251,7 +260,7 @@ final class Listener extends Source {
             loop.report("pausing accept on " + localAddress, e);
             return;
         }
-        loop.schedule(Server.ACCEPT_PAUSE, () -> {
+        loop.api().schedule(Server.ACCEPT_PAUSE, () -> {
             if (fd >= 0) {
                 try {
                     loop.registry().modify(this, Interest.READ);

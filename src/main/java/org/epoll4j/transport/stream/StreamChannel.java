@@ -1,9 +1,22 @@
 // SPDX-License-Identifier: Apache-2.0
-package org.epoll4j;
+package org.epoll4j.transport.stream;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
+import java.time.Duration;
+import org.epoll4j.Connection;
+import org.epoll4j.ConnectionHandler;
+import org.epoll4j.Timer;
 import org.epoll4j.epoll.ErrnoException;
+import org.epoll4j.kernel.Sockaddr;
+import org.epoll4j.loop.Interest;
+import org.epoll4j.loop.Loop;
+import org.epoll4j.loop.LoopEvents;
+import org.epoll4j.loop.Source;
+import org.epoll4j.loop.TimerEntry;
+import org.epoll4j.loop.Timers;
 
 /**
  * The life of a {@link Connection}, and what its socket's readiness does. A connection
@@ -28,16 +41,20 @@ abstract sealed class StreamChannel extends Source permits StreamInput {
         CLOSED
     }
 
-    final EventLoop loop;
+    protected final Loop loop;
     final ConnectionHandler handler;
     private State state = State.OPEN;
     /** The connect has completed (at once, for an accepted connection). */
     private boolean connected;
     private Limits limits = Limits.DEFAULTS;
+    /** The peer's IPv4 address and port, packed (see {@link Sockaddr#unpackIPv4}); 0 if none. */
+    private long remoteIPv4;
+    /** The peer's address, or where a connect goes; made from remoteIPv4 when first asked for. */
+    private SocketAddress remote;
     /** While CLOSING: the timer that resets the connection if it does not close in time. */
-    private Timer closeDeadline;
+    private TimerEntry closeDeadline;
 
-    StreamChannel(EventLoop loop, ConnectionHandler handler, int fd, boolean connected) {
+    StreamChannel(Loop loop, ConnectionHandler handler, int fd, boolean connected) {
         super(fd, connected ? Interest.READ : Interest.WRITE);
         this.loop = loop;
         this.handler = handler;
@@ -45,7 +62,12 @@ abstract sealed class StreamChannel extends Source permits StreamInput {
     }
 
     /** This channel as the handler sees it. */
-    abstract Connection self();
+    protected abstract Connection self();
+
+    @Override
+    protected final boolean isConnection() {
+        return true;
+    }
 
     /** Whether output is queued. */
     abstract boolean hasQueuedOutput();
@@ -117,7 +139,7 @@ abstract sealed class StreamChannel extends Source permits StreamInput {
     private void startClosing() {
         state = State.CLOSING;
         // Not through EventLoop.schedule: a close must work while the loop itself closes.
-        closeDeadline = Timers.create(loop, limits.closeTimeout, this::closeTimedOut);
+        closeDeadline = new TimerEntry(loop, limits.closeTimeout, this::closeTimedOut);
         loop.timers().insert(closeDeadline);
         updateInterest();
     }
@@ -156,7 +178,7 @@ abstract sealed class StreamChannel extends Source permits StreamInput {
         // Closing the fd also removes it from the epoll set: it is never duplicated.
         loop.registry().remove(this);
         if (LoopEvents.recording()) {
-            LoopEvents.connectionClosed(self(), cause, reset);
+            StreamEvents.connectionClosed(self(), cause, reset);
         }
         loop.holdRelease(); // a loop.close() in onClose must not free what closing the fd needs
         LoopEvents.SlowHandler timing = LoopEvents.handlerBegins();
@@ -179,7 +201,7 @@ abstract sealed class StreamChannel extends Source permits StreamInput {
     private void established() {
         int error = pendingErrno();
         if (error != 0) {
-            closed(new ErrnoException("connect(fd=" + fd + ", " + self().connectingTo() + ")", error), false);
+            closed(new ErrnoException("connect(fd=" + fd + ", " + remote + ")", error), false);
             return;
         }
         connected = true;
@@ -208,10 +230,57 @@ abstract sealed class StreamChannel extends Source permits StreamInput {
         this.limits = limits;
     }
 
+    /** Sets the peer's address: packed, if IPv4 from accept4, else {@code address}. */
+    final void remote(long ipv4, SocketAddress address) {
+        remoteIPv4 = ipv4;
+        remote = address;
+    }
+
+    // ------------------------------------------------------------ for the API's Connection
+
+    /** Whether the connection is neither closed nor closing. */
+    protected final boolean isOpenNow() {
+        return state == State.OPEN;
+    }
+
+    /** See {@link Connection#setWaterMarks}. */
+    protected final void waterMarks(int low, int high) {
+        limits = limits.withWaterMarks(low, high);
+    }
+
+    /** See {@link Connection#setOutputLimit}. */
+    protected final void outputLimit(long bytes) {
+        limits = limits.withOutputLimit(bytes);
+    }
+
+    /** See {@link Connection#setCloseTimeout}. */
+    protected final void closeTimeout(Duration timeout) {
+        limits = limits.withCloseTimeout(timeout);
+    }
+
+    /** The peer's address, as accepted from or connected to. */
+    protected final SocketAddress peer() {
+        if (remote == null) {
+            remote = Sockaddr.unpackIPv4(remoteIPv4);
+        }
+        return remote;
+    }
+
+    /** Whether the peer is a TCP one. */
+    protected final boolean isTcp() {
+        return remoteIPv4 != 0 || remote instanceof InetSocketAddress;
+    }
+
+    /** The fd (-1 once closed) and peer, for messages and logs. Any thread. */
+    protected final String describe() {
+        SocketAddress peer = remoteIPv4 != 0 ? Sockaddr.unpackIPv4(remoteIPv4) : remote;
+        return "connection fd=" + fd + (peer == null ? "" : " peer " + peer);
+    }
+
     // ------------------------------------------------------------ readiness
 
     @Override
-    final void ready(int events) {
+    protected final void ready(int events) {
         if (!connected) {
             if (Interest.connectSettled(events)) {
                 established(); // the outcome is known only once the socket is writable or failed
@@ -227,7 +296,7 @@ abstract sealed class StreamChannel extends Source permits StreamInput {
     }
 
     @Override
-    final void closeWithLoop() {
+    protected final void closeWithLoop() {
         closed(null, false);
     }
 
@@ -238,7 +307,7 @@ abstract sealed class StreamChannel extends Source permits StreamInput {
 
     final void opened() {
         if (LoopEvents.recording()) {
-            LoopEvents.connectionOpened(self());
+            StreamEvents.connectionOpened(self());
         }
         LoopEvents.SlowHandler timing = LoopEvents.handlerBegins();
         try {

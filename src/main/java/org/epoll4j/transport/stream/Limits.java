@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-package org.epoll4j;
+package org.epoll4j.transport.stream;
 
 import java.time.Duration;
+import org.epoll4j.Connection;
 
 /**
  * A connection's settings that bound its output: the water marks of

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-package org.epoll4j;
+package org.epoll4j.loop;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import org.epoll4j.EventLoop;
 
 /**
  * Whose a loop is, who runs it and who releases it. The loop belongs to one thread at a
@@ -11,7 +12,7 @@ import java.util.concurrent.CompletionStage;
  * thread that leaves {@code run()} after a close was asked for, or by the thread that
  * asks while none runs. Guarded by a lock of its own, which no caller can take.
  */
-final class Lifecycle {
+public final class Lifecycle {
     /** What {@link #requestClose()} leaves the caller to do. */
     enum CloseAction {
         /** Nobody runs the loop: release it on this thread. */

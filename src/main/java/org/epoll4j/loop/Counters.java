@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-package org.epoll4j;
+package org.epoll4j.loop;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
+import org.epoll4j.EventLoop;
+import org.epoll4j.LoopMetrics;
 
 /**
  * A loop's counters, behind {@link EventLoop#metrics()}. The loop's thread is the only
@@ -18,7 +20,7 @@ import java.time.Duration;
  * stretch counted twice or not at all; and snapshots never go back, even when the
  * reader's clock and the loop's differ by a little.
  */
-final class Counters {
+public final class Counters {
     /** "Not now", for {@link #busySince} and {@link #idleSince}. */
     private static final long NEVER = Long.MIN_VALUE;
     private static final VarHandle TURNS = handle("turns", long.class);
@@ -122,7 +124,7 @@ final class Counters {
     }
 
     /** Output queued by connections grew or shrank by {@code change} bytes. */
-    void queued(long change) {
+    public void queued(long change) {
         QUEUED.setOpaque(this, queued + change);
     }
 

@@ -1,25 +1,25 @@
 // SPDX-License-Identifier: Apache-2.0
-package org.epoll4j;
+package org.epoll4j.loop;
 
-import java.time.Duration;
 import java.util.Comparator;
 import java.util.PriorityQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.epoll4j.EventLoop;
 
 /**
  * The loop's timers, earliest first. Deadlines are absolute ({@link System#nanoTime}),
  * so an interrupted or early wait never shifts them; cancelled timers leave the
  * queue when their deadline comes.
  */
-final class Timers {
-    private static final Comparator<Timer> ORDER =
-            Comparator.<Timer>comparingLong(t -> t.deadline).thenComparingLong(t -> t.sequence);
+public final class Timers {
+    private static final Comparator<TimerEntry> ORDER =
+            Comparator.<TimerEntry>comparingLong(t -> t.deadline).thenComparingLong(t -> t.sequence);
 
     /* Cancelled timers are purged once they are this many and half the queue. */
     private static final int PURGE_AT = 64;
 
-    private final PriorityQueue<Timer> queue = new PriorityQueue<>(ORDER);
+    private final PriorityQueue<TimerEntry> queue = new PriorityQueue<>(ORDER);
     private long sequence;
     /** Cancelled timers still in the queue, as far as the loop thread has counted them. */
     private int cancelled;
@@ -27,33 +27,17 @@ final class Timers {
     private final AtomicInteger cancelledElsewhere = new AtomicInteger();
 
     /**
-     * Makes a timer for {@code task} after {@code delay}, from now; it runs once
-     * {@link #insert inserted}. Any thread.
-     *
-     * @throws IllegalArgumentException if delay is negative
+     * Queues {@code timer}: at once on the loop's thread (or its owner's, before run()),
+     * else by a task.
      */
-    static Timer create(EventLoop loop, Duration delay, Runnable task) {
-        if (delay.isNegative()) {
-            throw new IllegalArgumentException("delay must not be negative: " + delay);
-        }
-        // Beyond a century is forever, without overflowing a deadline.
-        long nanos = delay.compareTo(Duration.ofDays(365 * 100)) > 0 ? Long.MAX_VALUE / 2 : delay.toNanos();
-        return new Timer(loop, System.nanoTime() + nanos, task);
-    }
-
-    /**
-     * A timer for {@code task} after {@code delay}: queued at once on the loop's thread (or
-     * its owner's, before run()), else by a task.
-     */
-    Timer schedule(EventLoop loop, Duration delay, Runnable task) {
-        Timer timer = create(loop, delay, task);
+    public void schedule(Loop loop, TimerEntry timer) {
         boolean here = loop.isLoopThreadNow();
         boolean asOwner = !here && loop.beginOwnerCall();
         if (here || asOwner) {
             try {
                 loop.checkCanAdd();
                 insert(timer);
-                return timer;
+                return;
             } finally {
                 if (asOwner) {
                     loop.endOwnerCall();
@@ -65,18 +49,17 @@ final class Timers {
         } catch (RejectedExecutionException e) {
             throw new IllegalStateException("EventLoop is closed", e);
         }
-        return timer;
     }
 
-    /** Queues a timer from {@link #create}. Loop thread. */
-    void insert(Timer timer) {
+    /** Queues {@code timer}. Loop thread. */
+    public void insert(TimerEntry timer) {
         timer.sequence = sequence++;
         queue.add(timer);
     }
 
     /** Milliseconds to wait for the earliest timer, rounded up; -1 if there is none. */
     int timeoutMillis() {
-        Timer first = queue.peek();
+        TimerEntry first = queue.peek();
         if (first == null) {
             return -1;
         }
@@ -85,7 +68,7 @@ final class Timers {
     }
 
     /** Runs the timers that are due, in order; the loop reports their exceptions. */
-    void runDue(EventLoop loop) {
+    void runDue(Loop loop) {
         if (queue.isEmpty()) {
             return; // the common case: no clock read
         }
@@ -93,7 +76,7 @@ final class Timers {
             cancelled += cancelledElsewhere.getAndSet(0);
         }
         long now = System.nanoTime();
-        Timer first;
+        TimerEntry first;
         while ((first = queue.peek()) != null && first.deadline - now <= 0) {
             queue.poll();
             if (first.fire()) {
@@ -117,13 +100,13 @@ final class Timers {
             return;
         }
         if (++cancelled >= PURGE_AT && cancelled > queue.size() / 2) {
-            queue.removeIf(Timer::isDone);
+            queue.removeIf(TimerEntry::isDone);
             cancelled = 0;
         }
     }
 
     /** Timers waiting in the queue, cancelled ones included. */
-    int size() {
+    public int size() {
         return queue.size();
     }
 

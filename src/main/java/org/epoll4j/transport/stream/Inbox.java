@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-package org.epoll4j;
+package org.epoll4j.transport.stream;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import org.epoll4j.loop.ForeignRequests;
 
 /**
  * What threads other than the loop's ask of one connection: bytes to write, copied into
@@ -16,7 +17,7 @@ import java.nio.ByteBuffer;
  * any close asked for after it, or refused, never dropped without a word. Made on the
  * first foreign request, so that connections only the loop thread uses cost nothing.
  */
-final class Inbox {
+final class Inbox extends ForeignRequests.Request {
     /** The inbox of a connection closed before any foreign request: refuses everything. */
     static final Inbox CLOSED = new Inbox(null, true);
     /**
@@ -32,8 +33,6 @@ final class Inbox {
     private static final int RESUME = 1 << 4;
 
     private final StreamOutput channel;
-    /** The next inbox in the loop's list of inboxes with work; written before the push that publishes it. */
-    Inbox next;
     /**
      * Whether this is on the loop's list: set by the push, cleared only as the loop takes
      * it off ({@link #unlist}), so that it is never pushed while on the list, which would
@@ -136,8 +135,8 @@ final class Inbox {
         return pending;
     }
 
-    /** The loop has taken this off its list: the next request puts it back. Loop thread. */
-    synchronized void unlist() {
+    @Override
+    protected synchronized void unlist() {
         listed = false;
     }
 
@@ -155,7 +154,8 @@ final class Inbox {
     }
 
     /** Applies what waits, in order: the bytes, then shutdown, close or abort, then pause or resume. Loop thread. */
-    void apply() {
+    @Override
+    protected void apply() {
         WriteQueue bytes;
         int asked;
         IOException cause;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-package org.epoll4j;
+package org.epoll4j.loop;
 
 import java.util.Arrays;
 import java.util.function.Consumer;
@@ -14,7 +14,7 @@ import org.epoll4j.kernel.Syscalls;
  * event read before an fd was closed, and meant for it, is never delivered to a
  * later source that reuses the slot (or the fd number).
  */
-final class Registry {
+public final class Registry {
     private final Epoll epoll;
     private final Counters counters;
     private Source[] sources = new Source[64];
@@ -29,7 +29,7 @@ final class Registry {
     }
 
     /** Registers {@code source}'s fd for its {@link Source#interest}. */
-    void add(Source source) throws ErrnoException {
+    public void add(Source source) throws ErrnoException {
         long data = addUnwatched(source);
         try {
             epoll.add(source.fd, Interest.epollEvents(source.interest), data);
@@ -43,7 +43,7 @@ final class Registry {
      * Gives {@code source} a slot but leaves its fd out of the epoll set (a socket whose
      * connect failed at once), so that closing the loop still finds it; returns its data.
      */
-    long addUnwatched(Source source) {
+    public long addUnwatched(Source source) {
         int slot = freeCount > 0 ? free[--freeCount] : used++;
         if (slot == sources.length) {
             int capacity = slot * 2;
@@ -53,14 +53,14 @@ final class Registry {
         }
         sources[slot] = source;
         source.slot = slot;
-        if (source instanceof StreamChannel) {
+        if (source.isConnection()) {
             counters.connections(1);
         }
         return data(slot);
     }
 
     /** Registers {@code source}'s fd for {@code interest} instead ({@link Interest} flags). */
-    void modify(Source source, int interest) throws ErrnoException {
+    public void modify(Source source, int interest) throws ErrnoException {
         epoll.modify(source.fd, Interest.epollEvents(interest), data(source.slot));
         source.interest = interest;
     }
@@ -69,7 +69,7 @@ final class Registry {
      * Takes {@code source}'s fd out of the epoll set and frees its slot: for an fd the loop
      * does not close. Errors are ignored: an fd already closed has left the set by itself.
      */
-    void delete(Source source) {
+    public void delete(Source source) {
         try {
             epoll.delete(source.fd);
         } catch (ErrnoException e) {
@@ -82,21 +82,26 @@ final class Registry {
      * Frees the slot of {@code source} and closes its fd, which the loop owns: the fd leaves
      * the epoll set with it.
      */
-    void close(Source source, Syscalls sys) {
+    public void close(Source source, Syscalls sys) {
         remove(source);
         sys.close(source.fd);
         source.fd = -1;
     }
 
     /** Takes {@code source}'s fd out of the epoll set, keeping its slot. */
-    void park(Source source) throws ErrnoException {
+    public void park(Source source) throws ErrnoException {
         epoll.delete(source.fd);
     }
 
     /** Puts a parked source's fd back in the epoll set, for {@code interest}. */
-    void unpark(Source source, int interest) throws ErrnoException {
+    public void unpark(Source source, int interest) throws ErrnoException {
         epoll.add(source.fd, Interest.epollEvents(interest), data(source.slot));
         source.interest = interest;
+    }
+
+    /** Whether {@code source} has a slot: added, and not yet removed. */
+    public boolean contains(Source source) {
+        return source.slot >= 0;
     }
 
     /** The epoll data of {@code slot}. */
@@ -117,7 +122,7 @@ final class Registry {
      * Frees the slot of {@code source}. Its fd leaves the epoll set when it is closed
      * (it is never duplicated), which saves an epoll_ctl per closed connection.
      */
-    void remove(Source source) {
+    public void remove(Source source) {
         int slot = source.slot;
         if (slot < 0) {
             return;
@@ -126,7 +131,7 @@ final class Registry {
         generations[slot]++;
         free[freeCount++] = slot;
         source.slot = -1;
-        if (source instanceof StreamChannel) {
+        if (source.isConnection()) {
             counters.connections(-1);
         }
     }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-package org.epoll4j;
+package org.epoll4j.loop;
 
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -9,8 +9,23 @@ import java.util.concurrent.atomic.AtomicReference;
  * turn. Pushing wakes the loop, at most once until it runs again (see
  * {@link Tasks#wakeup()}), so a burst of foreign writes costs one wake-up.
  */
-final class ForeignRequests {
-    private final AtomicReference<Inbox> head = new AtomicReference<>();
+public final class ForeignRequests {
+    /**
+     * What other threads asked of one source, which the loop applies in a turn of its
+     * own: a connection's inbox.
+     */
+    public abstract static class Request {
+        /** The next on the stack; written before the push that publishes it. */
+        private Request next;
+
+        /** The loop has taken this off its stack: the next request puts it back. Loop thread. */
+        protected abstract void unlist();
+
+        /** Applies what was asked, in the order it was. Loop thread. */
+        protected abstract void apply();
+    }
+
+    private final AtomicReference<Request> head = new AtomicReference<>();
     private final Tasks tasks;
 
     ForeignRequests(Tasks tasks) {
@@ -18,8 +33,8 @@ final class ForeignRequests {
     }
 
     /** Puts {@code inbox} on the stack and wakes the loop. Any thread; never while it is on the stack. */
-    void schedule(Inbox inbox) {
-        Inbox first;
+    public void schedule(Request inbox) {
+        Request first;
         do {
             first = head.get();
             inbox.next = first;
@@ -33,9 +48,9 @@ final class ForeignRequests {
 
     /** Applies every inbox on the stack. Loop thread. */
     void applyAll() {
-        Inbox inbox = head.getAndSet(null);
+        Request inbox = head.getAndSet(null);
         while (inbox != null) {
-            Inbox next = inbox.next;
+            Request next = inbox.next;
             inbox.next = null;
             inbox.unlist(); // first: a request after this pushes it again, one before is applied now
             inbox.apply();

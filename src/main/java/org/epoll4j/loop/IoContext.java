@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-package org.epoll4j;
+package org.epoll4j.loop;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -23,28 +23,28 @@ import org.epoll4j.kernel.Syscalls;
  * <p>Everything is shared, not confined, because a loop may be opened on one thread and
  * run on another; only one thread uses it at a time.
  */
-final class IoContext implements AutoCloseable {
+public final class IoContext implements AutoCloseable {
     /** Events per wait: as many as the JDK's selector takes. */
     static final int EVENTS = 1024;
     static final int READ_BUFFER_SIZE = 64 * 1024;
     /** Buffers per writev: enough for a few hundred KiB a call. */
-    static final int MAX_IOV = 32;
+    public static final int MAX_IOV = 32;
     private static final int DISCARD_BUFFER_SIZE = 16 * 1024;
 
     final Epoll epoll;
     final EpollEvents events;
     private final Arena arena = Arena.ofShared();
-    final Syscalls sys = Syscalls.open(MethodHandles.lookup(), arena);
-    final SocketCalls sockets = sys.sockets();
+    public final Syscalls sys = Syscalls.open(MethodHandles.lookup(), arena);
+    public final SocketCalls sockets = sys.sockets();
     /** What handlers are given; see {@link ReadBuffer}. */
-    final ReadBuffer input = new ReadBuffer(arena.allocate(READ_BUFFER_SIZE), ReadBuffer.LOOP_VIEWS);
+    public final ReadBuffer input = new ReadBuffer(arena.allocate(READ_BUFFER_SIZE), ReadBuffer.LOOP_VIEWS);
     /** Never handed out: what a closing connection drops lands here, not in a handler's view. */
     private final MemorySegment discardBuffer = arena.allocate(DISCARD_BUFFER_SIZE);
     /** The iovec array for writev: one per loop, as only one write is under way at a time. */
-    final IoVec iov = new IoVec(arena, MAX_IOV);
-    final ChunkPool chunks = new ChunkPool(sys, arena);
+    public final IoVec iov = new IoVec(arena, MAX_IOV);
+    public final ChunkPool chunks = new ChunkPool(sys, arena);
     /** The fd kept back for EMFILE; see {@link FdReserve}. */
-    final FdReserve reserve = new FdReserve(this);
+    public final FdReserve reserve = new FdReserve(this);
 
     private IoContext(Epoll epoll, EpollEvents events) {
         this.epoll = epoll;
@@ -69,12 +69,12 @@ final class IoContext implements AutoCloseable {
     }
 
     /** Reads what {@code fd} has, up to the buffer's size, into the read buffer: as {@link Syscalls#read}. */
-    int read(int fd) throws ErrnoException {
+    public int read(int fd) throws ErrnoException {
         return (int) sys.read(fd, input.segment(), READ_BUFFER_SIZE);
     }
 
     /** Reads from {@code fd} and drops it: bytes dropped, 0 would block, -1 end of stream. */
-    int discard(int fd) throws ErrnoException {
+    public int discard(int fd) throws ErrnoException {
         return (int) sys.read(fd, discardBuffer, DISCARD_BUFFER_SIZE);
     }
 
@@ -82,7 +82,7 @@ final class IoContext implements AutoCloseable {
      * {@code src}'s bytes as a segment from its position: the view handed to the handler
      * at hand (an echo) is the read buffer itself, with no new segment.
      */
-    MemorySegment bytesOf(ByteBuffer src) {
+    public MemorySegment bytesOf(ByteBuffer src) {
         return input.isCurrentView(src) && src.position() == 0 ? input.segment() : MemorySegment.ofBuffer(src);
     }
 

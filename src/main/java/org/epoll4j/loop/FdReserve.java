@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-package org.epoll4j;
+package org.epoll4j.loop;
 
 import org.epoll4j.epoll.ErrnoException;
 
@@ -14,13 +14,13 @@ import org.epoll4j.epoll.ErrnoException;
  * connection is known to wait; another thread of the process (another loop's accept)
  * may take it then. The server then pauses, and fills the reserve at its next attempt.
  */
-final class FdReserve {
+public final class FdReserve {
     /** A pending connection was accepted and shut down. */
     static final int REFUSED = 1;
     /** No connection was pending. */
     static final int NONE_PENDING = 0;
     /** No fd could be had: the caller pauses accepting. */
-    static final int OUT_OF_FDS = -1;
+    public static final int OUT_OF_FDS = -1;
 
     private final IoContext io;
     private int fd = -1;
@@ -30,7 +30,7 @@ final class FdReserve {
     }
 
     /** Holds an fd back, if none is held yet. */
-    void fill() throws ErrnoException {
+    public void fill() throws ErrnoException {
         if (fd < 0) {
             fd = io.sockets.spareFd();
         }
@@ -42,7 +42,7 @@ final class FdReserve {
      *
      * @return {@link #REFUSED}, {@link #NONE_PENDING} or {@link #OUT_OF_FDS}
      */
-    int refuse(int listener) {
+    public int refuse(int listener) {
         if (fd < 0) {
             try {
                 fill(); // lost at an earlier refusal: some fd may have been freed since

@@ -1,7 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-package org.epoll4j;
+package org.epoll4j.transport.stream;
 
+import org.epoll4j.Connection;
+import org.epoll4j.ConnectionHandler;
 import org.epoll4j.epoll.ErrnoException;
+import org.epoll4j.loop.Interest;
+import org.epoll4j.loop.IoContext;
+import org.epoll4j.loop.Loop;
+import org.epoll4j.loop.LoopEvents;
 
 /**
  * The input side of a {@link Connection}: reading and handing data to the handler,
@@ -18,7 +24,7 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
     /** Out of the epoll set: hung up while reading was paused, until reading resumes. */
     private boolean parked;
 
-    StreamInput(EventLoop loop, ConnectionHandler handler, int fd, boolean connected) {
+    StreamInput(Loop loop, ConnectionHandler handler, int fd, boolean connected) {
         super(loop, handler, fd, connected);
     }
 
@@ -40,7 +46,7 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
         }
     }
 
-    final boolean isReadPaused() {
+    protected final boolean isReadPaused() {
         return readPaused;
     }
 

@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
-package org.epoll4j;
+package org.epoll4j.transport.stream;
 
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import org.epoll4j.Connection;
+import org.epoll4j.ConnectionHandler;
 import org.epoll4j.epoll.ErrnoException;
+import org.epoll4j.loop.IoContext;
+import org.epoll4j.loop.Loop;
+import org.epoll4j.loop.LoopEvents;
 
 /**
  * The output side of a {@link Connection}: what {@code write} takes, the queue of what
@@ -13,7 +18,7 @@ import org.epoll4j.epoll.ErrnoException;
  * {@code shutdownOutput}, and the deadline of a graceful close. Its facts are its own
  * fields; the connection's state is {@link StreamChannel}'s.
  */
-abstract sealed class StreamOutput extends StreamInput permits Connection {
+public abstract non-sealed class StreamOutput extends StreamInput {
     private static final VarHandle INBOX;
 
     static {
@@ -34,7 +39,7 @@ abstract sealed class StreamOutput extends StreamInput permits Connection {
     /** The application shut output down: no more writes; FIN goes once the queue is empty. */
     private boolean outputShutdown;
 
-    StreamOutput(EventLoop loop, ConnectionHandler handler, int fd, boolean connected) {
+    protected StreamOutput(Loop loop, ConnectionHandler handler, int fd, boolean connected) {
         super(loop, handler, fd, connected);
     }
 
@@ -126,7 +131,7 @@ abstract sealed class StreamOutput extends StreamInput permits Connection {
         if (!unwritable && queue.size() > limits().highWaterMark) {
             unwritable = true;
             if (LoopEvents.recording()) {
-                LoopEvents.outputAboveHighWater(self(), queue.size(), limits().highWaterMark);
+                StreamEvents.outputAboveHighWater(self(), queue.size(), limits().highWaterMark);
             }
         }
         updateInterest();
@@ -141,12 +146,12 @@ abstract sealed class StreamOutput extends StreamInput permits Connection {
         }
     }
 
-    final boolean isUnwritable() {
+    protected final boolean isUnwritable() {
         return unwritable;
     }
 
     @Override
-    final long queued() {
+    protected final long queued() {
         return queue == null ? 0 : queue.size();
     }
 
@@ -268,5 +273,101 @@ abstract sealed class StreamOutput extends StreamInput permits Connection {
         } catch (ErrnoException e) {
             closed(e, false);
         }
+    }
+
+    // ------------------------------------------------------------ any thread, for the API's Connection
+
+    /**
+     * See {@link Connection#write}: at once on the loop's thread, or on its owner's before
+     * run(); from any other thread through the inbox.
+     */
+    protected final boolean writeAnyThread(ByteBuffer src) {
+        if (!loop.isLoopThreadNow()) {
+            return writeElsewhere(src);
+        }
+        foreignFirst(false);
+        return accept(src);
+    }
+
+    /** A write from a thread that does not run the loop: at once from its owner before run(), else through the inbox. */
+    private boolean writeElsewhere(ByteBuffer src) {
+        if (!loop.beginOwnerCall()) {
+            return inbox().write(src);
+        }
+        try {
+            foreignFirst(false);
+            return accept(src);
+        } finally {
+            loop.endOwnerCall();
+        }
+    }
+
+    /** See {@link Connection#pauseReading}. */
+    protected final void pauseAnyThread() {
+        if (loop.isLoopThreadNow()) {
+            pauseNow();
+        } else if (!loop.runAsOwner(this::pauseNow)) {
+            inbox().pauseReading();
+        }
+    }
+
+    private void pauseNow() {
+        foreignFirst(false);
+        pause();
+    }
+
+    /** See {@link Connection#resumeReading}. */
+    protected final void resumeAnyThread() {
+        if (loop.isLoopThreadNow()) {
+            resumeNow();
+        } else if (!loop.runAsOwner(this::resumeNow)) {
+            inbox().resumeReading();
+        }
+    }
+
+    private void resumeNow() {
+        foreignFirst(false);
+        resume();
+    }
+
+    /** See {@link Connection#shutdownOutput}. */
+    protected final void shutdownOutputAnyThread() {
+        if (loop.isLoopThreadNow()) {
+            shutdownOutputNow();
+        } else if (!loop.runAsOwner(this::shutdownOutputNow)) {
+            inbox().shutdownOutput();
+        }
+    }
+
+    private void shutdownOutputNow() {
+        foreignFirst(true);
+        requestShutdownOutput();
+    }
+
+    /** See {@link Connection#close}. */
+    protected final void closeAnyThread() {
+        if (loop.isLoopThreadNow()) {
+            closeNow();
+        } else if (!loop.runAsOwner(this::closeNow)) {
+            inbox().close();
+        }
+    }
+
+    private void closeNow() {
+        foreignFirst(true);
+        requestClose();
+    }
+
+    /** See {@link Connection#abort}. */
+    protected final void abortAnyThread() {
+        if (loop.isLoopThreadNow()) {
+            abortNow();
+        } else if (!loop.runAsOwner(this::abortNow)) {
+            inbox().abort();
+        }
+    }
+
+    private void abortNow() {
+        closed(null, true);
     }
 }

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-package org.epoll4j;
+package org.epoll4j.transport.stream;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import org.epoll4j.epoll.ErrnoException;
+import org.epoll4j.loop.ChunkPool;
+import org.epoll4j.loop.IoContext;
 
 /**
  * A connection's output that the kernel has not taken yet, in order, in chunks of

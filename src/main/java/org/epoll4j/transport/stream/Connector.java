@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
-package org.epoll4j;
+package org.epoll4j.transport.stream;
 
 import java.net.SocketAddress;
+import org.epoll4j.Connection;
+import org.epoll4j.ConnectionHandler;
 import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.kernel.SocketCalls;
+import org.epoll4j.loop.Loop;
 
 /** The connect side of the stream transports (TCP, Unix): a new socket, connecting, registered with its loop. */
-final class Connector {
+public final class Connector {
     private Connector() {}
 
     /**
@@ -15,12 +18,12 @@ final class Connector {
      *
      * @throws ErrnoException if no socket can be made (EMFILE, ENFILE, ...)
      */
-    static Connection connect(EventLoop loop, SocketAddress address, ConnectionHandler handler)
+    public static Connection connect(Loop loop, SocketAddress address, ConnectionFactory connections)
             throws ErrnoException {
         loop.checkCanAdd();
         SocketCalls sockets = loop.io().sockets;
         int fd = sockets.streamSocket(address);
-        Connection connection = new Connection(loop, handler, fd, false);
+        StreamOutput connection = connections.open(loop, fd, false);
         connection.remote(0, address);
         try {
             if (!SocketCalls.isUnix(address)) {
@@ -33,7 +36,7 @@ final class Connector {
             // in a task of the loop's own, which runs even if the loop is closing. The socket
             // stays out of the epoll set (epoll reports an unconnected socket as HUP) but in
             // the registry, so that closing the loop first still closes it.
-            if (connection.slot < 0) {
+            if (!loop.registry().contains(connection)) {
                 loop.registry().addUnwatched(connection);
             }
             loop.tasks().addFromLoop(() -> connection.failConnect(e));
@@ -41,6 +44,6 @@ final class Connector {
             loop.io().sys.close(fd);
             throw e;
         }
-        return connection;
+        return connection.self();
     }
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-package org.epoll4j;
+package org.epoll4j.loop;
 
 import java.util.function.Consumer;
 
@@ -7,7 +7,7 @@ import java.util.function.Consumer;
  * Runs steps that must not stop the loop (tasks, timers, clean-up): what one throws is
  * reported, and the next step runs. A VirtualMachineError is never caught.
  */
-final class Guarded {
+public final class Guarded {
     private Guarded() {}
 
     /** Runs {@code step}; what it throws, but a VirtualMachineError, goes to {@code failure}. */

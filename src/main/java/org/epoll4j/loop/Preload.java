@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-package org.epoll4j;
+package org.epoll4j.loop;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-package org.epoll4j;
+package org.epoll4j.loop;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -14,7 +14,7 @@ import java.nio.ByteOrder;
  * of a few recurring sizes get them without an allocation; a read of a length not in the
  * table allocates one view (a few dozen bytes), which then stays in its slot.
  */
-final class ReadBuffer {
+public final class ReadBuffer {
     /** Views cached for a loop's read buffer, whose reads come in every length. */
     static final int LOOP_VIEWS = 1024;
 
@@ -25,7 +25,7 @@ final class ReadBuffer {
     private ByteBuffer current;
 
     /** Views of {@code segment}, {@code cachedViews} (a power of two) cached. */
-    ReadBuffer(MemorySegment segment, int cachedViews) {
+    public ReadBuffer(MemorySegment segment, int cachedViews) {
         this.segment = segment;
         this.whole = segment.asByteBuffer();
         this.views = new ByteBuffer[cachedViews];
@@ -39,7 +39,7 @@ final class ReadBuffer {
      * A view of the first {@code length} bytes, as a handler sees it: position 0, limit
      * and capacity {@code length}, big-endian (whatever the last handler changed).
      */
-    ByteBuffer view(int length) {
+    public ByteBuffer view(int length) {
         int slot = length & (views.length - 1);
         ByteBuffer view = views[slot];
         if (view == null || view.capacity() != length) {
@@ -51,12 +51,12 @@ final class ReadBuffer {
     }
 
     /** Marks the handler call that got the current view as over. */
-    void release() {
+    public void release() {
         current = null;
     }
 
     /** Whether {@code buffer} is the view of the handler call under way. */
-    boolean isCurrentView(ByteBuffer buffer) {
+    public boolean isCurrentView(ByteBuffer buffer) {
         return buffer == current;
     }
 }

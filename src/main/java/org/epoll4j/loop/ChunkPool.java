@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-package org.epoll4j;
+package org.epoll4j.loop;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -16,12 +16,12 @@ import org.epoll4j.kernel.Syscalls;
  * reference to one throws instead of touching freed memory. Every chunk handed out comes
  * back before {@link #close()} (connections clear their queues first).
  *
- * <p>Any thread: other threads' writes copy into chunks as they write (see {@link Inbox}).
+ * <p>Any thread: other threads' writes copy into chunks as they write (see the stream transport's inbox).
  */
-final class ChunkPool implements AutoCloseable {
-    static final int CHUNK_SIZE = 16 * 1024;
+public final class ChunkPool implements AutoCloseable {
+    public static final int CHUNK_SIZE = 16 * 1024;
     /** 4 MiB kept for reuse. */
-    static final int MAX_POOLED = 256;
+    public static final int MAX_POOLED = 256;
 
     private final Syscalls sys;
     private final Arena scope;
@@ -34,7 +34,7 @@ final class ChunkPool implements AutoCloseable {
     }
 
     /** A chunk of {@link #CHUNK_SIZE} bytes. */
-    synchronized MemorySegment take() {
+    public synchronized MemorySegment take() {
         MemorySegment chunk = pooled.pollLast();
         if (chunk == null) {
             chunk = allocate();
@@ -44,7 +44,7 @@ final class ChunkPool implements AutoCloseable {
     }
 
     /** Takes back a chunk from {@link #take()}; it must not be used again. */
-    synchronized void give(MemorySegment chunk) {
+    public synchronized void give(MemorySegment chunk) {
         outstanding--;
         if (pooled.size() < MAX_POOLED) {
             pooled.addLast(chunk);
@@ -54,12 +54,12 @@ final class ChunkPool implements AutoCloseable {
     }
 
     /** Chunks handed out and not given back. */
-    synchronized int outstanding() {
+    public synchronized int outstanding() {
         return outstanding;
     }
 
     /** Chunks kept for reuse. */
-    synchronized int pooled() {
+    public synchronized int pooled() {
         return pooled.size();
     }
 

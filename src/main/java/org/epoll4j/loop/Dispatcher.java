@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-package org.epoll4j;
+package org.epoll4j.loop;
 
 import java.util.Arrays;
+import org.epoll4j.ErrorHandler;
+import org.epoll4j.EventLoop;
 import org.epoll4j.epoll.EpollEvents;
 import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.kernel.EventFd;
@@ -11,14 +13,14 @@ import org.epoll4j.kernel.EventFd;
  * its native side, the registry of its sources, its tasks, the requests of other
  * threads, and its timers. {@link EventLoop} is its API and says who may call what.
  */
-final class Dispatcher {
+public final class Dispatcher {
     final IoContext io;
     final Registry registry;
     final Tasks tasks;
     final ForeignRequests foreign;
     final Timers timers = new Timers();
     final Counters counters = new Counters();
-    private final EventLoop loop;
+    private final Loop loop;
     private volatile ErrorHandler errorHandler = ErrorHandler.systemLogger();
     /** How long this turn's epoll_wait blocked, in nanoseconds; 0 if it could not block. */
     private long waited;
@@ -28,7 +30,7 @@ final class Dispatcher {
     private Source[] flushes = new Source[8];
     private int flushCount;
 
-    Dispatcher(EventLoop loop, IoContext io, EventFd waker) throws ErrnoException {
+    Dispatcher(Loop loop, IoContext io, EventFd waker) throws ErrnoException {
         this.loop = loop;
         this.io = io;
         this.registry = new Registry(io.epoll, counters);
@@ -96,7 +98,7 @@ final class Dispatcher {
     }
 
     /** Has {@code source}'s {@link Source#endOfTurn()} run at the end of this turn; once, however often asked. */
-    void flushAtEndOfTurn(Source source) {
+    public void flushAtEndOfTurn(Source source) {
         if (flushCount == flushes.length) {
             flushes = Arrays.copyOf(flushes, flushCount * 2);
         }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-package org.epoll4j;
+package org.epoll4j.loop;
 
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -7,6 +7,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import org.epoll4j.EventLoop;
 import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.kernel.EventFd;
 
@@ -19,8 +20,8 @@ import org.epoll4j.kernel.EventFd;
  * taken before is run, by {@link #runQueued} or, as the loop closes, {@link #runAll}:
  * a task is either run or refused, never dropped.
  */
-final class Tasks extends Source {
-    private final EventLoop loop;
+public final class Tasks extends Source {
+    private final Loop loop;
     private final EventFd waker;
     private final Queue<Runnable> queue = new ConcurrentLinkedQueue<>();
     /** The queue's length (its size() walks it): bumped after each add, dropped after each poll. */
@@ -32,7 +33,7 @@ final class Tasks extends Source {
     /** Writes to the eventfd so far. */
     private final AtomicLong wakeups = new AtomicLong();
 
-    Tasks(EventLoop loop, EventFd waker) {
+    Tasks(Loop loop, EventFd waker) {
         super(waker.fd(), Interest.READ);
         this.loop = loop;
         this.waker = waker;
@@ -60,7 +61,7 @@ final class Tasks extends Source {
      * Queues a task of the loop's own, from its thread: never refused, since the loop runs
      * every queued task before it closes its sources, even once closing.
      */
-    void addFromLoop(Runnable task) {
+    public void addFromLoop(Runnable task) {
         queue.add(task);
         queued.incrementAndGet();
     }
@@ -78,7 +79,7 @@ final class Tasks extends Source {
     }
 
     /** How many times the loop was woken. Any thread. */
-    long wakeups() {
+    public long wakeups() {
         return wakeups.get();
     }
 
@@ -115,7 +116,7 @@ final class Tasks extends Source {
     }
 
     @Override
-    void ready(int events) {
+    protected void ready(int events) {
         // Drained before the flag is cleared: cleared first, a wake-up written between the
         // two would be drained away while the flag stayed set, and no task added after it
         // would wake the loop again. A task whose wake-up is skipped while the flag is
@@ -129,7 +130,7 @@ final class Tasks extends Source {
     }
 
     @Override
-    void closeWithLoop() {
+    protected void closeWithLoop() {
         loop.registry().remove(this);
         waker.close();
     }
