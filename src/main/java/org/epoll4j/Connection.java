@@ -7,7 +7,6 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Objects;
 import org.epoll4j.epoll.ErrnoException;
-import org.epoll4j.kernel.Sockaddr;
 import org.epoll4j.loop.Loop;
 import org.epoll4j.transport.stream.StreamOutput;
 

@@ -16,25 +16,9 @@ import java.nio.ByteBuffer;
  */
 public final class Datagram {
     private final UdpEndpoint endpoint;
-    private int index = -1;
-    private ByteBuffer data;
-    private SocketAddress sender;
 
     Datagram(UdpEndpoint endpoint) {
         this.endpoint = endpoint;
-    }
-
-    /** Lends this datagram as received message {@code index}, its bytes {@code data}. */
-    void lend(int index, ByteBuffer data) {
-        this.index = index;
-        this.data = data;
-        this.sender = null;
-    }
-
-    void takeBack() {
-        index = -1;
-        data = null;
-        sender = null;
     }
 
     /**
@@ -45,8 +29,7 @@ public final class Datagram {
      *     may change its position and limit
      */
     public ByteBuffer data() {
-        checkLent();
-        return data;
+        return endpoint.datagramData();
     }
 
     /**
@@ -56,8 +39,7 @@ public final class Datagram {
      *     {@link #truncated()}
      */
     public int length() {
-        checkLent();
-        return endpoint.receivedLength(index);
+        return endpoint.datagramLength();
     }
 
     /**
@@ -68,8 +50,7 @@ public final class Datagram {
      * @return true if {@code data()} holds only the start of the datagram
      */
     public boolean truncated() {
-        checkLent();
-        return endpoint.receivedTruncated(index);
+        return endpoint.datagramTruncated();
     }
 
     /**
@@ -78,11 +59,7 @@ public final class Datagram {
      * @return the sender's address, an {@link java.net.InetSocketAddress}
      */
     public SocketAddress sender() {
-        checkLent();
-        if (sender == null) {
-            sender = endpoint.receivedSender(index);
-        }
-        return sender;
+        return endpoint.datagramSender();
     }
 
     /**
@@ -96,14 +73,6 @@ public final class Datagram {
      *     {@link UdpEndpoint#maxDatagramSize()}
      */
     public boolean reply(ByteBuffer src) {
-        checkLent();
-        return endpoint.reply(src, index);
-    }
-
-    private void checkLent() {
-        if (index < 0) {
-            throw new IllegalStateException("a Datagram is lent for onDatagram only");
-        }
-        endpoint.loop().core().checkInLoop();
+        return endpoint.replyToDatagram(src);
     }
 }

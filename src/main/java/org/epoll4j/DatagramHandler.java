@@ -31,6 +31,6 @@ public interface DatagramHandler {
      * @param error the failure, naming the call and its errno
      */
     default void onError(UdpEndpoint endpoint, ErrnoException error) {
-        endpoint.report(error);
+        endpoint.reportError(error);
     }
 }

@@ -13,7 +13,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import org.epoll4j.epoll.ErrnoException;
-import org.epoll4j.kernel.EventFd;
 import org.epoll4j.loop.Loop;
 import org.epoll4j.transport.stream.ConnectionFactory;
 import org.epoll4j.transport.stream.Connector;

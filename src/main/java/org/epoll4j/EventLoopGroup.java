@@ -15,7 +15,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.kernel.SocketCalls;
-import org.epoll4j.loop.Lifecycle;
 import org.epoll4j.loop.Loop;
 import org.epoll4j.transport.stream.ConnectionFactory;
 import org.epoll4j.transport.stream.Listener;

@@ -2,20 +2,14 @@
 package org.epoll4j;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.util.Objects;
 import java.util.Set;
 import org.epoll4j.epoll.ErrnoException;
-import org.epoll4j.kernel.MessageBatch;
-import org.epoll4j.kernel.SocketCalls;
-import org.epoll4j.loop.Interest;
 import org.epoll4j.loop.Loop;
-import org.epoll4j.loop.LoopEvents;
-import org.epoll4j.loop.ReadBuffer;
-import org.epoll4j.loop.Source;
+import org.epoll4j.transport.udp.UdpChannel;
 
 /**
  * A UDP socket on an {@link EventLoop}: datagrams in, each handed to a
@@ -42,70 +36,25 @@ import org.epoll4j.loop.Source;
  *     goes on with the next datagram.
  * </ul>
  */
-public final class UdpEndpoint extends Source {
+public final class UdpEndpoint extends UdpChannel {
     /** The longest datagram an endpoint holds unless told otherwise. */
     public static final int DEFAULT_MAX_DATAGRAM_SIZE = 2048;
     /** Datagrams per recvmmsg(2), and per sendmmsg(2) at most. */
     public static final int BATCH = 32;
-    /* recvmmsg calls per readiness event, so that a flood cannot starve the loop's other sources. */
-    private static final int RECEIVES_PER_EVENT = 4;
 
-    private final Loop loop;
-    private final DatagramHandler handler;
-    private final Arena arena;
-    private final MessageBatch received;
-    private final MessageBatch sending;
-    private final ReadBuffer[] views = new ReadBuffer[BATCH];
     private final Datagram datagram = new Datagram(this);
-    private final SocketAddress localAddress;
-    private SocketAddress peer;
-    /** The address object last sent to, written once into {@code sending}. */
-    private SocketAddress remembered;
-    /** Datagrams staged in {@code sending}, and the first of them not sent yet. */
-    private int staged;
-    private int unsent;
-    private boolean delivering;
-    private boolean flushAsked;
 
     private UdpEndpoint(Loop loop, int fd, Arena arena, int maxDatagramSize, DatagramHandler handler)
             throws ErrnoException {
-        super(fd, Interest.READ);
-        this.loop = loop;
-        this.handler = handler;
-        this.arena = arena;
-        this.received = new MessageBatch(arena, BATCH, maxDatagramSize);
-        this.sending = new MessageBatch(arena, BATCH, maxDatagramSize);
-        for (int i = 0; i < BATCH; i++) {
-            views[i] = new ReadBuffer(received.buffer(i), 16);
-        }
-        this.localAddress = loop.io().sockets.localAddress(fd);
+        super(loop, fd, arena, maxDatagramSize, handler);
     }
 
     /** Binds a UDP socket to {@code address} on {@code loop}; see {@link EventLoop#bindUdp}. */
     static UdpEndpoint bind(Loop loop, InetSocketAddress address, int maxDatagramSize, DatagramHandler handler,
                             Set<ListenOption> options) throws ErrnoException {
-        loop.checkCanAdd();
-        Objects.requireNonNull(address, "address");
         Objects.requireNonNull(handler, "handler");
-        if (maxDatagramSize < 1 || maxDatagramSize > 65_535) {
-            throw new IllegalArgumentException("maxDatagramSize must be 1 to 65535: " + maxDatagramSize);
-        }
-        SocketCalls sockets = loop.io().sockets;
-        int fd = sockets.datagramSocket(address);
-        Arena arena = Arena.ofShared();
-        try {
-            if (options.contains(ListenOption.REUSE_PORT)) {
-                sockets.setReusePort(fd); // several endpoints on one port: the kernel spreads senders among them
-            }
-            sockets.bind(fd, address);
-            UdpEndpoint endpoint = new UdpEndpoint(loop, fd, arena, maxDatagramSize, handler);
-            loop.registry().add(endpoint);
-            return endpoint;
-        } catch (ErrnoException | RuntimeException | Error e) {
-            loop.io().sys.close(fd);
-            arena.close();
-            throw e;
-        }
+        return UdpChannel.bind(loop, address, maxDatagramSize, options,
+                (fd, arena) -> new UdpEndpoint(loop, fd, arena, maxDatagramSize, handler));
     }
 
     /**
@@ -123,7 +72,7 @@ public final class UdpEndpoint extends Source {
      * @return the maxDatagramSize it was bound with
      */
     public int maxDatagramSize() {
-        return sending.slotSize();
+        return maxSize();
     }
 
     /**
@@ -144,14 +93,7 @@ public final class UdpEndpoint extends Source {
      * @throws ErrnoException as connect(2), for example EAFNOSUPPORT for an IPv6 peer of an IPv4 endpoint
      */
     public void connect(InetSocketAddress peer) throws ErrnoException {
-        boolean call = loop.beginLoopCall();
-        try {
-            checkOpen();
-            loop.io().sockets.connect(fd, Objects.requireNonNull(peer, "peer"));
-            this.peer = peer;
-        } finally {
-            loop.endLoopCall(call);
-        }
+        connectTo(peer);
     }
 
     /**
@@ -179,32 +121,7 @@ public final class UdpEndpoint extends Source {
      * @throws IllegalArgumentException if the datagram is longer than {@link #maxDatagramSize()}
      */
     public boolean send(ByteBuffer src) {
-        if (peer == null) {
-            throw new IllegalStateException("UdpEndpoint is not connected: send(data, to) names the address");
-        }
-        return sendTo(src, null);
-    }
-
-    /** Stages {@code src} for {@code to}, or for the connected peer if null: the two sends' body. */
-    private boolean sendTo(ByteBuffer src, SocketAddress to) {
-        boolean call = loop.beginLoopCall();
-        try {
-            if (to != null && to != remembered && fd >= 0) {
-                sending.remember(to); // first: an address it refuses leaves nothing staged
-                remembered = to;
-            }
-            int slot = stage(src);
-            if (slot >= 0) {
-                if (to == null) {
-                    sending.sendToPeer(slot);
-                } else {
-                    sending.sendToRemembered(slot);
-                }
-            }
-            return slot >= 0;
-        } finally {
-            loop.endLoopCall(call);
-        }
+        return sendToPeer(src);
     }
 
     /**
@@ -219,193 +136,7 @@ public final class UdpEndpoint extends Source {
 
     /** Closes the socket, dropping datagrams not sent yet, and frees its memory. Idempotent. */
     public void close() {
-        boolean call = loop.beginLoopCall();
-        try {
-            closeWithLoop();
-        } finally {
-            loop.endLoopCall(call);
-        }
-    }
-
-    @Override
-    protected void closeWithLoop() {
-        if (fd >= 0) {
-            loop.registry().close(this, loop.io().sys);
-            arena.close();
-        }
-    }
-
-    @Override
-    protected void ready(int events) {
-        if (Interest.writable(events) && unsent < staged) {
-            flush();
-        }
-        if (Interest.readable(events) || Interest.failed(events)) {
-            receive();
-        }
-    }
-
-    @Override
-    protected void endOfTurn() {
-        flushAsked = false;
-        flush();
-    }
-
-    private void receive() {
-        for (int r = 0; r < RECEIVES_PER_EVENT && fd >= 0; r++) {
-            int n;
-            try {
-                n = loop.io().sockets.receive(fd, received);
-            } catch (ErrnoException e) {
-                failed(e); // ECONNREFUSED after an ICMP error, and the like
-                continue;
-            }
-            if (n == 0) {
-                return;
-            }
-            deliver(n);
-            if (n < BATCH) {
-                return;
-            }
-        }
-    }
-
-    /** Hands the {@code n} datagrams received to the handler, then sends what they answered. */
-    private void deliver(int n) {
-        delivering = true;
-        try {
-            for (int i = 0; i < n && fd >= 0; i++) {
-                ReadBuffer view = views[i];
-                datagram.lend(i, view.view(Math.min(received.length(i), received.slotSize())));
-                LoopEvents.SlowHandler timing = LoopEvents.handlerBegins();
-                try {
-                    handler.onDatagram(this, datagram);
-                } catch (RuntimeException | Error e) {
-                    if (e instanceof VirtualMachineError error) {
-                        throw error;
-                    }
-                    loop.report("onDatagram of " + this, e);
-                } finally {
-                    datagram.takeBack();
-                    view.release();
-                    LoopEvents.handlerEnds(timing, handler, "onDatagram", this);
-                }
-            }
-        } finally {
-            delivering = false;
-        }
-        flush();
-    }
-
-    int receivedLength(int i) {
-        return received.length(i);
-    }
-
-    boolean receivedTruncated(int i) {
-        return received.truncated(i);
-    }
-
-    SocketAddress receivedSender(int i) {
-        return received.sender(i);
-    }
-
-    /** Stages a reply to received datagram {@code from}; as {@link #send(ByteBuffer, SocketAddress)}. */
-    boolean reply(ByteBuffer src, int from) {
-        int slot = stage(src, from);
-        if (slot >= 0) {
-            sending.replyTo(slot, received, from);
-        }
-        return slot >= 0;
-    }
-
-    private int stage(ByteBuffer src) {
-        return stage(src, -1);
-    }
-
-    /**
-     * Copies {@code src} into the next free message; its slot, or -1 if closed or none is
-     * free. Its callers have checked the thread (a send's beginLoopCall, a reply's Datagram).
-     */
-    private int stage(ByteBuffer src, int receivedSlot) {
-        if (fd < 0) {
-            return -1;
-        }
-        int length = src.remaining();
-        if (length > sending.slotSize()) {
-            throw new IllegalArgumentException("a datagram of " + length + " bytes is longer than this endpoint's "
-                    + sending.slotSize() + " (EventLoop.bindUdp's maxDatagramSize)");
-        }
-        if (staged == BATCH) {
-            flush();
-            if (staged == BATCH || fd < 0) {
-                return -1; // still full, or the handler's onError closed the endpoint
-            }
-        }
-        int slot = staged++;
-        if (receivedSlot >= 0 && views[receivedSlot].isCurrentView(src) && src.position() == 0) {
-            sending.copyFrom(slot, received, receivedSlot, length); // an echo: slot to slot
-        } else if (src.hasArray()) {
-            sending.copyFrom(slot, src.array(), src.arrayOffset() + src.position(), length);
-        } else {
-            sending.copyFrom(slot, MemorySegment.ofBuffer(src));
-        }
-        sending.setLength(slot, length);
-        src.position(src.limit());
-        if (!delivering && !flushAsked) {
-            flushAsked = true;
-            loop.dispatcher().flushAtEndOfTurn(this);
-        }
-        return slot;
-    }
-
-    /** Sends what is staged, as far as the kernel takes it; waits for EPOLLOUT for the rest. */
-    private void flush() {
-        while (unsent < staged && fd >= 0) {
-            int sent;
-            try {
-                sent = loop.io().sockets.send(fd, sending, unsent, staged - unsent);
-            } catch (ErrnoException e) {
-                unsent++; // that datagram cannot go; the others may
-                failed(e);
-                continue;
-            }
-            if (sent == 0) {
-                setInterest(Interest.READ | Interest.WRITE);
-                return;
-            }
-            unsent += sent;
-        }
-        staged = 0;
-        unsent = 0;
-        setInterest(Interest.READ);
-    }
-
-    private void setInterest(int wanted) {
-        if (wanted == interest || fd < 0) {
-            return;
-        }
-        try {
-            loop.registry().modify(this, wanted);
-        } catch (ErrnoException e) {
-            failed(e);
-        }
-    }
-
-    /** Tells the handler that a call failed; what its onError throws is reported, and the endpoint goes on. */
-    private void failed(ErrnoException e) {
-        try {
-            handler.onError(this, e);
-        } catch (RuntimeException | Error thrown) {
-            if (thrown instanceof VirtualMachineError error) {
-                throw error;
-            }
-            loop.report("onError of " + this, thrown);
-        }
-    }
-
-    /** Reports {@code e} to the loop's {@link ErrorHandler}: what {@link DatagramHandler#onError} does by default. */
-    void report(ErrnoException e) {
-        loop.report("a send or receive of " + this, e);
+        closeOnLoop();
     }
 
     @Override
@@ -413,10 +144,40 @@ public final class UdpEndpoint extends Source {
         return "UDP endpoint fd=" + fd + " on " + localAddress;
     }
 
-    private void checkOpen() {
-        loop.checkInLoop();
-        if (fd < 0) {
-            throw new IllegalStateException("UdpEndpoint is closed");
-        }
+    @Override
+    protected UdpEndpoint self() {
+        return this;
+    }
+
+    @Override
+    protected Datagram datagram() {
+        return datagram;
+    }
+
+    /* What the lent Datagram reads: the channel's, which Datagram cannot call itself. */
+
+    ByteBuffer datagramData() {
+        return lentData();
+    }
+
+    int datagramLength() {
+        return lentLength();
+    }
+
+    boolean datagramTruncated() {
+        return lentTruncated();
+    }
+
+    SocketAddress datagramSender() {
+        return lentSender();
+    }
+
+    boolean replyToDatagram(ByteBuffer src) {
+        return replyToLent(src);
+    }
+
+    /** What {@link DatagramHandler#onError} does by default. */
+    void reportError(ErrnoException e) {
+        report(e);
     }
 }

@@ -6,8 +6,7 @@ import java.util.Objects;
 import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.loop.Interest;
 import org.epoll4j.loop.Loop;
-import org.epoll4j.loop.LoopEvents;
-import org.epoll4j.loop.Source;
+import org.epoll4j.transport.watch.WatchedFd;
 
 /**
  * A file descriptor of the application's, watched by an {@link EventLoop}: a pipe, a
@@ -37,7 +36,7 @@ import org.epoll4j.loop.Source;
  *     IOException whose cause is the exception.
  * </ul>
  */
-public final class Watch extends Source {
+public final class Watch extends WatchedFd {
     /** Interest and readiness: the fd has input (EPOLLIN). */
     public static final int READ = Interest.READ;
     /** Interest and readiness: the fd takes output (EPOLLOUT). */
@@ -67,29 +66,16 @@ public final class Watch extends Source {
         }
     }
 
-    private final Loop loop;
-    private final WatchHandler handler;
-    private final Trigger trigger;
-    private boolean open = true;
-
     private Watch(Loop loop, int fd, int interest, Trigger trigger, WatchHandler handler) {
-        super(fd, interest | trigger.flag);
-        this.loop = loop;
-        this.trigger = trigger;
-        this.handler = handler;
+        super(loop, fd, interest, trigger.flag, handler);
     }
 
-    /** Registers {@code fd} with {@code loop}; see {@link EventLoop#watch}. */
+    /** Watches {@code fd} on {@code loop}; see {@link EventLoop#watch}. */
     static Watch open(Loop loop, int fd, int interest, Trigger trigger, WatchHandler handler)
             throws ErrnoException {
-        loop.checkCanAdd();
-        if (fd < 0) {
-            throw new IllegalArgumentException("fd must not be negative: " + fd);
-        }
-        checkInterest(interest);
         Watch watch = new Watch(loop, fd, interest, Objects.requireNonNull(trigger, "trigger"),
                 Objects.requireNonNull(handler, "handler"));
-        loop.registry().add(watch);
+        register(loop, watch);
         return watch;
     }
 
@@ -117,8 +103,7 @@ public final class Watch extends Source {
      * @return {@link #READ}, {@link #WRITE}, both (or-ed), or none (0)
      */
     public int interest() {
-        loop.checkInLoop();
-        return interest & (READ | WRITE);
+        return interestNow();
     }
 
     /**
@@ -131,14 +116,7 @@ public final class Watch extends Source {
      * @throws ErrnoException as epoll_ctl(2) (EBADF: the fd was closed before its watch)
      */
     public void setInterest(int interest) throws ErrnoException {
-        boolean call = loop.beginLoopCall();
-        try {
-            checkOpen();
-            checkInterest(interest);
-            loop.registry().modify(this, interest | trigger.flag);
-        } finally {
-            loop.endLoopCall(call);
-        }
+        changeInterest(interest);
     }
 
     /**
@@ -149,13 +127,7 @@ public final class Watch extends Source {
      * @throws ErrnoException as epoll_ctl(2)
      */
     public void rearm() throws ErrnoException {
-        boolean call = loop.beginLoopCall();
-        try {
-            checkOpen();
-            loop.registry().modify(this, interest);
-        } finally {
-            loop.endLoopCall(call);
-        }
+        rearmNow();
     }
 
     /**
@@ -165,8 +137,7 @@ public final class Watch extends Source {
      *     the loop
      */
     public boolean isOpen() {
-        loop.checkInLoop();
-        return open;
+        return isOpenNow();
     }
 
     /**
@@ -174,54 +145,7 @@ public final class Watch extends Source {
      * application's), and the handler's {@code onClose} runs, with a null cause. Idempotent.
      */
     public void close() {
-        boolean call = loop.beginLoopCall();
-        try {
-            closed(null);
-        } finally {
-            loop.endLoopCall(call);
-        }
-    }
-
-    @Override
-    protected void ready(int events) {
-        LoopEvents.SlowHandler timing = LoopEvents.handlerBegins();
-        try {
-            handler.onReady(this, Interest.readiness(events));
-            LoopEvents.handlerEnds(timing, handler, "onReady", this);
-        } catch (RuntimeException | Error e) {
-            if (e instanceof VirtualMachineError error) {
-                throw error;
-            }
-            String where = "onReady of " + this + (open ? ", which was closed" : "");
-            try {
-                if (open) {
-                    closed(new IOException("onReady threw " + e, e));
-                }
-            } finally {
-                loop.report(where, e); // as ErrorHandler says: once the watch is closed and its onClose ran
-            }
-        }
-    }
-
-    @Override
-    protected void closeWithLoop() {
-        closed(null);
-    }
-
-    private void closed(IOException cause) {
-        if (!open) {
-            return;
-        }
-        open = false;
-        loop.registry().delete(this);
-        try {
-            handler.onClose(this, cause);
-        } catch (RuntimeException | Error e) {
-            if (e instanceof VirtualMachineError error) {
-                throw error;
-            }
-            loop.report("onClose of " + this, e);
-        }
+        closeOnLoop();
     }
 
     @Override
@@ -229,16 +153,8 @@ public final class Watch extends Source {
         return "Watch of fd " + fd;
     }
 
-    private void checkOpen() {
-        loop.checkInLoop();
-        if (!open) {
-            throw new IllegalStateException("Watch is closed");
-        }
-    }
-
-    private static void checkInterest(int interest) {
-        if ((interest & ~(READ | WRITE)) != 0) {
-            throw new IllegalArgumentException("interest must be READ, WRITE, both or 0: " + interest);
-        }
+    @Override
+    protected Watch self() {
+        return this;
     }
 }

@@ -3,7 +3,6 @@ package org.epoll4j.transport.stream;
 
 import java.net.SocketAddress;
 import org.epoll4j.Connection;
-import org.epoll4j.ConnectionHandler;
 import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.kernel.SocketCalls;
 import org.epoll4j.loop.Loop;

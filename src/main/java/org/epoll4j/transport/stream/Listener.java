@@ -11,8 +11,6 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Supplier;
-import org.epoll4j.Connection;
-import org.epoll4j.ConnectionHandler;
 import org.epoll4j.ListenOption;
 import org.epoll4j.Server;
 import org.epoll4j.epoll.ErrnoException;

@@ -8,7 +8,6 @@ import java.net.SocketTimeoutException;
 import java.time.Duration;
 import org.epoll4j.Connection;
 import org.epoll4j.ConnectionHandler;
-import org.epoll4j.Timer;
 import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.kernel.Sockaddr;
 import org.epoll4j.loop.Interest;
@@ -16,7 +15,6 @@ import org.epoll4j.loop.Loop;
 import org.epoll4j.loop.LoopEvents;
 import org.epoll4j.loop.Source;
 import org.epoll4j.loop.TimerEntry;
-import org.epoll4j.loop.Timers;
 
 /**
  * The life of a {@link Connection}, and what its socket's readiness does. A connection

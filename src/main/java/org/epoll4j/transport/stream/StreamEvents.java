@@ -11,6 +11,7 @@ import jdk.jfr.Name;
 import jdk.jfr.StackTrace;
 import jdk.jfr.Timespan;
 import org.epoll4j.Connection;
+import org.epoll4j.Server;
 import org.epoll4j.loop.LoopEvents;
 
 /**
