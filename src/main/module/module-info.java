@@ -3,7 +3,8 @@
  * Linux epoll for JDK 22+ through the Foreign Function and Memory API.
  *
  * <p>Two packages are exported: {@code org.epoll4j}, the event loop and its connections,
- * and {@code org.epoll4j.epoll}, epoll itself. The kernel interface
+ * and {@code org.epoll4j.epoll}, epoll itself. The loop ({@code org.epoll4j.loop}), the
+ * transports ({@code org.epoll4j.transport.*}), the kernel interface
  * ({@code org.epoll4j.kernel}) and the generated bindings ({@code org.epoll4j.ffi}) stay
  * inside the module.
  */
