@@ -29,9 +29,14 @@ public final class MessageBatch {
     private static final long NAME_LENGTH = MSG + msghdr.msg_namelen$offset();
     private static final long FLAGS = MSG + msghdr.msg_flags$offset();
     private static final long LENGTH = mmsghdr.msg_len$offset();
+    /* Buffers start on a page and each on a cache line: the kernel's copies in and out of misaligned ones cost more. */
+    private static final long PAGE = 4096;
+    private static final long LINE = 64;
 
     private final int count;
     private final int slotSize;
+    /** From one message's buffer to the next: slotSize rounded up to a cache line. */
+    private final long stride;
     private final MemorySegment headers;
     private final MemorySegment iovecs;
     private final MemorySegment names;
@@ -45,12 +50,13 @@ public final class MessageBatch {
         }
         this.count = count;
         this.slotSize = slotSize;
+        stride = (slotSize + LINE - 1) & -LINE;
         headers = arena.allocate(HEADER * count, Long.BYTES);
         iovecs = arena.allocate(IOVEC * count, Long.BYTES);
         names = arena.allocate(NAME * (count + 1), Long.BYTES); // and one to remember an address in
-        buffers = arena.allocate((long) slotSize * count, Long.BYTES);
+        buffers = arena.allocate(stride * count, PAGE);
         for (int i = 0; i < count; i++) {
-            iovecs.set(JAVA_LONG, i * IOVEC + iovec.iov_base$offset(), buffers.address() + (long) i * slotSize);
+            iovecs.set(JAVA_LONG, i * IOVEC + iovec.iov_base$offset(), buffers.address() + i * stride);
             headers.set(JAVA_LONG, i * HEADER + MSG + msghdr.msg_iov$offset(), iovecs.address() + i * IOVEC);
             headers.set(JAVA_LONG, i * HEADER + MSG + msghdr.msg_iovlen$offset(), 1);
         }
@@ -67,7 +73,7 @@ public final class MessageBatch {
     /** Message {@code i}'s buffer, all {@link #slotSize()} bytes of it. */
     public MemorySegment buffer(int i) {
         Objects.checkIndex(i, count);
-        return buffers.asSlice((long) i * slotSize, slotSize);
+        return buffers.asSlice(i * stride, slotSize);
     }
 
     /** Message {@code i}'s length as the kernel reported it: a received datagram's whole length, even truncated. */
@@ -130,14 +136,14 @@ public final class MessageBatch {
     public void copyFrom(int i, byte[] array, int offset, int length) {
         Objects.checkIndex(i, count);
         Objects.checkFromIndexSize(0, length, slotSize);
-        MemorySegment.copy(array, offset, buffers, JAVA_BYTE, (long) i * slotSize, length);
+        MemorySegment.copy(array, offset, buffers, JAVA_BYTE, i * stride, length);
     }
 
     /** Copies {@code bytes} into message {@code i}'s buffer. */
     public void copyFrom(int i, MemorySegment bytes) {
         Objects.checkIndex(i, count);
         Objects.checkFromIndexSize(0, bytes.byteSize(), slotSize);
-        MemorySegment.copy(bytes, 0, buffers, (long) i * slotSize, bytes.byteSize());
+        MemorySegment.copy(bytes, 0, buffers, i * stride, bytes.byteSize());
     }
 
     /** Copies {@code length} bytes of message {@code from} of {@code other} into message {@code i}'s buffer. */
@@ -145,7 +151,7 @@ public final class MessageBatch {
         Objects.checkIndex(i, count);
         Objects.checkIndex(from, other.count);
         Objects.checkFromIndexSize(0, length, Math.min(slotSize, other.slotSize));
-        MemorySegment.copy(other.buffers, (long) from * other.slotSize, buffers, (long) i * slotSize, length);
+        MemorySegment.copy(other.buffers, from * other.stride, buffers, i * stride, length);
     }
 
     /** Message {@code i} is the first {@code length} bytes of its buffer. */
