@@ -37,9 +37,12 @@ import org.epoll4j.transport.stream.Listener;
  *     {@link Sharing#REUSE_PORT}.
  * <li>Threading: every method may be called from any thread. {@link #listen} waits until
  *     every loop listens, so it may not be called from one of the group's loops.
- * <li>The loops' threads are platform threads named {@code epoll4j-loop-N}; a loop whose
- *     {@code run()} fails leaves its thread, reported to the loop's {@link ErrorHandler},
- *     and is released when the group closes.
+ * <li>The loops' threads are platform threads named {@code epoll4j-loop-N}. A loop whose
+ *     {@code run()} fails (a {@link VirtualMachineError} from a handler) is reported to its
+ *     {@link ErrorHandler} and closed by its thread at once: its connections end, their
+ *     {@code onClose} run, and its listener leaves the port to the other loops'. The
+ *     other loops go on; {@link #next()} and {@link #connect} may still pick the closed
+ *     one, and fail as its methods do once it is closed.
  * </ul>
  */
 public final class EventLoopGroup implements AutoCloseable {
@@ -85,7 +88,9 @@ public final class EventLoopGroup implements AutoCloseable {
                 try {
                     loop.run();
                 } catch (RuntimeException | Error e) {
-                    loop.core().report("run() of " + Thread.currentThread().getName(), e);
+                    loop.core().report("run() of " + Thread.currentThread().getName() + ", whose loop closes", e);
+                    // Nobody runs it now: its clients would wait for the group's close.
+                    loop.close();
                 } finally {
                     ownedByItsThread.complete(null); // run() failed at once: open() must not wait for it
                     if (running.decrementAndGet() == 0) {
@@ -281,7 +286,7 @@ public final class EventLoopGroup implements AutoCloseable {
                     }
                 }
             }
-            loops.forEach(EventLoop::close); // a loop whose run() failed is released here
+            loops.forEach(EventLoop::close); // a loop whose run() failed at once is released here
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }

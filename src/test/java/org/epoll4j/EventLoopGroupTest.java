@@ -14,6 +14,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,6 +24,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
@@ -43,6 +46,48 @@ class EventLoopGroupTest {
             super.onOpen(connection);
             assertTrue(connection.loop().inLoop(), "onOpen runs on the connection's loop");
             perLoop.computeIfAbsent(connection.loop(), loop -> new AtomicInteger()).incrementAndGet();
+        }
+    }
+
+    /**
+     * A VirtualMachineError from a handler ends its loop's run(): the group closes that
+     * loop on its thread, so its clients learn at once that their connections are gone,
+     * and its listener no longer takes connections that nobody would serve.
+     */
+    @Test
+    void aLoopWhoseRunDiesIsClosedAndItsClientsSeeTheirConnectionsEnd() throws Exception {
+        List<Throwable> reported = new CopyOnWriteArrayList<>();
+        Echo dies = new Echo() {
+            @Override
+            public void onData(Connection connection, ByteBuffer data) {
+                if (data.get(0) == 'X') {
+                    throw new StackOverflowError("a handler's deep recursion, for the test");
+                }
+                super.onData(connection, data);
+            }
+        };
+        try (EventLoopGroup group = EventLoopGroup.open(2)) {
+            group.setErrorHandler((where, error) -> reported.add(error));
+            Server server = group.listen(LOOPBACK, dies);
+            try (Socket victim = EchoClient.connect(address(server))) {
+                victim.setSoTimeout(10_000);
+                victim.getOutputStream().write('X');
+                try {
+                    assertEquals(-1, victim.getInputStream().read(), "the dead loop's connection ends");
+                } catch (SocketTimeoutException e) {
+                    throw new AssertionError("the dead loop's connection still hangs open", e);
+                } catch (SocketException e) {
+                    // Reset: ended too.
+                }
+            }
+            Eventually.until("the loop's failure is reported", () -> !reported.isEmpty());
+            assertInstanceOf(StackOverflowError.class, reported.getFirst());
+            for (int i = 0; i < 20; i++) { // each lands on the live loop's listener
+                try (Socket client = EchoClient.connect(address(server))) {
+                    client.setSoTimeout(10_000);
+                    EchoClient.echo(client, new byte[] {'a', 'b'}, new Random(i));
+                }
+            }
         }
     }
 
