@@ -16,7 +16,7 @@ import org.epoll4j.epoll.ErrnoException;
  */
 public final class FdReserve {
     /** A pending connection was accepted and shut down. */
-    static final int REFUSED = 1;
+    public static final int REFUSED = 1;
     /** No connection was pending. */
     static final int NONE_PENDING = 0;
     /** No fd could be had: the caller pauses accepting. */

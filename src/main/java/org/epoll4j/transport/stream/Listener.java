@@ -237,9 +237,11 @@ public final class Listener extends Source {
                 // not say that one waits. If one does, epoll says so next turn.
                 return false;
             }
-            boolean paused = loop.io().reserve.refuse(fd) == FdReserve.OUT_OF_FDS;
+            int outcome = loop.io().reserve.refuse(fd);
+            boolean paused = outcome == FdReserve.OUT_OF_FDS;
             if (LoopEvents.recording()) {
-                StreamEvents.acceptOutOfFds(this, e.errnoName(), paused ? Server.ACCEPT_PAUSE.toNanos() : 0);
+                StreamEvents.acceptOutOfFds(this, e.errnoName(), outcome == FdReserve.REFUSED,
+                        paused ? Server.ACCEPT_PAUSE.toNanos() : 0);
             }
             if (!paused) {
                 return false; // one refused; epoll tells of the next

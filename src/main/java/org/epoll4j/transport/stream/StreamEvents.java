@@ -51,7 +51,7 @@ final class StreamEvents {
     @Label("Accept Out of File Descriptors")
     @Category(LoopEvents.CATEGORY)
     @Description("accept(2) failed for want of an fd (EMFILE, ENFILE): the server refused one pending connection"
-            + " with its reserve fd, or paused accepting")
+            + " with its reserve fd, found none pending, or paused accepting")
     @StackTrace(false)
     static final class AcceptOutOfFds extends Event {
         @Label("Server")
@@ -60,8 +60,12 @@ final class StreamEvents {
         @Label("Error")
         String errno;
 
+        @Label("Refused")
+        @Description("Whether a pending connection was accepted with the reserve fd and shut down")
+        boolean refused;
+
         @Label("Paused")
-        @Description("How long accepting pauses; 0 if a pending connection was refused instead")
+        @Description("How long accepting pauses; 0 if it goes on")
         @Timespan
         long paused;
     }
@@ -105,11 +109,12 @@ final class StreamEvents {
         }
     }
 
-    static void acceptOutOfFds(Object server, String errno, long pausedNanos) {
+    static void acceptOutOfFds(Object server, String errno, boolean refused, long pausedNanos) {
         AcceptOutOfFds event = new AcceptOutOfFds();
         if (event.shouldCommit()) {
             event.server = server.toString();
             event.errno = errno;
+            event.refused = refused;
             event.paused = pausedNanos;
             event.commit();
         }
