@@ -146,15 +146,9 @@ class FlightRecorderTest {
             byte[] message = new byte[64];
             roundTrips(client, message, 60_000); // warm: the JIT compiles the echo path
             long id = loop.thread().threadId();
-            // The best of a few windows: on a busy machine C2 may still be compiling in the
-            // first (C1 code does not eliminate allocations); an allocation of the path
-            // itself shows in every window.
-            long perTrip = Long.MAX_VALUE;
-            for (int window = 0; window < 5 && perTrip >= 8; window++) {
-                long before = threads.getThreadAllocatedBytes(id);
-                int trips = roundTrips(client, message, 20_000);
-                perTrip = Math.min(perTrip, (threads.getThreadAllocatedBytes(id) - before) / trips);
-            }
+            long before = threads.getThreadAllocatedBytes(id);
+            int trips = roundTrips(client, message, 20_000);
+            long perTrip = (threads.getThreadAllocatedBytes(id) - before) / trips;
             assertTrue(perTrip < 8, "bytes allocated per round trip on the loop thread: " + perTrip);
         }
     }
