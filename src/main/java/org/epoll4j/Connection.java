@@ -80,7 +80,12 @@ public final class Connection extends StreamOutput {
      * @return true if every remaining byte was taken
      */
     public boolean write(ByteBuffer src) {
-        return writeAnyThread(Objects.requireNonNull(src, "src"));
+        Objects.requireNonNull(src, "src");
+        if (!loop.isLoopThreadNow()) {
+            return writeElsewhere(src);
+        }
+        foreignFirst(false);
+        return accept(src);
     }
 
     /**

@@ -44,7 +44,7 @@ public abstract non-sealed class StreamOutput extends StreamInput {
     }
 
     /** Takes {@code src}'s remaining bytes, written or queued; false if output is closed or this failed. */
-    final boolean accept(ByteBuffer src) {
+    protected final boolean accept(ByteBuffer src) {
         if (state() != State.OPEN || outputShutdown) {
             return false;
         }
@@ -204,7 +204,7 @@ public abstract non-sealed class StreamOutput extends StreamInput {
      * first, in the order it was asked; with {@code closesOutput} (a close or shutdown),
      * other threads' later writes are refused.
      */
-    final void foreignFirst(boolean closesOutput) {
+    protected final void foreignFirst(boolean closesOutput) {
         // Output closes first: no write of another thread's is taken after it.
         if (closesOutput && state() != State.CLOSED) {
             Inbox foreign = inbox;
@@ -278,19 +278,12 @@ public abstract non-sealed class StreamOutput extends StreamInput {
     // ------------------------------------------------------------ any thread, for the API's Connection
 
     /**
-     * See {@link Connection#write}: at once on the loop's thread, or on its owner's before
-     * run(); from any other thread through the inbox.
+     * {@link Connection#write} from a thread that does not run the loop: at once from its
+     * owner before run(), else through the inbox. (On the loop's thread, Connection calls
+     * {@link #foreignFirst} and {@link #accept} itself: a call level more there, and C2
+     * no longer inlines the native write deep enough to drop its MemorySegment.)
      */
-    protected final boolean writeAnyThread(ByteBuffer src) {
-        if (!loop.isLoopThreadNow()) {
-            return writeElsewhere(src);
-        }
-        foreignFirst(false);
-        return accept(src);
-    }
-
-    /** A write from a thread that does not run the loop: at once from its owner before run(), else through the inbox. */
-    private boolean writeElsewhere(ByteBuffer src) {
+    protected final boolean writeElsewhere(ByteBuffer src) {
         if (!loop.beginOwnerCall()) {
             return inbox().write(src);
         }
