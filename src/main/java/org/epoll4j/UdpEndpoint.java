@@ -52,9 +52,8 @@ public final class UdpEndpoint extends UdpChannel {
     /** Binds a UDP socket to {@code address} on {@code loop}; see {@link EventLoop#bindUdp}. */
     static UdpEndpoint bind(Loop loop, InetSocketAddress address, int maxDatagramSize, DatagramHandler handler,
                             Set<ListenOption> options) throws ErrnoException {
-        Objects.requireNonNull(handler, "handler");
-        return UdpChannel.bind(loop, address, maxDatagramSize, options,
-                (fd, arena) -> new UdpEndpoint(loop, fd, arena, maxDatagramSize, handler));
+        return UdpChannel.bind(loop, address, maxDatagramSize, handler, options,
+                (fd, arena, size, receiver) -> new UdpEndpoint(loop, fd, arena, size, receiver));
     }
 
     /**

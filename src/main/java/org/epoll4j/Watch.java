@@ -73,9 +73,10 @@ public final class Watch extends WatchedFd {
     /** Watches {@code fd} on {@code loop}; see {@link EventLoop#watch}. */
     static Watch open(Loop loop, int fd, int interest, Trigger trigger, WatchHandler handler)
             throws ErrnoException {
+        checkWatch(loop, fd, interest);
         Watch watch = new Watch(loop, fd, interest, Objects.requireNonNull(trigger, "trigger"),
                 Objects.requireNonNull(handler, "handler"));
-        register(loop, watch);
+        register(watch);
         return watch;
     }
 

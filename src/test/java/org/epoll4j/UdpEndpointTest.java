@@ -42,6 +42,20 @@ class UdpEndpointTest {
     }
 
     @Test
+    void badArgumentsAreRefusedAddressFirst() throws Exception {
+        try (LoopThread loop = LoopThread.start()) {
+            NullPointerException noAddress = loop.call(() -> assertThrows(NullPointerException.class,
+                    () -> loop.loop().bindUdp(null, 2048, null)));
+            assertEquals("address", noAddress.getMessage());
+            NullPointerException noHandler = loop.call(() -> assertThrows(NullPointerException.class,
+                    () -> loop.loop().bindUdp(new InetSocketAddress("127.0.0.1", 0), 2048, null)));
+            assertEquals("handler", noHandler.getMessage());
+            assertThrows(WrongThreadException.class,
+                    () -> loop.loop().bindUdp(new InetSocketAddress("127.0.0.1", 0), 2048, ECHO));
+        }
+    }
+
+    @Test
     void aDatagramLongerThanTheEndpointHoldsIsReportedTruncatedNeverPassedOffAsWhole() throws Exception {
         CompletableFuture<int[]> seen = new CompletableFuture<>();
         try (LoopThread loop = LoopThread.start(); DatagramChannel client = DatagramChannel.open()) {

@@ -176,6 +176,15 @@ class WatchTest {
                     () -> loop.loop().watch(pipe.writeFd(), 16, Watch.Trigger.LEVEL, quiet))));
             assertInstanceOf(IllegalArgumentException.class, loop.call(() -> assertThrows(RuntimeException.class,
                     () -> loop.loop().watch(-1, Watch.READ, Watch.Trigger.LEVEL, quiet))));
+            // ERROR and HANGUP share their bits with EDGE and ONE_SHOT: still no interest.
+            assertInstanceOf(IllegalArgumentException.class, loop.call(() -> assertThrows(RuntimeException.class,
+                    () -> loop.loop().watch(pipe.writeFd(), Watch.WRITE | Watch.ERROR, Watch.Trigger.EDGE, quiet))));
+            assertInstanceOf(IllegalArgumentException.class, loop.call(() -> assertThrows(RuntimeException.class,
+                    () -> loop.loop().watch(pipe.writeFd(), Watch.WRITE | Watch.HANGUP, Watch.Trigger.ONE_SHOT,
+                            quiet))));
+            // The fd is checked before the handler.
+            assertInstanceOf(IllegalArgumentException.class, loop.call(() -> assertThrows(RuntimeException.class,
+                    () -> loop.loop().watch(-1, Watch.READ, Watch.Trigger.LEVEL, null))));
             assertThrows(WrongThreadException.class,
                     () -> loop.loop().watch(pipe.writeFd(), Watch.WRITE, Watch.Trigger.LEVEL, quiet));
         }

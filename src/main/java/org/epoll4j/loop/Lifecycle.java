@@ -12,7 +12,7 @@ import org.epoll4j.EventLoop;
  * thread that leaves {@code run()} after a close was asked for, or by the thread that
  * asks while none runs. Guarded by a lock of its own, which no caller can take.
  */
-public final class Lifecycle {
+final class Lifecycle {
     /** What {@link #requestClose()} leaves the caller to do. */
     enum CloseAction {
         /** Nobody runs the loop: release it on this thread. */

@@ -15,7 +15,8 @@ import java.util.stream.Stream;
 
 /**
  * The ways into a package that need no object of it: the public static methods and public
- * constructors of its public classes, as {@code Type.method(Params)} and
+ * constructors of its public classes, and the protected ones of those that code elsewhere
+ * may subclass (public, not final), as {@code Type.method(Params)} and
  * {@code Type(Params)} with simple names. A test fixture for the gates of the packages
  * that are public on the class path but not exported.
  */
@@ -63,14 +64,21 @@ public final class PublicEntries {
         if (!Modifier.isPublic(type.getModifiers())) {
             return;
         }
+        boolean subclassable = !Modifier.isFinal(type.getModifiers());
         for (Method method : type.getDeclaredMethods()) {
-            if (Modifier.isPublic(method.getModifiers()) && Modifier.isStatic(method.getModifiers())) {
+            if (Modifier.isStatic(method.getModifiers()) && reachable(method.getModifiers(), subclassable)) {
                 entries.add(type.getSimpleName() + "." + method.getName() + parameters(method.getParameterTypes()));
             }
         }
-        for (Constructor<?> constructor : type.getConstructors()) {
-            entries.add(type.getSimpleName() + parameters(constructor.getParameterTypes()));
+        for (Constructor<?> constructor : type.getDeclaredConstructors()) {
+            if (reachable(constructor.getModifiers(), subclassable)) {
+                entries.add(type.getSimpleName() + parameters(constructor.getParameterTypes()));
+            }
         }
+    }
+
+    private static boolean reachable(int modifiers, boolean subclassable) {
+        return Modifier.isPublic(modifiers) || subclassable && Modifier.isProtected(modifiers);
     }
 
     private static String parameters(Class<?>[] types) {

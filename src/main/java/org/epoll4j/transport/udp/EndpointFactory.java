@@ -2,6 +2,7 @@
 package org.epoll4j.transport.udp;
 
 import java.lang.foreign.Arena;
+import org.epoll4j.DatagramHandler;
 import org.epoll4j.UdpEndpoint;
 import org.epoll4j.epoll.ErrnoException;
 
@@ -13,6 +14,10 @@ import org.epoll4j.epoll.ErrnoException;
  */
 @FunctionalInterface
 public interface EndpointFactory<E extends UdpChannel> {
-    /** An endpoint over {@code fd}, its memory from {@code arena}, which it closes. */
-    E open(int fd, Arena arena) throws ErrnoException;
+    /**
+     * An endpoint over {@code fd}, its memory from {@code arena}, its datagrams up to
+     * {@code maxDatagramSize} bytes, received by {@code handler}. The endpoint closes both
+     * when it closes; if this or its registration throws, {@link UdpChannel#bind} does.
+     */
+    E open(int fd, Arena arena, int maxDatagramSize, DatagramHandler handler) throws ErrnoException;
 }

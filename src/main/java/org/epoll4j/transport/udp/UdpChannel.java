@@ -74,10 +74,11 @@ public abstract class UdpChannel extends Source {
      * {@code endpoints} makes of it; see {@link EventLoop#bindUdp}.
      */
     public static <E extends UdpChannel> E bind(Loop loop, InetSocketAddress address, int maxDatagramSize,
-                                                Set<ListenOption> options, EndpointFactory<E> endpoints)
-            throws ErrnoException {
+                                                DatagramHandler handler, Set<ListenOption> options,
+                                                EndpointFactory<E> endpoints) throws ErrnoException {
         loop.checkCanAdd();
         Objects.requireNonNull(address, "address");
+        Objects.requireNonNull(handler, "handler");
         if (maxDatagramSize < 1 || maxDatagramSize > 65_535) {
             throw new IllegalArgumentException("maxDatagramSize must be 1 to 65535: " + maxDatagramSize);
         }
@@ -89,7 +90,7 @@ public abstract class UdpChannel extends Source {
                 sockets.setReusePort(fd); // several endpoints on one port: the kernel spreads senders among them
             }
             sockets.bind(fd, address);
-            E endpoint = endpoints.open(fd, arena);
+            E endpoint = endpoints.open(fd, arena, maxDatagramSize, handler);
             loop.registry().add(endpoint);
             return endpoint;
         } catch (ErrnoException | RuntimeException | Error e) {

@@ -31,18 +31,22 @@ public abstract class WatchedFd extends Source {
     }
 
     /**
-     * Registers {@code watch} with {@code loop}; on the loop's thread.
+     * Checks a watch's arguments before it is made, in this order: the thread and the loop's
+     * state, then the fd, then the interest (READ, WRITE, both or 0, without the trigger).
      *
-     * @throws IllegalArgumentException if its fd is negative, or its interest has other bits
-     *     than READ and WRITE
+     * @throws IllegalArgumentException if fd is negative, or interest has other bits
      */
-    public static void register(Loop loop, WatchedFd watch) throws ErrnoException {
+    protected static void checkWatch(Loop loop, int fd, int interest) {
         loop.checkCanAdd();
-        if (watch.fd < 0) {
-            throw new IllegalArgumentException("fd must not be negative: " + watch.fd);
+        if (fd < 0) {
+            throw new IllegalArgumentException("fd must not be negative: " + fd);
         }
-        checkInterest(watch.interest & ~watch.trigger);
-        loop.registry().add(watch);
+        checkInterest(interest);
+    }
+
+    /** Registers {@code watch}, checked by {@link #checkWatch}, with its loop. */
+    protected static void register(WatchedFd watch) throws ErrnoException {
+        watch.loop.registry().add(watch);
     }
 
     /** See {@link Watch#interest()}. */
