@@ -224,7 +224,8 @@ public final class EventLoopGroup implements AutoCloseable {
             if (sharing == Sharing.HAND_OFF || SocketCalls.isUnix(address)) {
                 EventLoop first = loops.getFirst();
                 ConnectionFactory connections = EventLoop.connections(handler);
-                listeners.add(on(first, () -> Listener.open(first.core(), address, connections, Set.of(), () -> next().core())));
+                listeners.add(on(first,
+                        () -> Listener.open(first.core(), address, connections, Set.of(), () -> next().core())));
             } else {
                 Set<ListenOption> reusePort = EnumSet.of(ListenOption.REUSE_PORT);
                 SocketAddress bound = address;

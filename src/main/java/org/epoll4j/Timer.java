@@ -2,7 +2,6 @@
 package org.epoll4j;
 
 import java.time.Duration;
-import java.util.Objects;
 import org.epoll4j.loop.Loop;
 import org.epoll4j.loop.TimerEntry;
 
@@ -23,7 +22,7 @@ public final class Timer extends TimerEntry {
 
     /** A timer for {@code task} after {@code delay} on {@code loop}; see {@link EventLoop#schedule}. */
     static Timer schedule(Loop loop, Duration delay, Runnable task) {
-        Timer timer = new Timer(loop, Objects.requireNonNull(delay, "delay"), Objects.requireNonNull(task, "task"));
+        Timer timer = new Timer(loop, delay, task);
         loop.timers().schedule(loop, timer);
         return timer;
     }

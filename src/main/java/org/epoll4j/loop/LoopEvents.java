@@ -16,9 +16,9 @@ import jdk.jfr.Timespan;
 
 /**
  * The loop's JDK Flight Recorder events, in category {@code epoll4j}, and whether a
- * recording runs (the transports' events use it too). While none runs, the loop makes no event object and reads no clock for
- * them: each place that could emit one reads one volatile flag, kept by a
- * {@link FlightRecorderListener}.
+ * recording runs (the transports' events use it too). While none runs, the loop makes no
+ * event object and reads no clock for them: each place that could emit one reads one
+ * volatile flag, kept by a {@link FlightRecorderListener}.
  */
 public final class LoopEvents {
     /** The category of epoll4j's events, the transports' included. */

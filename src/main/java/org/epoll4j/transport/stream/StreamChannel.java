@@ -224,10 +224,6 @@ abstract sealed class StreamChannel extends Source permits StreamInput {
         return limits;
     }
 
-    final void limits(Limits limits) {
-        this.limits = limits;
-    }
-
     /** Sets the peer's address: packed, if IPv4 from accept4, else {@code address}. */
     final void remote(long ipv4, SocketAddress address) {
         remoteIPv4 = ipv4;
