@@ -40,9 +40,10 @@ import org.epoll4j.transport.stream.Listener;
  * <li>The loops' threads are platform threads named {@code epoll4j-loop-N}. A loop whose
  *     {@code run()} fails (a {@link VirtualMachineError} from a handler) is reported to its
  *     {@link ErrorHandler} and closed by its thread at once: its connections end, their
- *     {@code onClose} run, and its listener leaves the port to the other loops'. The
- *     other loops go on; {@link #next()} and {@link #connect} may still pick the closed
- *     one, and fail as its methods do once it is closed.
+ *     {@code onClose} run, and its listener closes. The other loops go on: with
+ *     {@link Sharing#REUSE_PORT} the kernel gives the port's connections to their
+ *     listeners; with {@link Sharing#HAND_OFF}, {@link #next()} and {@link #connect} skip
+ *     the closed loop, but if it is the first, the server's one listener is gone with it.
  * </ul>
  */
 public final class EventLoopGroup implements AutoCloseable {
@@ -88,9 +89,13 @@ public final class EventLoopGroup implements AutoCloseable {
                 try {
                     loop.run();
                 } catch (RuntimeException | Error e) {
-                    loop.core().report("run() of " + Thread.currentThread().getName() + ", whose loop closes", e);
-                    // Nobody runs it now: its clients would wait for the group's close.
-                    loop.close();
+                    try {
+                        loop.core().report("run() of " + Thread.currentThread().getName() + ", whose loop closes", e);
+                    } finally {
+                        // Nobody runs it now: its clients would wait for the group's close. Even
+                        // if the report throws (an ErrorHandler that rethrows, out of memory).
+                        loop.close();
+                    }
                 } finally {
                     ownedByItsThread.complete(null); // run() failed at once: open() must not wait for it
                     if (running.decrementAndGet() == 0) {
@@ -174,12 +179,20 @@ public final class EventLoopGroup implements AutoCloseable {
     }
 
     /**
-     * The loops in turn: the next to give new work to.
+     * The loops in turn: the next to give new work to. A loop that closed (one whose
+     * {@code run()} failed) is skipped while another is open.
      *
      * @return one loop after another, round-robin
      */
     public EventLoop next() {
-        return loops.get(Math.floorMod(next.getAndIncrement(), loops.size()));
+        int start = next.getAndIncrement();
+        for (int i = 0; i < loops.size(); i++) {
+            EventLoop loop = loops.get(Math.floorMod(start + i, loops.size()));
+            if (loop.isOpen()) {
+                return loop;
+            }
+        }
+        return loops.get(Math.floorMod(start, loops.size())); // every loop is closed: any refuses the work
     }
 
     /**

@@ -57,7 +57,43 @@ class EventLoopGroupTest {
     @Test
     void aLoopWhoseRunDiesIsClosedAndItsClientsSeeTheirConnectionsEnd() throws Exception {
         List<Throwable> reported = new CopyOnWriteArrayList<>();
-        Echo dies = new Echo() {
+        assertADeadLoopIsClosed(reported, (where, error) -> reported.add(error));
+    }
+
+    /**
+     * With one listener that hands connections off, a loop that died is skipped: the
+     * newcomers go to the loops that run, and none is accepted only to be dropped.
+     */
+    @Test
+    void handingOffSkipsALoopWhoseRunDied() throws Exception {
+        try (EventLoopGroup group = EventLoopGroup.open(2)) {
+            group.setErrorHandler((where, error) -> {});
+            Server server = group.listen(LOOPBACK, dyingEcho(), EventLoopGroup.Sharing.HAND_OFF);
+            // Round robin from the first loop, the listener's: the second client is the other loop's.
+            try (Socket first = EchoClient.connect(address(server));
+                 Socket victim = EchoClient.connect(address(server))) {
+                EchoClient.echo(first, new byte[] {'a'}, new Random(1));
+                victim.setSoTimeout(10_000);
+                victim.getOutputStream().write('X');
+                try {
+                    assertEquals(-1, victim.getInputStream().read(), "the dead loop's connection ends");
+                } catch (SocketException e) {
+                    // Reset: ended too.
+                }
+                EchoClient.echo(first, new byte[] {'b'}, new Random(2));
+            }
+            for (int i = 0; i < 10; i++) {
+                try (Socket client = EchoClient.connect(address(server))) {
+                    client.setSoTimeout(10_000);
+                    EchoClient.echo(client, new byte[] {'c', 'd'}, new Random(i));
+                }
+            }
+        }
+    }
+
+    /** An echo whose handler throws StackOverflowError on a message that begins with X. */
+    private static Echo dyingEcho() {
+        return new Echo() {
             @Override
             public void onData(Connection connection, ByteBuffer data) {
                 if (data.get(0) == 'X') {
@@ -66,8 +102,25 @@ class EventLoopGroupTest {
                 super.onData(connection, data);
             }
         };
+    }
+
+    /** The same with an ErrorHandler that fails fast: it rethrows what ends the loop. */
+    @Test
+    void aLoopWhoseRunDiesIsClosedEvenIfItsErrorHandlerRethrows() throws Exception {
+        List<Throwable> reported = new CopyOnWriteArrayList<>();
+        assertADeadLoopIsClosed(reported, (where, error) -> {
+            reported.add(error);
+            if (error instanceof VirtualMachineError fatal) {
+                throw fatal;
+            }
+        });
+    }
+
+    private static void assertADeadLoopIsClosed(List<Throwable> reported, ErrorHandler errorHandler)
+            throws Exception {
+        Echo dies = dyingEcho();
         try (EventLoopGroup group = EventLoopGroup.open(2)) {
-            group.setErrorHandler((where, error) -> reported.add(error));
+            group.setErrorHandler(errorHandler);
             Server server = group.listen(LOOPBACK, dies);
             try (Socket victim = EchoClient.connect(address(server))) {
                 victim.setSoTimeout(10_000);
