@@ -179,13 +179,17 @@ abstract sealed class StreamChannel extends Source permits StreamInput {
             StreamEvents.connectionClosed(self(), cause, reset);
         }
         loop.holdRelease(); // a loop.close() in onClose must not free what closing the fd needs
-        LoopEvents.SlowHandler timing = LoopEvents.handlerBegins();
         try {
-            handler.onClose(self(), cause);
-        } catch (RuntimeException | Error e) {
-            handlerFailed("onClose", e);
+            LoopEvents.SlowHandler timing = LoopEvents.handlerBegins();
+            try {
+                handler.onClose(self(), cause);
+            } catch (RuntimeException | Error e) {
+                handlerFailed("onClose", e);
+            } finally {
+                LoopEvents.handlerEnds(timing, handler, "onClose", this);
+            }
         } finally {
-            LoopEvents.handlerEnds(timing, handler, "onClose", this);
+            // Whatever the events threw (out of memory making one): the hold must end.
             try {
                 loop.io().sys.close(fd);
             } finally {
