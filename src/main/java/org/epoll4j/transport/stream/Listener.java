@@ -244,7 +244,7 @@ public final class Listener extends Source {
                         paused ? Server.ACCEPT_PAUSE.toNanos() : 0);
             }
             if (!paused) {
-                return false; // one refused; epoll tells of the next
+                return false; // one refused, or none was pending; epoll tells of the next
             }
         } else if (SocketCalls.failedOneConnection(errno)) {
             return true; // that one connection failed; others may be pending
