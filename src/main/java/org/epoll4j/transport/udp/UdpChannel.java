@@ -133,7 +133,7 @@ public abstract class UdpChannel extends Source {
                 sending.remember(to); // first: an address it refuses leaves nothing staged
                 remembered = to;
             }
-            int slot = stage(src);
+            int slot = stage(src, -1);
             if (slot >= 0) {
                 if (to == null) {
                     sending.sendToPeer(slot);
@@ -267,10 +267,14 @@ public abstract class UdpChannel extends Source {
         return lentSender;
     }
 
-    /** See {@link Datagram#reply}. */
+    /** See {@link Datagram#reply}: staged as {@link UdpEndpoint#send(ByteBuffer, SocketAddress)}, to the sender. */
     protected final boolean replyToLent(ByteBuffer src) {
         checkLent();
-        return reply(src, lent);
+        int slot = stage(src, lent);
+        if (slot >= 0) {
+            sending.replyTo(slot, received, lent);
+        }
+        return slot >= 0;
     }
 
     private void checkLent() {
@@ -280,22 +284,9 @@ public abstract class UdpChannel extends Source {
         loop.checkInLoop();
     }
 
-    /** Stages a reply to received datagram {@code from}; as {@link UdpEndpoint#send(ByteBuffer, SocketAddress)}. */
-    private boolean reply(ByteBuffer src, int from) {
-        int slot = stage(src, from);
-        if (slot >= 0) {
-            sending.replyTo(slot, received, from);
-        }
-        return slot >= 0;
-    }
-
-    private int stage(ByteBuffer src) {
-        return stage(src, -1);
-    }
-
     /**
      * Copies {@code src} into the next free message; its slot, or -1 if closed or none is
-     * free. Its callers have checked the thread (a send's beginLoopCall, a reply's Datagram).
+     * free. Its callers have checked the thread (a send's beginLoopCall, a reply's checkLent).
      */
     private int stage(ByteBuffer src, int receivedSlot) {
         if (fd < 0) {
