@@ -306,15 +306,7 @@ class LoopCloseTest {
                 }
             };
             Connection connection = loop.connect(peer.getLocalSocketAddress(), handler);
-            Thread closer = Thread.ofPlatform().start(() -> {
-                try {
-                    inOnClose.await();
-                } catch (InterruptedException e) {
-                    return;
-                }
-                loop.close();
-                closedElsewhere.complete(null);
-            });
+            Thread closer = closeOnceInOnClose(loop, inOnClose, closedElsewhere);
             Throwable thrown = null;
             try {
                 connection.close(); // an owner's call: the loop is not running
@@ -377,15 +369,7 @@ class LoopCloseTest {
                     }
                 }
             });
-            Thread closer = Thread.ofPlatform().start(() -> {
-                try {
-                    inOnClose.await();
-                } catch (InterruptedException e) {
-                    return;
-                }
-                loop.close();
-                closedElsewhere.complete(null);
-            });
+            Thread closer = closeOnceInOnClose(loop, inOnClose, closedElsewhere);
             Throwable thrown = null;
             try {
                 watchA.close(); // the owner's thread, the loop not running
@@ -400,5 +384,18 @@ class LoopCloseTest {
                     "another watch's onClose ran on the closing thread while the owner was inside onClose");
             assertEquals(List.of(), reported);
         }
+    }
+
+    /** A thread that closes {@code loop} once {@code inOnClose} opens, then completes {@code closed}. */
+    private static Thread closeOnceInOnClose(EventLoop loop, CountDownLatch inOnClose, CompletableFuture<Void> closed) {
+        return Thread.ofPlatform().start(() -> {
+            try {
+                inOnClose.await();
+            } catch (InterruptedException e) {
+                return;
+            }
+            loop.close();
+            closed.complete(null);
+        });
     }
 }
