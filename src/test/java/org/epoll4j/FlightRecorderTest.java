@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.lang.management.ManagementFactory;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -139,16 +138,13 @@ class FlightRecorderTest {
     @Timeout(120)
     void withoutARecordingAnEchoRoundTripAllocatesNothing() throws Exception {
         assertFalse(LoopEvents.recording(), "a recording runs in this JVM");
-        com.sun.management.ThreadMXBean threads =
-                (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         try (LoopThread loop = LoopThread.serve((connection, data) -> connection.write(data));
              Socket client = EchoClient.connect(loop.address())) {
             byte[] message = new byte[64];
             roundTrips(client, message, 60_000); // warm: the JIT compiles the echo path
-            long id = loop.thread().threadId();
-            long before = threads.getThreadAllocatedBytes(id);
+            long before = loop.allocatedBytes();
             int trips = roundTrips(client, message, 20_000);
-            long perTrip = (threads.getThreadAllocatedBytes(id) - before) / trips;
+            long perTrip = (loop.allocatedBytes() - before) / trips;
             assertTrue(perTrip < 8, "bytes allocated per round trip on the loop thread: " + perTrip);
         }
     }

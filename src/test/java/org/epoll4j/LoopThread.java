@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package org.epoll4j;
 
+import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -64,6 +65,12 @@ final class LoopThread implements AutoCloseable {
 
     Thread thread() {
         return thread;
+    }
+
+    /** Bytes the loop thread has allocated on the heap so far: its allocation counter. */
+    long allocatedBytes() {
+        return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean())
+                .getThreadAllocatedBytes(thread.threadId());
     }
 
     /** The server's address, with its real port. */

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -151,17 +150,15 @@ class UdpEndpointTest {
 
     @Test
     void echoingAllocatesNothingPerDatagramOnceWarm() throws Exception {
-        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         try (LoopThread loop = LoopThread.start(); DatagramChannel client = DatagramChannel.open()) {
             UdpEndpoint endpoint = loop.call(() -> loop.loop().bindUdp(new InetSocketAddress("127.0.0.1", 0), ECHO));
             client.connect(endpoint.localAddress());
             ByteBuffer out = ByteBuffer.allocate(64);
             ByteBuffer in = ByteBuffer.allocate(64);
-            long loopThread = loop.thread().threadId();
             roundTrips(client, out, in, 100_000); // warm: the JIT, the views of each slot
-            long before = threads.getThreadAllocatedBytes(loopThread);
+            long before = loop.allocatedBytes();
             int count = roundTrips(client, out, in, 50_000);
-            long perDatagram = (threads.getThreadAllocatedBytes(loopThread) - before) / count;
+            long perDatagram = (loop.allocatedBytes() - before) / count;
             assertTrue(perDatagram <= 2, "bytes allocated per datagram on the loop thread: " + perDatagram);
         }
     }

@@ -38,7 +38,9 @@ public final class Sockaddr {
 
     /* A packed address: 1 in bit 48 (so that 0 means none), the address in bits 16..47, the port below. */
     private static final long PACKED = 1L << 48;
+    /* Network order. Constants: a layout made per call costs its var handle's lookup and allocations. */
     private static final ValueLayout.OfShort PORT = JAVA_SHORT.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfInt IPV4 = JAVA_INT.withOrder(ByteOrder.BIG_ENDIAN);
     private static final long FAMILY = sockaddr_in.sin_family$offset();
     private static final int IN_SIZE = (int) sockaddr_in.layout().byteSize();
     private static final int IN6_SIZE = (int) sockaddr_in6.layout().byteSize();
@@ -120,8 +122,7 @@ public final class Sockaddr {
         if (storage.get(JAVA_SHORT, FAMILY) != Libc.AF_INET()) {
             return 0;
         }
-        long ip = Integer.toUnsignedLong(storage.get(JAVA_INT.withOrder(ByteOrder.BIG_ENDIAN),
-                sockaddr_in.sin_addr$offset()));
+        long ip = Integer.toUnsignedLong(storage.get(IPV4, sockaddr_in.sin_addr$offset()));
         return PACKED | ip << 16 | Short.toUnsignedInt(storage.get(PORT, sockaddr_in.sin_port$offset()));
     }
 
