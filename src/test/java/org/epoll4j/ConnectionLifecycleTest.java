@@ -14,6 +14,7 @@ import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -58,6 +59,41 @@ class ConnectionLifecycleTest {
             assertEquals("last words", new String(EchoClient.readFully(client.getInputStream(), 10, new Random(0))));
             EchoClient.assertEndOfStream(client);
             assertNull(awaitClose(echo).cause());
+        }
+    }
+
+    /**
+     * A handler may keep a connection open after its peer's end, to write more: the loop
+     * then stops reading it, and so is not woken again and again by the ended input.
+     */
+    @Test
+    @Timeout(30)
+    void aConnectionKeptOpenAfterItsPeersEndNeitherWakesTheLoopNorStopsWriting() throws Exception {
+        AtomicReference<Connection> ended = new AtomicReference<>();
+        CountDownLatch endOfInput = new CountDownLatch(1);
+        ConnectionHandler keepOpen = new ConnectionHandler() {
+            @Override
+            public void onData(Connection connection, ByteBuffer data) {
+                connection.write(data);
+            }
+
+            @Override
+            public void onEndOfInput(Connection connection) {
+                ended.set(connection);
+                endOfInput.countDown();
+            }
+        };
+        try (LoopThread server = LoopThread.serve(keepOpen); Socket client = EchoClient.connect(server.address())) {
+            EchoClient.assertEchoes(client, "before the end");
+            client.shutdownOutput();
+            assertTrue(endOfInput.await(10, TimeUnit.SECONDS), "onEndOfInput");
+            long turns = server.loop().metrics().turns();
+            Thread.sleep(200);
+            long woken = server.loop().metrics().turns() - turns;
+            assertTrue(woken < 5, "turns while nothing happened: " + woken);
+            ended.get().write(ByteBuffer.wrap("after the end".getBytes()));
+            ended.get().close();
+            assertEquals("after the end", new String(client.getInputStream().readAllBytes()));
         }
     }
 

@@ -102,24 +102,29 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
         }
     }
 
+    /**
+     * The peer has ended its output. The fd stops being read only after the handler has
+     * run: most handlers close here, and closing the fd takes it out of the epoll set with
+     * no epoll_ctl. No wait comes in between, and what the handler does meanwhile already
+     * counts the input as ended.
+     */
     private void endOfInput() {
         inputEnded = true;
-        updateInterest();
         if (state() == State.CLOSING && !hasQueuedOutput()) {
             closed(null, false); // a lingering close: the peer has finished too
             return;
         }
-        if (state() != State.OPEN) {
-            return;
+        if (state() == State.OPEN) {
+            LoopEvents.SlowHandler timing = LoopEvents.handlerBegins();
+            try {
+                handler.onEndOfInput(self());
+            } catch (RuntimeException | Error e) {
+                handlerFailed("onEndOfInput", e);
+            } finally {
+                LoopEvents.handlerEnds(timing, handler, "onEndOfInput", this);
+            }
         }
-        LoopEvents.SlowHandler timing = LoopEvents.handlerBegins();
-        try {
-            handler.onEndOfInput(self());
-        } catch (RuntimeException | Error e) {
-            handlerFailed("onEndOfInput", e);
-        } finally {
-            LoopEvents.handlerEnds(timing, handler, "onEndOfInput", this);
-        }
+        updateInterest();
     }
 
     /**
