@@ -10,10 +10,12 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -94,6 +96,53 @@ class ConnectionLifecycleTest {
             ended.get().write(ByteBuffer.wrap("after the end".getBytes()));
             ended.get().close();
             assertEquals("after the end", new String(client.getInputStream().readAllBytes()));
+        }
+    }
+
+    /**
+     * A VirtualMachineError from onEndOfInput ends run(), as from any handler; an application
+     * may run the loop again. The ended input is not read again: onEndOfInput came once.
+     */
+    @Test
+    @Timeout(30)
+    void endOfInputComesOnceEvenIfItsHandlerEndedRunWithAVirtualMachineError() throws Exception {
+        StackOverflowError thrown = new StackOverflowError("the handler's");
+        AtomicInteger ends = new AtomicInteger();
+        ConnectionHandler handler = new ConnectionHandler() {
+            @Override
+            public void onData(Connection connection, ByteBuffer data) {
+            }
+
+            @Override
+            public void onEndOfInput(Connection connection) {
+                if (ends.incrementAndGet() == 1) {
+                    throw thrown;
+                }
+                connection.close();
+            }
+        };
+        try (EventLoop loop = EventLoop.open()) {
+            loop.setErrorHandler((where, e) -> { });
+            InetSocketAddress address = (InetSocketAddress) loop.listen(LoopThread.LOOPBACK, handler).localAddress();
+            CompletableFuture<Throwable> firstRun = new CompletableFuture<>();
+            Thread runner = Thread.ofPlatform().start(() -> {
+                try {
+                    loop.run();
+                } catch (StackOverflowError e) {
+                    firstRun.complete(e);
+                    loop.run(); // again, as a supervisor may, until the loop closes
+                }
+            });
+            try (Socket client = EchoClient.connect(address)) {
+                client.shutdownOutput();
+                assertSame(thrown, firstRun.get(20, TimeUnit.SECONDS));
+                CompletableFuture<Integer> afterAWait = new CompletableFuture<>();
+                loop.execute(() -> afterAWait.complete(ends.get())); // runs after the turn's events
+                assertEquals(1, afterAWait.get(20, TimeUnit.SECONDS), "onEndOfInput calls");
+            } finally {
+                loop.close();
+                runner.join(TimeUnit.SECONDS.toMillis(20));
+            }
         }
     }
 

@@ -114,17 +114,21 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
             closed(null, false); // a lingering close: the peer has finished too
             return;
         }
-        if (state() == State.OPEN) {
-            LoopEvents.SlowHandler timing = LoopEvents.handlerBegins();
-            try {
-                handler.onEndOfInput(self());
-            } catch (RuntimeException | Error e) {
-                handlerFailed("onEndOfInput", e);
-            } finally {
-                LoopEvents.handlerEnds(timing, handler, "onEndOfInput", this);
+        try {
+            if (state() == State.OPEN) {
+                LoopEvents.SlowHandler timing = LoopEvents.handlerBegins();
+                try {
+                    handler.onEndOfInput(self());
+                } catch (RuntimeException | Error e) {
+                    handlerFailed("onEndOfInput", e);
+                } finally {
+                    LoopEvents.handlerEnds(timing, handler, "onEndOfInput", this);
+                }
             }
+        } finally {
+            // Even as a VirtualMachineError ends run(): a run() after it must not read the end again.
+            updateInterest();
         }
-        updateInterest();
     }
 
     /**
