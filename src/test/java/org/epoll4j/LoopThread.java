@@ -69,8 +69,12 @@ final class LoopThread implements AutoCloseable {
 
     /** Bytes the loop thread has allocated on the heap so far: its allocation counter. */
     long allocatedBytes() {
-        return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean())
+        long bytes = ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean())
                 .getThreadAllocatedBytes(thread.threadId());
+        if (bytes < 0) {
+            throw new AssertionError("this JVM does not count the bytes each thread allocates");
+        }
+        return bytes;
     }
 
     /** The server's address, with its real port. */
