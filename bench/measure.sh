@@ -15,7 +15,7 @@
 # traced; the C server is its own loop thread) for SYSCALL_SECONDS of an N x 64 B load, after
 # SYSCALL_WARMUP seconds. strace slows the traced thread down by an order of magnitude, so this
 # is a separate run, never a timed one. Round trips traced = bytes returned by write/writev/send*
-# in the trace / 64.
+# in the trace / 64: under churn, one per connection.
 
 # The loop thread of JVM server $1 (PID $2): prints "tid allocated_bytes name".
 # epoll4j (examples/EchoServer, --threads 1) runs its loop on "epoll4j-loop-0", the Selector server
@@ -49,10 +49,13 @@ gc_counts() {
 # Bytes written so far by process $1 (all its threads).
 process_wchar() { awk '/^wchar:/ {print $2}' "/proc/$1/io"; }
 
-# Starts a closed-loop N x 64 B load generator ($1 connections) against the running server in
-# the background for up to 10 minutes; sets LOAD_PID. Stopped with stop_load.
+# Starts a closed-loop N x 64 B load generator ($1 connections, or "churn": the churn scenario's
+# clients, a new connection per message) against the running server in the background for up to
+# 10 minutes; sets LOAD_PID. Stopped with stop_load.
 start_load() {
-    "${CLIENT_PIN[@]}" "$BUILD/loadgen" -h $HOST -p "$SERVER_PORT" -c "$1" -s 64 -w 0 -d 600 \
+    local load=(-c "$1")
+    [[ $1 == churn ]] && load=(-m churn -c "$CHURN_CLIENTS" -B "$CHURN_SOURCE" -R "$CHURN_SOURCES")
+    "${CLIENT_PIN[@]}" "$BUILD/loadgen" -h $HOST -p "$SERVER_PORT" "${load[@]}" -s 64 -w 0 -d 600 \
         >"$DATA/logs/loadgen-$2.out" 2>"$DATA/logs/loadgen-$2.err" &
     LOAD_PID=$!
     LOADGEN_PIDS=("$LOAD_PID")

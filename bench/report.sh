@@ -108,8 +108,11 @@ alloc_table() {
 
 # syscalls.tsv: scenario server tid seconds round_trips total_calls epoll_ctl_calls breakdown
 syscall_table() {
-    awk -F '\t' -v servers="${SERVERS[*]}" '
-    function label(s,    p) { split(s, p, "x"); return p[1] " conn × " p[2] " B" }
+    awk -F '\t' -v servers="${SERVERS[*]}" -v churn="$CHURN_CLIENTS" '
+    function label(s,    p) {
+        if (s == "churnx64") return "churn, " churn " clients × 64 B (a round trip is a connection)"
+        split(s, p, "x"); return p[1] " conn × " p[2] " B"
+    }
     {
         key = $1 SUBSEP $2
         rts[key] = $5; total[key] = $6; ctl[key] = $7; calls[key] = $8
@@ -672,7 +675,8 @@ write_report() {
             echo "Every finished call in the trace counts, failed ones too; round trips traced = bytes returned by"
             echo "\`write\`/\`writev\`/\`sendto\` / 64. strace slows the traced thread by an order of magnitude, so the server"
             echo "is slower than in the timed runs and, with 50 connections, finds more ready connections per wait:"
-            echo "compare servers within a row group, not with the timed runs."
+            echo "compare servers within a row group, not with the timed runs. Under churn (the churn scenario's load: connect,"
+            echo "one 64 B echo, close) a round trip is a whole connection, from its accept to its close."
             echo
             syscall_table
         else
