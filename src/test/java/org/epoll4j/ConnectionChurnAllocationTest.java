@@ -33,10 +33,10 @@ class ConnectionChurnAllocationTest {
             int connections = churn(loop.address(), message, 3_000);
             awaitAllClosed(loop);
             long perConnection = (loop.allocatedBytes() - before) / connections;
-            // About 120 bytes on this machine, most of it the Connection. A byte-order layout
-            // built per accept (and its var handle looked up each time) took it to 288; an
-            // InetSocketAddress per accept would add about 100.
-            assertTrue(perConnection < 160, "bytes allocated per connection on the loop thread: " + perConnection);
+            // About 120 bytes on x86_64, most of it the Connection (160 on the emulated riscv64
+            // JDK). A byte-order layout built per accept (and its var handle looked up each time)
+            // took it to 288; an InetSocketAddress per accept would add about 100.
+            assertTrue(perConnection < 200, "bytes allocated per connection on the loop thread: " + perConnection);
         }
     }
 
