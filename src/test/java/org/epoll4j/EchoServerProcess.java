@@ -37,12 +37,13 @@ final class EchoServerProcess implements AutoCloseable {
     private final Process process;
     private final Path stderr;
     private final BlockingQueue<String> stdout = new LinkedBlockingQueue<>();
+    private final Thread stdoutReader;
 
     private EchoServerProcess(List<String> command) throws IOException {
         stderr = Files.createTempFile("echo-server-", ".stderr");
         process = new ProcessBuilder(command).redirectError(stderr.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile())).start();
-        Thread.ofVirtual().name("echo-server-stdout").start(this::readStdout);
+        stdoutReader = Thread.ofVirtual().name("echo-server-stdout").start(this::readStdout);
     }
 
     /**
@@ -171,6 +172,8 @@ final class EchoServerProcess implements AutoCloseable {
     public void close() throws IOException, InterruptedException {
         process.destroyForcibly();
         process.waitFor(PATIENCE_SECONDS, TimeUnit.SECONDS);
+        // The reader closes the stdout pipe at its end: before close returns, as other tests count fds.
+        stdoutReader.join(TimeUnit.SECONDS.toMillis(PATIENCE_SECONDS));
         Files.deleteIfExists(stderr);
     }
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -149,7 +150,11 @@ class GeneratedBindingsTest {
                 .redirectErrorStream(true)
                 .redirectInput(ProcessBuilder.Redirect.DISCARD.file())
                 .start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String output;
+        // Closed here, not by the JDK's process reaper after waitFor: other tests count this JVM's fds.
+        try (InputStream out = process.getInputStream()) {
+            output = new String(out.readAllBytes(), StandardCharsets.UTF_8);
+        }
         assertTrue(process.waitFor(240, TimeUnit.SECONDS), "did not finish: " + line); // six jextract runs
         return new Result(process.exitValue(), output);
     }
