@@ -31,7 +31,7 @@ class ConnectionChurnAllocationTest {
             churn(loop.address(), message, 12_000); // warm: the JIT compiles accept and close
             long before = loop.allocatedBytes();
             int connections = churn(loop.address(), message, 3_000);
-            awaitAllClosed(loop);
+            Eventually.until("the loop closes every connection", () -> loop.loop().metrics().connections() == 0);
             long perConnection = (loop.allocatedBytes() - before) / connections;
             // About 120 bytes on x86_64, most of it the Connection (160 on the emulated riscv64
             // JDK). A byte-order layout built per accept (and its var handle looked up each time)
@@ -51,13 +51,5 @@ class ConnectionChurnAllocationTest {
             }
         }
         return count;
-    }
-
-    /** Waits until the loop has closed every connection its peer closed. */
-    private static void awaitAllClosed(LoopThread loop) throws InterruptedException {
-        for (int i = 0; i < 2000 && loop.loop().metrics().connections() > 0; i++) {
-            Thread.sleep(10);
-        }
-        assertEquals(0, loop.loop().metrics().connections(), "connections the loop still holds");
     }
 }
