@@ -39,7 +39,7 @@ class LoopGateTest {
             "TimerEntry(Loop,Duration,Runnable)",
             "Connector.connect(Loop,SocketAddress,ConnectionFactory)",
             "Listener.open(Loop,SocketAddress,ConnectionFactory,Set,Supplier)",
-            "StreamOutput(Loop,ConnectionHandler,int,boolean)",
+            "StreamRequests(Loop,ConnectionHandler,int,boolean)",
             "UdpChannel(Loop,int,Arena,int,DatagramHandler)",
             "UdpChannel.bind(Loop,InetSocketAddress,int,DatagramHandler,Set,EndpointFactory)",
             "WatchedFd(Loop,int,int,int,WatchHandler)",

@@ -2,25 +2,21 @@
 package org.epoll4j.transport.stream;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
-import java.time.Duration;
 import org.epoll4j.Connection;
 import org.epoll4j.ConnectionHandler;
 import org.epoll4j.epoll.ErrnoException;
-import org.epoll4j.kernel.Sockaddr;
 import org.epoll4j.loop.Interest;
 import org.epoll4j.loop.Loop;
 import org.epoll4j.loop.LoopEvents;
-import org.epoll4j.loop.Source;
 import org.epoll4j.loop.TimerEntry;
 
 /**
  * The life of a {@link Connection}, and what its socket's readiness does. A connection
- * is four layers of one object (no object more per connection), each owning its fields
- * and reaching the others through methods: this one, its input ({@link StreamInput}),
- * its output ({@link StreamOutput}), and the public API ({@link Connection}).
+ * is six layers of one object (no object more per connection), each owning its fields
+ * and reaching the others through methods: its socket ({@link StreamSocket}), this one,
+ * its input ({@link StreamInput}), its output ({@link StreamOutput}), the requests any
+ * thread may make ({@link StreamRequests}), and the public API ({@link Connection}).
  *
  * <p>A connection is in one of three {@link State states}; each transition is one
  * method: {@link #requestClose()} (OPEN to CLOSING, or at once to CLOSED),
@@ -28,7 +24,7 @@ import org.epoll4j.loop.TimerEntry;
  * {@link #closed} (to CLOSED from anywhere, once). Whether its connect has completed is
  * a named fact.
  */
-abstract sealed class StreamChannel extends Source permits StreamInput {
+abstract sealed class StreamChannel extends StreamSocket permits StreamInput {
     /** The life of a connection. */
     enum State {
         /** Takes output and delivers input; may still be connecting. */
@@ -39,22 +35,15 @@ abstract sealed class StreamChannel extends Source permits StreamInput {
         CLOSED
     }
 
-    protected final Loop loop;
     final ConnectionHandler handler;
     private State state = State.OPEN;
     /** The connect has completed (at once, for an accepted connection). */
     private boolean connected;
-    private Limits limits = Limits.DEFAULTS;
-    /** The peer's IPv4 address and port, packed (see {@link Sockaddr#unpackIPv4}); 0 if none. */
-    private long remoteIPv4;
-    /** The peer's address, or where a connect goes; made from remoteIPv4 when first asked for. */
-    private SocketAddress remote;
     /** While CLOSING: the timer that resets the connection if it does not close in time. */
     private TimerEntry closeDeadline;
 
     StreamChannel(Loop loop, ConnectionHandler handler, int fd, boolean connected) {
-        super(fd, connected ? Interest.READ : Interest.WRITE);
-        this.loop = loop;
+        super(loop, fd, connected ? Interest.READ : Interest.WRITE);
         this.handler = handler;
         this.connected = connected;
     }
@@ -137,7 +126,7 @@ abstract sealed class StreamChannel extends Source permits StreamInput {
     private void startClosing() {
         state = State.CLOSING;
         // Not through EventLoop.schedule: a close must work while the loop itself closes.
-        closeDeadline = new TimerEntry(loop, limits.closeTimeout, this::closeTimedOut);
+        closeDeadline = new TimerEntry(loop, limits().closeTimeout, this::closeTimedOut);
         loop.timers().insert(closeDeadline);
         updateInterest();
     }
@@ -146,7 +135,7 @@ abstract sealed class StreamChannel extends Source permits StreamInput {
         if (state == State.CLOSING) {
             long unsent = queued();
             String what = unsent > 0 ? " with " + unsent + " bytes unsent" : " while the peer kept sending";
-            closed(new SocketTimeoutException("close timed out after " + limits.closeTimeout + what
+            closed(new SocketTimeoutException("close timed out after " + limits().closeTimeout + what
                     + "; the connection was reset"), true);
         }
     }
@@ -203,7 +192,7 @@ abstract sealed class StreamChannel extends Source permits StreamInput {
     private void established() {
         int error = pendingErrno();
         if (error != 0) {
-            closed(new ErrnoException("connect(fd=" + fd + ", " + remote + ")", error), false);
+            closed(new ErrnoException("connect(fd=" + fd + ", " + peer() + ")", error), false);
             return;
         }
         connected = true;
@@ -224,55 +213,12 @@ abstract sealed class StreamChannel extends Source permits StreamInput {
         return connected;
     }
 
-    final Limits limits() {
-        return limits;
-    }
-
-    /** Sets the peer's address: packed, if IPv4 from accept4, else {@code address}. */
-    final void remote(long ipv4, SocketAddress address) {
-        remoteIPv4 = ipv4;
-        remote = address;
-    }
 
     // ------------------------------------------------------------ for the API's Connection
 
     /** Whether the connection is neither closed nor closing. */
     protected final boolean isOpenNow() {
         return state == State.OPEN;
-    }
-
-    /** See {@link Connection#setWaterMarks}. */
-    protected final void waterMarks(int low, int high) {
-        limits = limits.withWaterMarks(low, high);
-    }
-
-    /** See {@link Connection#setOutputLimit}. */
-    protected final void outputLimit(long bytes) {
-        limits = limits.withOutputLimit(bytes);
-    }
-
-    /** See {@link Connection#setCloseTimeout}. */
-    protected final void closeTimeout(Duration timeout) {
-        limits = limits.withCloseTimeout(timeout);
-    }
-
-    /** The peer's address, as accepted from or connected to. */
-    protected final SocketAddress peer() {
-        if (remote == null) {
-            remote = Sockaddr.unpackIPv4(remoteIPv4);
-        }
-        return remote;
-    }
-
-    /** Whether the peer is a TCP one. */
-    protected final boolean isTcp() {
-        return remoteIPv4 != 0 || remote instanceof InetSocketAddress;
-    }
-
-    /** The fd (-1 once closed) and peer, for messages and logs. Any thread. */
-    protected final String describe() {
-        SocketAddress peer = remoteIPv4 != 0 ? Sockaddr.unpackIPv4(remoteIPv4) : remote;
-        return "connection fd=" + fd + (peer == null ? "" : " peer " + peer);
     }
 
     // ------------------------------------------------------------ readiness
@@ -333,20 +279,6 @@ abstract sealed class StreamChannel extends Source permits StreamInput {
             closed(new IOException(method + " threw " + e, e), true);
         } finally {
             loop.report(where, e); // as ErrorHandler says: once the connection is reset and its onClose ran
-        }
-    }
-
-    /** The socket's pending error (SO_ERROR) as the cause of a close; null if none. */
-    final IOException pendingError() {
-        int error = pendingErrno();
-        return error == 0 ? null : new ErrnoException("getsockopt(fd=" + fd + ", SO_ERROR)", error);
-    }
-
-    private int pendingErrno() {
-        try {
-            return loop.io().sockets.takeError(fd);
-        } catch (ErrnoException e) {
-            return e.errno();
         }
     }
 }

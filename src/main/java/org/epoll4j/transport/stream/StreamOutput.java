@@ -18,7 +18,7 @@ import org.epoll4j.loop.LoopEvents;
  * {@code shutdownOutput}, and the deadline of a graceful close. Its facts are its own
  * fields; the connection's state is {@link StreamChannel}'s.
  */
-public abstract non-sealed class StreamOutput extends StreamInput {
+public abstract sealed class StreamOutput extends StreamInput permits StreamRequests {
     private static final VarHandle INBOX;
 
     static {
@@ -39,7 +39,7 @@ public abstract non-sealed class StreamOutput extends StreamInput {
     /** The application shut output down: no more writes; FIN goes once the queue is empty. */
     private boolean outputShutdown;
 
-    protected StreamOutput(Loop loop, ConnectionHandler handler, int fd, boolean connected) {
+    StreamOutput(Loop loop, ConnectionHandler handler, int fd, boolean connected) {
         super(loop, handler, fd, connected);
     }
 
@@ -273,94 +273,5 @@ public abstract non-sealed class StreamOutput extends StreamInput {
         } catch (ErrnoException e) {
             closed(e, false);
         }
-    }
-
-    // ------------------------------------------------------------ any thread, for the API's Connection
-
-    /**
-     * {@link Connection#write} from a thread that does not run the loop: at once from its
-     * owner before run(), else through the inbox. (On the loop's thread, Connection calls
-     * {@link #foreignFirst} and {@link #accept} itself: a call level more there, and C2
-     * no longer inlines the native write deep enough to drop its MemorySegment.)
-     */
-    protected final boolean writeElsewhere(ByteBuffer src) {
-        if (!loop.beginOwnerCall()) {
-            return inbox().write(src);
-        }
-        try {
-            foreignFirst(false);
-            return accept(src);
-        } finally {
-            loop.endOwnerCall();
-        }
-    }
-
-    /** See {@link Connection#pauseReading}. */
-    protected final void pauseAnyThread() {
-        if (loop.isLoopThreadNow()) {
-            pauseNow();
-        } else if (!loop.runAsOwner(this::pauseNow)) {
-            inbox().pauseReading();
-        }
-    }
-
-    private void pauseNow() {
-        foreignFirst(false);
-        pause();
-    }
-
-    /** See {@link Connection#resumeReading}. */
-    protected final void resumeAnyThread() {
-        if (loop.isLoopThreadNow()) {
-            resumeNow();
-        } else if (!loop.runAsOwner(this::resumeNow)) {
-            inbox().resumeReading();
-        }
-    }
-
-    private void resumeNow() {
-        foreignFirst(false);
-        resume();
-    }
-
-    /** See {@link Connection#shutdownOutput}. */
-    protected final void shutdownOutputAnyThread() {
-        if (loop.isLoopThreadNow()) {
-            shutdownOutputNow();
-        } else if (!loop.runAsOwner(this::shutdownOutputNow)) {
-            inbox().shutdownOutput();
-        }
-    }
-
-    private void shutdownOutputNow() {
-        foreignFirst(true);
-        requestShutdownOutput();
-    }
-
-    /** See {@link Connection#close}. */
-    protected final void closeAnyThread() {
-        if (loop.isLoopThreadNow()) {
-            closeNow();
-        } else if (!loop.runAsOwner(this::closeNow)) {
-            inbox().close();
-        }
-    }
-
-    private void closeNow() {
-        foreignFirst(true);
-        requestClose();
-    }
-
-    /** See {@link Connection#abort}. */
-    protected final void abortAnyThread() {
-        if (loop.isLoopThreadNow()) {
-            abortNow();
-        } else if (!loop.runAsOwner(this::abortNow)) {
-            inbox().abort();
-        }
-    }
-
-    private void abortNow() {
-        closed(null, true);
     }
 }
