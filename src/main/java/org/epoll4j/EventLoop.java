@@ -6,7 +6,6 @@ import java.lang.invoke.MethodHandles;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Duration;
-import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
@@ -16,7 +15,6 @@ import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.loop.Loop;
 import org.epoll4j.transport.stream.ConnectionFactory;
 import org.epoll4j.transport.stream.Connector;
-import org.epoll4j.transport.stream.Listener;
 
 /**
  * One thread serving many connections (TCP, Unix domain sockets) and file descriptors:
@@ -131,14 +129,7 @@ public final class EventLoop implements Executor, AutoCloseable {
      */
     public Server listen(SocketAddress address, ConnectionHandler handler, ListenOption... options)
             throws ErrnoException {
-        Objects.requireNonNull(address, "address");
-        Objects.requireNonNull(handler, "handler");
-        boolean call = loop.beginLoopCall();
-        try {
-            return new Server(List.of(Listener.open(loop, address, connections(handler), Set.of(options), null)));
-        } finally {
-            loop.endLoopCall(call);
-        }
+        return Server.listen(loop, address, handler, Set.of(options));
     }
 
     /**
@@ -156,13 +147,7 @@ public final class EventLoop implements Executor, AutoCloseable {
      */
     public Connection connect(SocketAddress address, ConnectionHandler handler) throws ErrnoException {
         Objects.requireNonNull(address, "address");
-        Objects.requireNonNull(handler, "handler");
-        boolean call = loop.beginLoopCall();
-        try {
-            return Connector.connect(loop, address, connections(handler));
-        } finally {
-            loop.endLoopCall(call);
-        }
+        return Connector.connect(loop, address, connections(Objects.requireNonNull(handler, "handler")));
     }
 
     /**
@@ -221,12 +206,7 @@ public final class EventLoop implements Executor, AutoCloseable {
      * @throws IllegalStateException if the loop is closing or closed
      */
     public Watch watch(int fd, int interest, Watch.Trigger trigger, WatchHandler handler) throws ErrnoException {
-        boolean call = loop.beginLoopCall();
-        try {
-            return Watch.open(loop, fd, interest, trigger, handler);
-        } finally {
-            loop.endLoopCall(call);
-        }
+        return Watch.open(loop, fd, interest, trigger, handler);
     }
 
     /**

@@ -4,7 +4,10 @@ package org.epoll4j;
 import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
+import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.loop.Loop;
 import org.epoll4j.transport.stream.Listener;
 
@@ -38,6 +41,19 @@ public final class Server {
     private final List<Listener> listeners;
     private final SocketAddress localAddress;
     private volatile boolean open = true;
+
+    /** Listens on {@code loop}; see {@link EventLoop#listen}. */
+    static Server listen(Loop loop, SocketAddress address, ConnectionHandler handler, Set<ListenOption> options)
+            throws ErrnoException {
+        Objects.requireNonNull(address, "address");
+        Objects.requireNonNull(handler, "handler");
+        boolean call = loop.beginLoopCall();
+        try {
+            return new Server(List.of(Listener.open(loop, address, EventLoop.connections(handler), options, null)));
+        } finally {
+            loop.endLoopCall(call);
+        }
+    }
 
     Server(List<Listener> listeners) {
         this.listeners = List.copyOf(listeners);

@@ -73,11 +73,16 @@ public final class Watch extends WatchedFd {
     /** Watches {@code fd} on {@code loop}; see {@link EventLoop#watch}. */
     static Watch open(Loop loop, int fd, int interest, Trigger trigger, WatchHandler handler)
             throws ErrnoException {
-        checkWatch(loop, fd, interest);
-        Watch watch = new Watch(loop, fd, interest, Objects.requireNonNull(trigger, "trigger"),
-                Objects.requireNonNull(handler, "handler"));
-        register(watch);
-        return watch;
+        boolean call = loop.beginLoopCall();
+        try {
+            checkWatch(loop, fd, interest);
+            Watch watch = new Watch(loop, fd, interest, Objects.requireNonNull(trigger, "trigger"),
+                    Objects.requireNonNull(handler, "handler"));
+            register(watch);
+            return watch;
+        } finally {
+            loop.endLoopCall(call);
+        }
     }
 
     /**

@@ -13,11 +13,21 @@ public final class Connector {
 
     /**
      * Opens a socket, starts connecting it to {@code address} and registers it with
-     * {@code loop}; on the loop's thread.
+     * {@code loop}; on the loop's thread, as a {@link Loop#beginLoopCall loop call}.
      *
      * @throws ErrnoException if no socket can be made (EMFILE, ENFILE, ...)
      */
     public static Connection connect(Loop loop, SocketAddress address, ConnectionFactory connections)
+            throws ErrnoException {
+        boolean call = loop.beginLoopCall();
+        try {
+            return open(loop, address, connections);
+        } finally {
+            loop.endLoopCall(call);
+        }
+    }
+
+    private static Connection open(Loop loop, SocketAddress address, ConnectionFactory connections)
             throws ErrnoException {
         loop.checkCanAdd();
         SocketCalls sockets = loop.io().sockets;
