@@ -94,6 +94,50 @@ class OutputTest {
     }
 
     @Test
+    void aLingeringCloseWhosePeerKeepsSendingResetsTheConnectionAfterTheCloseTimeout() throws Exception {
+        CompletableFuture<IOException> cause = new CompletableFuture<>();
+        ConnectionHandler handler = new ConnectionHandler() {
+            @Override
+            public void onData(Connection connection, ByteBuffer data) {
+                // Paused, input piles up; the close then finds it unread with nothing queued, so
+                // FIN goes, and input is dropped until the peer's end, which never comes.
+                connection.pauseReading();
+                connection.setCloseTimeout(Duration.ofMillis(300));
+                connection.loop().schedule(Duration.ofMillis(100), connection::close);
+            }
+
+            @Override
+            public void onClose(Connection connection, IOException failure) {
+                cause.complete(failure);
+            }
+        };
+        CompletableFuture<Exception> sendFailure = new CompletableFuture<>();
+        try (LoopThread server = LoopThread.serve(handler); Socket client = EchoClient.connect(server.address())) {
+            Thread sender = Thread.ofPlatform().start(() -> {
+                try {
+                    while (true) {
+                        client.getOutputStream().write(new byte[256 * 1024]);
+                        Thread.sleep(1);
+                    }
+                } catch (IOException | InterruptedException e) {
+                    sendFailure.complete(e);
+                }
+            });
+            try {
+                IOException failure = cause.get(20, TimeUnit.SECONDS);
+                assertInstanceOf(SocketTimeoutException.class, failure);
+                assertEquals("close timed out after PT0.3S while the peer kept sending; the connection was reset",
+                        failure.getMessage());
+                // The FIN came first, so reads end; the reset shows on the client's writes.
+                assertInstanceOf(SocketException.class, sendFailure.get(20, TimeUnit.SECONDS), "the client sees a reset");
+            } finally {
+                sender.interrupt();
+                sender.join();
+            }
+        }
+    }
+
+    @Test
     void aWriteBeyondTheOutputLimitResetsTheConnectionAndTakesNothing() throws Exception {
         CompletableFuture<IOException> cause = new CompletableFuture<>();
         CompletableFuture<int[]> refusedWrite = new CompletableFuture<>();
