@@ -8,11 +8,11 @@ import java.time.Duration;
 import java.util.Objects;
 import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.loop.Loop;
-import org.epoll4j.transport.stream.StreamOutput;
+import org.epoll4j.transport.stream.StreamRequests;
 
 /**
- * A TCP connection served by an {@link EventLoop}: accepted by a {@link Server} or
- * opened with {@link EventLoop#connect}.
+ * A stream connection, TCP or a Unix domain socket's, served by an {@link EventLoop}:
+ * accepted by a {@link Server} or opened with {@link EventLoop#connect}.
  *
  * {@snippet class="org.epoll4j.snippets.EventLoopSnippets" region="greeter"}
  *
@@ -32,9 +32,9 @@ import org.epoll4j.transport.stream.StreamOutput;
  * <li>Output: {@link #write} hands the kernel what it takes at once and queues the
  *     rest in native memory, in order; queued output goes out when the socket is
  *     writable. Above the high-water mark {@link #isWritable()} is false; below the
- *     low-water mark again, {@link ConnectionHandler#onWritable} runs. A connection
- *     never queues more than its {@link #setOutputLimit output limit} (64 MiB unless
- *     set): a write beyond it resets the connection.
+ *     low-water mark again, {@link ConnectionHandler#onWritable} runs. A write that
+ *     would queue more than the {@link #setOutputLimit output limit} (64 MiB unless
+ *     set) resets the connection.
  * <li>Closing: {@link #close()} lets queued output go out first, for at most the
  *     {@link #setCloseTimeout close timeout} (30 s unless set); then the connection is
  *     reset, and {@code onClose} is told why. {@link #abort()} resets at once.
@@ -44,7 +44,7 @@ import org.epoll4j.transport.stream.StreamOutput;
  *     fails closes the connection before it returns.
  * </ul>
  */
-public final class Connection extends StreamOutput {
+public final class Connection extends StreamRequests {
     private Object attachment;
 
     Connection(Loop loop, ConnectionHandler handler, int fd, boolean connected) {
@@ -130,6 +130,8 @@ public final class Connection extends StreamOutput {
      * queue more resets the connection, and its {@code onClose} gets an IOException
      * that says so. It bounds what one peer that does not read can cost; a handler that
      * pauses on {@link #isWritable()} never reaches it. {@code Long.MAX_VALUE} lifts it.
+     * Bytes that other threads wrote and the loop has not taken up yet count apart, against
+     * the same limit: with such writes, up to twice it can be held for a moment.
      *
      * @param bytes the most bytes queued at a time
      * @throws IllegalArgumentException if bytes is not positive
