@@ -16,12 +16,13 @@ import org.epoll4j.kernel.Syscalls;
 
 /**
  * The native side of one event loop: its epoll set and array of events, and from one
- * arena its system calls, the buffer that connections read into, the one that closing
- * connections drop input into, the iovec array for writev, and the pool of chunks that
- * hold queued output.
+ * arena its system calls, the buffer that closing connections drop input into, the iovec
+ * array for writev, and the pool of chunks that hold queued output; and, while a thread
+ * runs the loop, the buffer that connections read into and the system calls that read
+ * and write, from an arena of that thread's (see {@link #beginRun}).
  *
- * <p>Everything is shared, not confined, because a loop may be opened on one thread and
- * run on another; only one thread uses it at a time.
+ * <p>The loop's own arena is shared, not confined, because a loop may be opened on one
+ * thread and run on another; only one thread uses it at a time.
  */
 public final class IoContext implements AutoCloseable {
     /** Events per wait: as many as the JDK's selector takes. */
@@ -34,10 +35,14 @@ public final class IoContext implements AutoCloseable {
     final Epoll epoll;
     final EpollEvents events;
     private final Arena arena = Arena.ofShared();
-    public final Syscalls sys = Syscalls.open(MethodHandles.lookup(), arena);
-    public final SocketCalls sockets = sys.sockets();
-    /** What handlers are given; see {@link ReadBuffer}. */
-    public final ReadBuffer input = new ReadBuffer(arena.allocate(READ_BUFFER_SIZE), ReadBuffer.LOOP_VIEWS);
+    private final Syscalls loopSys = Syscalls.open(MethodHandles.lookup(), arena);
+    public final SocketCalls sockets = loopSys.sockets();
+    /** The system calls of the thread that uses the loop now: the run's while it runs, else the loop's own. */
+    public Syscalls sys = loopSys;
+    /** What handlers are given, while the loop runs (null when it does not); see {@link ReadBuffer}. */
+    public ReadBuffer input;
+    /** The memory of the run under way, confined to its thread; null when none. */
+    private Arena run;
     /** Never handed out: what a closing connection drops lands here, not in a handler's view. */
     private final MemorySegment discardBuffer = arena.allocate(DISCARD_BUFFER_SIZE);
     /** The iovec array for writev: one per loop, as only one write is under way at a time. */
@@ -68,7 +73,39 @@ public final class IoContext implements AutoCloseable {
         }
     }
 
-    /** Reads what {@code fd} has, up to the buffer's size, into the read buffer: as {@link Syscalls#read}. */
+    /**
+     * The thread that runs the loop from now on reads into, and makes its system calls
+     * with, memory confined to it, until {@link #endRun}. A downcall acquires the memory
+     * it is given for the length of the call: for a shared arena's, with two atomic
+     * updates; for a confined arena's, with a check of the thread. And data handed to a
+     * handler cannot be read on another thread, or once the run is over.
+     */
+    void beginRun() {
+        Arena confined = Arena.ofConfined();
+        try {
+            Syscalls runSys = Syscalls.open(MethodHandles.lookup(), confined);
+            input = new ReadBuffer(confined.allocate(READ_BUFFER_SIZE), ReadBuffer.LOOP_VIEWS);
+            sys = runSys;
+            run = confined;
+        } catch (RuntimeException | Error e) {
+            input = null;
+            confined.close();
+            throw e;
+        }
+    }
+
+    /** Frees the run's memory ({@link #beginRun}), on the thread that ran the loop; idempotent. */
+    void endRun() {
+        if (run != null) {
+            sys = loopSys;
+            input = null;
+            Arena confined = run;
+            run = null;
+            confined.close();
+        }
+    }
+
+    /** Reads what {@code fd} has, up to the buffer's size, into the run's read buffer: as {@link Syscalls#read}. */
     public int read(int fd) throws ErrnoException {
         return (int) sys.read(fd, input.segment(), READ_BUFFER_SIZE);
     }
@@ -83,7 +120,9 @@ public final class IoContext implements AutoCloseable {
      * at hand (an echo) is the read buffer itself, with no new segment.
      */
     public MemorySegment bytesOf(ByteBuffer src) {
-        return input.isCurrentView(src) && src.position() == 0 ? input.segment() : MemorySegment.ofBuffer(src);
+        ReadBuffer views = input;
+        return views != null && views.isCurrentView(src) && src.position() == 0
+                ? views.segment() : MemorySegment.ofBuffer(src);
     }
 
     /**
