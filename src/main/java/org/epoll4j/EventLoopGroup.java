@@ -3,21 +3,11 @@ package org.epoll4j;
 
 import java.net.SocketAddress;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.epoll4j.epoll.ErrnoException;
-import org.epoll4j.kernel.SocketCalls;
-import org.epoll4j.loop.Loop;
-import org.epoll4j.transport.stream.ConnectionFactory;
-import org.epoll4j.transport.stream.Listener;
 
 /**
  * Several {@link EventLoop}s, each running on a thread of its own: one per core, by
@@ -70,42 +60,12 @@ public final class EventLoopGroup implements AutoCloseable {
     }
 
     private final List<EventLoop> loops;
-    private final List<Thread> threads;
-    private final CompletableFuture<Void> ended = new CompletableFuture<>();
+    private final LoopThreads threads;
     private final AtomicInteger next = new AtomicInteger();
 
     private EventLoopGroup(List<EventLoop> loops) {
         this.loops = List.copyOf(loops);
-        List<Thread> started = new ArrayList<>();
-        AtomicInteger running = new AtomicInteger(loops.size());
-        List<CompletableFuture<Void>> owned = new ArrayList<>();
-        for (int i = 0; i < loops.size(); i++) {
-            EventLoop loop = loops.get(i);
-            CompletableFuture<Void> ownedByItsThread = new CompletableFuture<>();
-            owned.add(ownedByItsThread);
-            // The loop belongs to its thread once run() has begun: then its first task runs.
-            loop.execute(() -> ownedByItsThread.complete(null));
-            started.add(Thread.ofPlatform().name("epoll4j-loop-" + i).start(() -> {
-                try {
-                    loop.run();
-                } catch (RuntimeException | Error e) {
-                    try {
-                        loop.core().report("run() of " + Thread.currentThread().getName() + ", whose loop closes", e);
-                    } finally {
-                        // Nobody runs it now: its clients would wait for the group's close. Even
-                        // if the report throws (an ErrorHandler that rethrows, out of memory).
-                        loop.close();
-                    }
-                } finally {
-                    ownedByItsThread.complete(null); // run() failed at once: open() must not wait for it
-                    if (running.decrementAndGet() == 0) {
-                        ended.complete(null);
-                    }
-                }
-            }));
-        }
-        this.threads = List.copyOf(started);
-        CompletableFuture.allOf(owned.toArray(CompletableFuture[]::new)).join(); // through interrupts, as close()
+        this.threads = new LoopThreads(this.loops);
     }
 
     /**
@@ -229,34 +189,10 @@ public final class EventLoopGroup implements AutoCloseable {
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(handler, "handler");
         Objects.requireNonNull(sharing, "sharing");
-        if (onOwnLoop() != null) {
+        if (threads.ownLoop() != null) {
             throw new IllegalStateException("EventLoopGroup.listen waits for every loop: call it from another thread");
         }
-        List<Listener> listeners = new ArrayList<>();
-        try {
-            if (sharing == Sharing.HAND_OFF || SocketCalls.isUnix(address)) {
-                EventLoop first = loops.getFirst();
-                ConnectionFactory connections = EventLoop.connections(handler);
-                listeners.add(on(first,
-                        () -> Listener.open(first.core(), address, connections, Set.of(), () -> next().core())));
-            } else {
-                Set<ListenOption> reusePort = EnumSet.of(ListenOption.REUSE_PORT);
-                SocketAddress bound = address;
-                ConnectionFactory connections = EventLoop.connections(handler);
-                for (EventLoop loop : loops) {
-                    SocketAddress port = bound;
-                    Listener listener = on(loop, () -> Listener.open(loop.core(), port, connections, reusePort, null));
-                    listeners.add(listener);
-                    bound = listener.localAddress(); // port 0 picked one: the others take it too
-                }
-            }
-        } catch (ErrnoException | RuntimeException | Error e) {
-            if (!listeners.isEmpty()) {
-                new Server(listeners).close();
-            }
-            throw e;
-        }
-        return new Server(listeners);
+        return SharedPort.listen(this, address, handler, sharing);
     }
 
     /**
@@ -273,12 +209,12 @@ public final class EventLoopGroup implements AutoCloseable {
     public Connection connect(SocketAddress address, ConnectionHandler handler) throws ErrnoException {
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(handler, "handler");
-        EventLoop own = onOwnLoop();
+        EventLoop own = threads.ownLoop();
         if (own != null) {
             return own.connect(address, handler);
         }
         EventLoop loop = next();
-        return on(loop, () -> loop.connect(address, handler));
+        return LoopThreads.call(loop, () -> loop.connect(address, handler));
     }
 
     /**
@@ -288,23 +224,7 @@ public final class EventLoopGroup implements AutoCloseable {
      */
     @Override
     public void close() {
-        closeAsync();
-        if (onOwnLoop() == null && !Loop.onAnyLoopThread()) {
-            boolean interrupted = false;
-            for (Thread thread : threads) {
-                while (thread.isAlive()) {
-                    try {
-                        thread.join();
-                    } catch (InterruptedException e) {
-                        interrupted = true;
-                    }
-                }
-            }
-            loops.forEach(EventLoop::close); // a loop whose run() failed at once is released here
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        threads.close();
     }
 
     /**
@@ -313,55 +233,6 @@ public final class EventLoopGroup implements AutoCloseable {
      * @return a stage that completes once every loop is released and every thread has ended
      */
     public CompletionStage<Void> closeAsync() {
-        List<CompletableFuture<Void>> released = new ArrayList<>();
-        for (EventLoop loop : loops) {
-            released.add(loop.closeAsync().toCompletableFuture());
-        }
-        released.add(ended);
-        return CompletableFuture.allOf(released.toArray(CompletableFuture[]::new)).minimalCompletionStage();
-    }
-
-    /** The group's loop whose thread this is, or null. */
-    private EventLoop onOwnLoop() {
-        for (EventLoop loop : loops) {
-            if (loop.inLoop()) {
-                return loop;
-            }
-        }
-        return null;
-    }
-
-    /** Runs {@code call} on {@code loop}'s thread and waits for its result. */
-    private static <T> T on(EventLoop loop, Callable<T> call) throws ErrnoException {
-        CompletableFuture<T> result = new CompletableFuture<>();
-        try {
-            loop.execute(() -> {
-                try {
-                    result.complete(call.call());
-                } catch (Throwable e) {
-                    result.completeExceptionally(e);
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            throw new IllegalStateException("EventLoopGroup is closed", e);
-        }
-        try {
-            return result.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for " + loop, e);
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof ErrnoException errno) {
-                throw errno;
-            }
-            if (cause instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            if (cause instanceof Error error) {
-                throw error;
-            }
-            throw new IllegalStateException(cause);
-        }
+        return threads.closeAsync();
     }
 }

@@ -10,6 +10,7 @@ import java.util.Set;
 import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.loop.Loop;
 import org.epoll4j.transport.udp.UdpChannel;
+import org.epoll4j.transport.udp.UdpOutput;
 
 /**
  * A UDP socket on an {@link EventLoop}: datagrams in, each handed to a
@@ -36,7 +37,7 @@ import org.epoll4j.transport.udp.UdpChannel;
  *     goes on with the next datagram.
  * </ul>
  */
-public final class UdpEndpoint extends UdpChannel {
+public final class UdpEndpoint extends UdpOutput {
     /** The longest datagram an endpoint holds unless told otherwise. */
     public static final int DEFAULT_MAX_DATAGRAM_SIZE = 2048;
     /** Datagrams per recvmmsg(2), and per sendmmsg(2) at most. */

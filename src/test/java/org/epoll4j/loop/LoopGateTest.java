@@ -40,7 +40,7 @@ class LoopGateTest {
             "Connector.connect(Loop,SocketAddress,ConnectionFactory)",
             "Listener.open(Loop,SocketAddress,ConnectionFactory,Set,Supplier)",
             "StreamRequests(Loop,ConnectionHandler,int,boolean)",
-            "UdpChannel(Loop,int,Arena,int,DatagramHandler)",
+            "UdpOutput(Loop,int,Arena,int,DatagramHandler)",
             "UdpChannel.bind(Loop,InetSocketAddress,int,DatagramHandler,Set,EndpointFactory)",
             "WatchedFd(Loop,int,int,int,WatchHandler)",
             "WatchedFd.checkWatch(Loop,int,int)",

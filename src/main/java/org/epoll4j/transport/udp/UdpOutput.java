@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: Apache-2.0
+package org.epoll4j.transport.udp;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import org.epoll4j.Datagram;
+import org.epoll4j.DatagramHandler;
+import org.epoll4j.UdpEndpoint;
+import org.epoll4j.epoll.ErrnoException;
+import org.epoll4j.kernel.MessageBatch;
+import org.epoll4j.loop.Interest;
+import org.epoll4j.loop.Loop;
+
+/**
+ * The send side of a {@link UdpEndpoint}: datagrams sent and replies, staged in native
+ * memory and sent with the turn's others in one sendmmsg(2), at the end of the turn (or of
+ * the batch received) and on EPOLLOUT (see {@link UdpChannel}).
+ */
+public abstract non-sealed class UdpOutput extends UdpInput {
+    private final MessageBatch sending;
+    /** The address object last sent to, written once into {@code sending}. */
+    private SocketAddress remembered;
+    /** Datagrams staged in {@code sending}, and the first of them not sent yet. */
+    private int staged;
+    private int unsent;
+    private boolean flushAsked;
+
+    /** An endpoint of {@code loop} on the bound socket {@code fd}, its memory from {@code arena}. */
+    protected UdpOutput(Loop loop, int fd, Arena arena, int maxDatagramSize, DatagramHandler handler)
+            throws ErrnoException {
+        super(loop, fd, arena, maxDatagramSize, handler);
+        this.sending = new MessageBatch(arena, UdpEndpoint.BATCH, maxDatagramSize);
+    }
+
+    /** The longest datagram it holds, received or sent. */
+    protected final int maxSize() {
+        return sending.slotSize();
+    }
+
+    /** See {@link UdpEndpoint#send(ByteBuffer)}. */
+    protected final boolean sendToPeer(ByteBuffer src) {
+        if (!isConnected()) {
+            throw new IllegalStateException("UdpEndpoint is not connected: send(data, to) names the address");
+        }
+        return sendTo(src, null);
+    }
+
+    /** Stages {@code src} for {@code to}, or for the connected peer if null: the two sends' body. */
+    protected final boolean sendTo(ByteBuffer src, SocketAddress to) {
+        boolean call = loop.beginLoopCall();
+        try {
+            if (to != null && to != remembered && fd >= 0) {
+                sending.remember(to); // first: an address it refuses leaves nothing staged
+                remembered = to;
+            }
+            int slot = stage(src, -1);
+            if (slot >= 0) {
+                if (to == null) {
+                    sending.sendToPeer(slot);
+                } else {
+                    sending.sendToRemembered(slot);
+                }
+            }
+            return slot >= 0;
+        } finally {
+            loop.endLoopCall(call);
+        }
+    }
+
+    /** See {@link Datagram#reply}: staged as {@link UdpEndpoint#send(ByteBuffer, SocketAddress)}, to the sender. */
+    protected final boolean replyToLent(ByteBuffer src) {
+        int lent = checkLent();
+        int slot = stage(src, lent);
+        if (slot >= 0) {
+            sending.replyTo(slot, received(), lent);
+        }
+        return slot >= 0;
+    }
+
+    @Override
+    protected final void endOfTurn() {
+        flushAsked = false;
+        flush();
+    }
+
+    /**
+     * Copies {@code src} into the next free message; its slot, or -1 if closed or none is
+     * free. Its callers have checked the thread (a send's beginLoopCall, a reply's checkLent).
+     */
+    private int stage(ByteBuffer src, int receivedSlot) {
+        if (fd < 0) {
+            return -1;
+        }
+        int length = src.remaining();
+        if (length > sending.slotSize()) {
+            throw new IllegalArgumentException("a datagram of " + length + " bytes is longer than this endpoint's "
+                    + sending.slotSize() + " (EventLoop.bindUdp's maxDatagramSize)");
+        }
+        if (staged == UdpEndpoint.BATCH) {
+            flush();
+            if (staged == UdpEndpoint.BATCH || fd < 0) {
+                return -1; // still full, or the handler's onError closed the endpoint
+            }
+        }
+        int slot = staged++;
+        if (receivedSlot >= 0 && isLentView(receivedSlot, src) && src.position() == 0) {
+            sending.copyFrom(slot, received(), receivedSlot, length); // an echo: slot to slot
+        } else if (src.hasArray()) {
+            sending.copyFrom(slot, src.array(), src.arrayOffset() + src.position(), length);
+        } else {
+            sending.copyFrom(slot, MemorySegment.ofBuffer(src));
+        }
+        sending.setLength(slot, length);
+        src.position(src.limit());
+        if (!isDelivering() && !flushAsked) {
+            flushAsked = true;
+            loop.dispatcher().flushAtEndOfTurn(this);
+        }
+        return slot;
+    }
+
+    @Override
+    final boolean hasUnsent() {
+        return unsent < staged;
+    }
+
+    @Override
+    final void flush() {
+        while (unsent < staged && fd >= 0) {
+            int sent;
+            try {
+                sent = loop.io().sockets.send(fd, sending, unsent, staged - unsent);
+            } catch (ErrnoException e) {
+                unsent++; // that datagram cannot go; the others may
+                failed(e);
+                continue;
+            }
+            if (sent == 0) {
+                setInterest(Interest.READ | Interest.WRITE);
+                return;
+            }
+            unsent += sent;
+        }
+        staged = 0;
+        unsent = 0;
+        setInterest(Interest.READ);
+    }
+}
