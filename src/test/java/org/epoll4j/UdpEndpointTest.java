@@ -20,6 +20,7 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.epoll4j.epoll.ErrnoException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -160,6 +161,40 @@ class UdpEndpointTest {
             int count = roundTrips(client, out, in, 50_000);
             long perDatagram = (loop.allocatedBytes() - before) / count;
             assertTrue(perDatagram <= 2, "bytes allocated per datagram on the loop thread: " + perDatagram);
+        }
+    }
+
+    @Test
+    void answeringFromADirectOrReadOnlyBufferAllocatesNothingPerDatagramOnceWarm() throws Exception {
+        // Guards a bug: a send from any buffer without an array made a MemorySegment of it,
+        // 72 bytes a datagram.
+        for (boolean direct : new boolean[] {true, false}) {
+            ByteBuffer answer = direct ? ByteBuffer.allocateDirect(64) : ByteBuffer.allocate(64).asReadOnlyBuffer();
+            AtomicReference<SocketAddress> client = new AtomicReference<>();
+            DatagramHandler handler = (endpoint, datagram) -> {
+                answer.clear();
+                if (datagram.data().get(0) == 'r') {
+                    datagram.reply(answer);
+                } else {
+                    endpoint.send(answer, client.get()); // one address object: converted once
+                }
+            };
+            try (LoopThread loop = LoopThread.start(); DatagramChannel channel = DatagramChannel.open()) {
+                UdpEndpoint endpoint = loop.call(() -> loop.loop().bindUdp(new InetSocketAddress("127.0.0.1", 0),
+                        handler));
+                channel.connect(endpoint.localAddress());
+                client.set(channel.getLocalAddress());
+                for (byte how : new byte[] {'r', 's'}) { // a reply; a send to the client's address
+                    ByteBuffer out = ByteBuffer.allocate(64).put(0, how);
+                    ByteBuffer in = ByteBuffer.allocate(64);
+                    roundTrips(channel, out, in, 100_000);
+                    long before = loop.allocatedBytes();
+                    int count = roundTrips(channel, out, in, 50_000);
+                    long perDatagram = (loop.allocatedBytes() - before) / count;
+                    assertTrue(perDatagram <= 2, "bytes allocated per datagram answered by "
+                            + (how == 'r' ? "reply" : "send") + " from " + answer + ": " + perDatagram);
+                }
+            }
         }
     }
 

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 package org.epoll4j.kernel;
 
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.net.SocketAddress;
+import java.nio.ByteBuffer;
 import java.util.Objects;
 import org.epoll4j.ffi.iovec;
 import org.epoll4j.ffi.mmsghdr;
@@ -41,6 +41,8 @@ public final class MessageBatch {
     private final MemorySegment iovecs;
     private final MemorySegment names;
     private final MemorySegment buffers;
+    /** {@code buffers} as a ByteBuffer, for copies from buffers of every kind. */
+    private final ByteBuffer buffersView;
     private int rememberedLength;
 
     /** Allocates {@code count} messages of up to {@code slotSize} bytes from {@code arena}. */
@@ -55,6 +57,7 @@ public final class MessageBatch {
         iovecs = arena.allocate(IOVEC * count, Long.BYTES);
         names = arena.allocate(NAME * (count + 1), Long.BYTES); // and one to remember an address in
         buffers = arena.allocate(stride * count, PAGE);
+        buffersView = buffers.asByteBuffer();
         for (int i = 0; i < count; i++) {
             iovecs.set(JAVA_LONG, i * IOVEC + iovec.iov_base$offset(), buffers.address() + i * stride);
             headers.set(JAVA_LONG, i * HEADER + MSG + msghdr.msg_iov$offset(), iovecs.address() + i * IOVEC);
@@ -132,18 +135,15 @@ public final class MessageBatch {
         headers.set(JAVA_INT, i * HEADER + NAME_LENGTH, 0);
     }
 
-    /** Copies {@code length} bytes of {@code array} from {@code offset} into message {@code i}'s buffer. */
-    public void copyFrom(int i, byte[] array, int offset, int length) {
+    /**
+     * Copies {@code src}'s remaining bytes into message {@code i}'s buffer, leaving its
+     * position alone: through a view made once, as a segment of each buffer would be an
+     * allocation per datagram.
+     */
+    public void copyFrom(int i, ByteBuffer src) {
         Objects.checkIndex(i, count);
-        Objects.checkFromIndexSize(0, length, slotSize);
-        MemorySegment.copy(array, offset, buffers, JAVA_BYTE, i * stride, length);
-    }
-
-    /** Copies {@code bytes} into message {@code i}'s buffer. */
-    public void copyFrom(int i, MemorySegment bytes) {
-        Objects.checkIndex(i, count);
-        Objects.checkFromIndexSize(0, bytes.byteSize(), slotSize);
-        MemorySegment.copy(bytes, 0, buffers, i * stride, bytes.byteSize());
+        Objects.checkFromIndexSize(0, src.remaining(), slotSize);
+        buffersView.put((int) (i * stride), src, src.position(), src.remaining());
     }
 
     /** Copies {@code length} bytes of message {@code from} of {@code other} into message {@code i}'s buffer. */

@@ -2,7 +2,6 @@
 package org.epoll4j.transport.udp;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import org.epoll4j.Datagram;
@@ -107,10 +106,8 @@ public abstract non-sealed class UdpOutput extends UdpInput {
         int slot = staged++;
         if (receivedSlot >= 0 && isLentView(receivedSlot, src) && src.position() == 0) {
             sending.copyFrom(slot, received(), receivedSlot, length); // an echo: slot to slot
-        } else if (src.hasArray()) {
-            sending.copyFrom(slot, src.array(), src.arrayOffset() + src.position(), length);
         } else {
-            sending.copyFrom(slot, MemorySegment.ofBuffer(src));
+            sending.copyFrom(slot, src);
         }
         sending.setLength(slot, length);
         src.position(src.limit());
