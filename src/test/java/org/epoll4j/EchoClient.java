@@ -70,6 +70,25 @@ final class EchoClient {
         out.flush();
     }
 
+    /**
+     * Sends {@code message} and reads as many bytes back, {@code count} times; returns
+     * {@code count}. For measurements over many small round trips.
+     */
+    static int roundTrips(Socket client, byte[] message, int count) throws IOException {
+        InputStream in = client.getInputStream();
+        for (int i = 0; i < count; i++) {
+            client.getOutputStream().write(message);
+            for (int at = 0; at < message.length; ) {
+                int n = in.read(message, at, message.length - at);
+                if (n < 0) {
+                    fail("end of stream in round trip " + i);
+                }
+                at += n;
+            }
+        }
+        return count;
+    }
+
     /** Reads exactly {@code length} bytes in reads of random sizes; fails at an early EOF. */
     static byte[] readFully(InputStream in, int length, Random random) throws IOException {
         byte[] received = new byte[length];

@@ -141,25 +141,12 @@ class FlightRecorderTest {
         try (LoopThread loop = LoopThread.serve((connection, data) -> connection.write(data));
              Socket client = EchoClient.connect(loop.address())) {
             byte[] message = new byte[64];
-            roundTrips(client, message, 60_000); // warm: the JIT compiles the echo path
+            EchoClient.roundTrips(client, message, 60_000); // warm: the JIT compiles the echo path
             long before = loop.allocatedBytes();
-            int trips = roundTrips(client, message, 20_000);
+            int trips = EchoClient.roundTrips(client, message, 20_000);
             long perTrip = (loop.allocatedBytes() - before) / trips;
             assertTrue(perTrip < 8, "bytes allocated per round trip on the loop thread: " + perTrip);
         }
-    }
-
-    private static int roundTrips(Socket client, byte[] message, int count) throws IOException {
-        InputStream in = client.getInputStream();
-        for (int i = 0; i < count; i++) {
-            client.getOutputStream().write(message);
-            for (int at = 0; at < message.length; ) {
-                int n = in.read(message, at, message.length - at);
-                assertTrue(n > 0, "the echo ended");
-                at += n;
-            }
-        }
-        return count;
     }
 
     private static void awaitNoConnections(LoopThread loop) throws InterruptedException {

@@ -94,6 +94,25 @@ class OutputTest {
     }
 
     @Test
+    @Timeout(120)
+    void writingABufferOfTheHandlersOwnAllocatesNothingOnceWarm() throws Exception {
+        // Guards a bug: a write of any buffer but data made a MemorySegment of it, 32 to 72
+        // bytes a write; only an echo of data itself allocated nothing.
+        for (ByteBuffer own : List.of(ByteBuffer.allocateDirect(64), ByteBuffer.allocate(64),
+                ByteBuffer.allocate(64).asReadOnlyBuffer())) {
+            try (LoopThread server = LoopThread.serve((connection, data) -> connection.write(own.clear()));
+                 Socket client = EchoClient.connect(server.address())) {
+                byte[] message = new byte[64];
+                EchoClient.roundTrips(client, message, 60_000); // warm: the JIT compiles the path
+                long before = server.allocatedBytes();
+                int trips = EchoClient.roundTrips(client, message, 20_000);
+                long perTrip = (server.allocatedBytes() - before) / trips;
+                assertTrue(perTrip < 8, "bytes allocated per write of a " + own + ": " + perTrip);
+            }
+        }
+    }
+
+    @Test
     void aLingeringCloseWhosePeerKeepsSendingResetsTheConnectionAfterTheCloseTimeout() throws Exception {
         CompletableFuture<IOException> cause = new CompletableFuture<>();
         ConnectionHandler handler = new ConnectionHandler() {

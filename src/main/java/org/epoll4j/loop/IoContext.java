@@ -31,6 +31,8 @@ public final class IoContext implements AutoCloseable {
     /** Buffers per writev: enough for a few hundred KiB a call. */
     public static final int MAX_IOV = 32;
     private static final int DISCARD_BUFFER_SIZE = 16 * 1024;
+    /** The longest write of a handler's own buffer that is copied to the run's memory first. */
+    private static final int STAGING_SIZE = 16 * 1024;
 
     final Epoll epoll;
     final EpollEvents events;
@@ -43,6 +45,9 @@ public final class IoContext implements AutoCloseable {
     public ReadBuffer input;
     /** The memory of the run under way, confined to its thread; null when none. */
     private Arena run;
+    /** Where a write of a handler's own buffer is copied, while the loop runs (see {@link #bytesOf}). */
+    private MemorySegment staging;
+    private ByteBuffer stagingView;
     /** Never handed out: what a closing connection drops lands here, not in a handler's view. */
     private final MemorySegment discardBuffer = arena.allocate(DISCARD_BUFFER_SIZE);
     /** The iovec array for writev: one per loop, as only one write is under way at a time. */
@@ -84,8 +89,12 @@ public final class IoContext implements AutoCloseable {
         Arena confined = Arena.ofConfined();
         try {
             Syscalls runSys = Syscalls.open(MethodHandles.lookup(), confined);
+            MemorySegment runStaging = confined.allocate(STAGING_SIZE);
+            ByteBuffer runStagingView = runStaging.asByteBuffer();
             input = new ReadBuffer(confined.allocate(READ_BUFFER_SIZE), ReadBuffer.LOOP_VIEWS);
             sys = runSys;
+            staging = runStaging;
+            stagingView = runStagingView;
             run = confined;
         } catch (RuntimeException | Error e) {
             input = null;
@@ -99,6 +108,8 @@ public final class IoContext implements AutoCloseable {
         if (run != null) {
             sys = loopSys;
             input = null;
+            staging = null;
+            stagingView = null;
             Arena confined = run;
             run = null;
             confined.close();
@@ -116,13 +127,28 @@ public final class IoContext implements AutoCloseable {
     }
 
     /**
-     * {@code src}'s bytes as a segment from its position: the view handed to the handler
-     * at hand (an echo) is the read buffer itself, with no new segment.
+     * The memory to write {@code src}'s remaining bytes from, its first byte at 0; it leaves
+     * {@code src}'s position alone. The view handed to the handler at hand (an echo) is the
+     * read buffer itself. While the loop runs, any other buffer of up to 16 KiB is copied
+     * into the run's memory: a segment of it would be an allocation per write, which C2
+     * does not take apart, and such a copy costs less. Larger ones, and any outside a run,
+     * are a segment of their own.
+     *
+     * <p>The caller makes the write itself ({@code sys.write(fd, io.bytesOf(src), n)}):
+     * one call level more, and C2 no longer inlines the downcall deep enough to drop the
+     * slice of its errno capture segment.
      */
     public MemorySegment bytesOf(ByteBuffer src) {
+        int length = src.remaining();
         ReadBuffer views = input;
-        return views != null && views.isCurrentView(src) && src.position() == 0
-                ? views.segment() : MemorySegment.ofBuffer(src);
+        if (views != null && views.isCurrentView(src) && src.position() == 0) {
+            return views.segment();
+        }
+        if (staging != null && length <= STAGING_SIZE) {
+            stagingView.put(0, src, src.position(), length);
+            return staging;
+        }
+        return MemorySegment.ofBuffer(src);
     }
 
     /**
