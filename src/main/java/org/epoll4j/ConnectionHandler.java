@@ -40,9 +40,7 @@ public interface ConnectionHandler {
      * only: copy what must outlive it (a write copies what it queues, so
      * {@link Connection#write} may be given {@code data} itself). During the call nothing
      * else writes into it, whatever the handler does to other connections; the handler
-     * may change its position, limit, order and bytes. Its memory is the loop thread's:
-     * reading it on another thread throws {@link WrongThreadException}, and once
-     * {@link EventLoop#run()} has returned, {@link IllegalStateException}.
+     * may change its position, limit, order and bytes.
      *
      * @param connection the connection the bytes came from
      * @param data the bytes, lent for this call only

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package org.epoll4j;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -14,7 +15,9 @@ import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -109,6 +112,45 @@ class OutputTest {
                 long perTrip = (server.allocatedBytes() - before) / trips;
                 assertTrue(perTrip < 8, "bytes allocated per write of a " + own + ": " + perTrip);
             }
+        }
+    }
+
+    @Test
+    void writesOfEveryKindOfBufferArriveWholeAndInOrderWrittenOrQueued() throws Exception {
+        // Heap, sliced, read-only and direct buffers, from positions other than 0: the first
+        // go through the loop's staging copy, the later ones are queued once the kernel is full.
+        int writes = 400;
+        int size = 16 * 1024;
+        int[] from = {3, 5, 7, 2};
+        byte[] pattern = new byte[size + 7];
+        new Random(5).nextBytes(pattern);
+        ByteBuffer direct = ByteBuffer.allocateDirect(pattern.length).put(pattern).flip();
+        CompletableFuture<Boolean> allTaken = new CompletableFuture<>();
+        try (LoopThread server = LoopThread.serve(onOpen(connection -> {
+            connection.setOutputLimit(Long.MAX_VALUE);
+            boolean taken = true;
+            for (int i = 0; i < writes; i++) {
+                ByteBuffer src = switch (i % 4) {
+                    case 0 -> ByteBuffer.wrap(pattern, from[0], size);
+                    case 1 -> ByteBuffer.wrap(pattern).slice(from[1], size).asReadOnlyBuffer();
+                    case 2 -> direct.duplicate().position(from[2]).limit(from[2] + size);
+                    default -> direct.slice(from[3], size).asReadOnlyBuffer();
+                };
+                int limit = src.limit();
+                taken &= connection.write(ByteBuffer.wrap(new byte[] {(byte) i})) && connection.write(src)
+                        && src.position() == limit;
+            }
+            allTaken.complete(taken);
+        })); Socket client = silentClient(server.address())) {
+            InputStream in = client.getInputStream();
+            for (int i = 0; i < writes; i++) {
+                byte[] got = in.readNBytes(1 + size);
+                assertEquals(1 + size, got.length, "write " + i);
+                assertEquals((byte) i, got[0], "the marker before write " + i);
+                assertArrayEquals(Arrays.copyOfRange(pattern, from[i % 4], from[i % 4] + size),
+                        Arrays.copyOfRange(got, 1, got.length), "write " + i);
+            }
+            assertTrue(allTaken.get(20, TimeUnit.SECONDS), "every write took all of its buffer");
         }
     }
 

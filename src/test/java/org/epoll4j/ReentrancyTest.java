@@ -3,18 +3,13 @@ package org.epoll4j;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -87,56 +82,6 @@ class ReentrancyTest {
             small.getOutputStream().write('y');
             assertEquals('y', small.getInputStream().read());
             assertTrue(seen.stream().allMatch(n -> n > 0), "views reaching past the read: " + seen);
-        }
-    }
-
-    @Test
-    void dataCannotBeReadOnAnotherThread() throws Exception {
-        // data is the loop's read buffer, which the next read on the loop's thread overwrites:
-        // another thread must not be able to read it while it belongs to the call, or after.
-        CompletableFuture<Throwable> thrown = new CompletableFuture<>();
-        ConnectionHandler handler = new ConnectionHandler() {
-            @Override
-            public void onData(Connection connection, ByteBuffer data) {
-                Thread reader = Thread.ofPlatform().start(() -> {
-                    try {
-                        thrown.complete(new AssertionError("read " + data.get(0) + " on another thread"));
-                    } catch (RuntimeException e) {
-                        thrown.complete(e);
-                    }
-                });
-                try {
-                    reader.join();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                connection.write(data);
-            }
-        };
-        try (LoopThread server = LoopThread.serve(handler); Socket client = EchoClient.connect(server.address())) {
-            client.getOutputStream().write('x');
-            assertEquals('x', client.getInputStream().read(), "the loop's own thread reads and writes data");
-            assertInstanceOf(WrongThreadException.class, thrown.get(20, TimeUnit.SECONDS));
-        }
-    }
-
-    @Test
-    void dataKeptPastRunCannotBeRead() throws Exception {
-        AtomicReference<ByteBuffer> kept = new AtomicReference<>();
-        try (EventLoop loop = EventLoop.open()) {
-            Server server = loop.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
-                    new ConnectionHandler() {
-                        @Override
-                        public void onData(Connection connection, ByteBuffer data) {
-                            kept.set(data);
-                            connection.loop().stop();
-                        }
-                    });
-            try (Socket client = EchoClient.connect((InetSocketAddress) server.localAddress())) {
-                client.getOutputStream().write('x');
-                loop.run();
-            }
-            assertThrows(IllegalStateException.class, () -> kept.get().get(0), "the read buffer is gone with run()");
         }
     }
 

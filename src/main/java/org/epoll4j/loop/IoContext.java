@@ -16,13 +16,12 @@ import org.epoll4j.kernel.Syscalls;
 
 /**
  * The native side of one event loop: its epoll set and array of events, and from one
- * arena its system calls, the buffer that closing connections drop input into, the iovec
- * array for writev, and the pool of chunks that hold queued output; and, while a thread
- * runs the loop, the buffer that connections read into and the system calls that read
- * and write, from an arena of that thread's (see {@link #beginRun}).
+ * arena its system calls, the buffer that connections read into, the one that writes of
+ * handlers' own buffers are copied into, the one that closing connections drop input into,
+ * the iovec array for writev, and the pool of chunks that hold queued output.
  *
- * <p>The loop's own arena is shared, not confined, because a loop may be opened on one
- * thread and run on another; only one thread uses it at a time.
+ * <p>Everything is shared, not confined, because a loop may be opened on one thread and
+ * run on another; only one thread uses it at a time.
  */
 public final class IoContext implements AutoCloseable {
     /** Events per wait: as many as the JDK's selector takes. */
@@ -31,23 +30,19 @@ public final class IoContext implements AutoCloseable {
     /** Buffers per writev: enough for a few hundred KiB a call. */
     public static final int MAX_IOV = 32;
     private static final int DISCARD_BUFFER_SIZE = 16 * 1024;
-    /** The longest write of a handler's own buffer that is copied to the run's memory first. */
+    /** The longest write of a handler's own buffer that is copied to the loop's memory first. */
     private static final int STAGING_SIZE = 16 * 1024;
 
     final Epoll epoll;
     final EpollEvents events;
     private final Arena arena = Arena.ofShared();
-    private final Syscalls loopSys = Syscalls.open(MethodHandles.lookup(), arena);
-    public final SocketCalls sockets = loopSys.sockets();
-    /** The system calls of the thread that uses the loop now: the run's while it runs, else the loop's own. */
-    public Syscalls sys = loopSys;
-    /** What handlers are given, while the loop runs (null when it does not); see {@link ReadBuffer}. */
-    public ReadBuffer input;
-    /** The memory of the run under way, confined to its thread; null when none. */
-    private Arena run;
-    /** Where a write of a handler's own buffer is copied, while the loop runs (see {@link #bytesOf}). */
-    private MemorySegment staging;
-    private ByteBuffer stagingView;
+    public final Syscalls sys = Syscalls.open(MethodHandles.lookup(), arena);
+    public final SocketCalls sockets = sys.sockets();
+    /** What handlers are given; see {@link ReadBuffer}. */
+    public final ReadBuffer input = new ReadBuffer(arena.allocate(READ_BUFFER_SIZE), ReadBuffer.LOOP_VIEWS);
+    /** Where a write of a handler's own buffer is copied first (see {@link #bytesOf}). */
+    private final MemorySegment staging = arena.allocate(STAGING_SIZE);
+    private final ByteBuffer stagingView = staging.asByteBuffer();
     /** Never handed out: what a closing connection drops lands here, not in a handler's view. */
     private final MemorySegment discardBuffer = arena.allocate(DISCARD_BUFFER_SIZE);
     /** The iovec array for writev: one per loop, as only one write is under way at a time. */
@@ -78,45 +73,7 @@ public final class IoContext implements AutoCloseable {
         }
     }
 
-    /**
-     * The thread that runs the loop from now on reads into, and makes its system calls
-     * with, memory confined to it, until {@link #endRun}. A downcall acquires the memory
-     * it is given for the length of the call: for a shared arena's, with two atomic
-     * updates; for a confined arena's, with a check of the thread. And data handed to a
-     * handler cannot be read on another thread, or once the run is over.
-     */
-    void beginRun() {
-        Arena confined = Arena.ofConfined();
-        try {
-            Syscalls runSys = Syscalls.open(MethodHandles.lookup(), confined);
-            MemorySegment runStaging = confined.allocate(STAGING_SIZE);
-            ByteBuffer runStagingView = runStaging.asByteBuffer();
-            input = new ReadBuffer(confined.allocate(READ_BUFFER_SIZE), ReadBuffer.LOOP_VIEWS);
-            sys = runSys;
-            staging = runStaging;
-            stagingView = runStagingView;
-            run = confined;
-        } catch (RuntimeException | Error e) {
-            input = null;
-            confined.close();
-            throw e;
-        }
-    }
-
-    /** Frees the run's memory ({@link #beginRun}), on the thread that ran the loop; idempotent. */
-    void endRun() {
-        if (run != null) {
-            sys = loopSys;
-            input = null;
-            staging = null;
-            stagingView = null;
-            Arena confined = run;
-            run = null;
-            confined.close();
-        }
-    }
-
-    /** Reads what {@code fd} has, up to the buffer's size, into the run's read buffer: as {@link Syscalls#read}. */
+    /** Reads what {@code fd} has, up to the buffer's size, into the read buffer: as {@link Syscalls#read}. */
     public int read(int fd) throws ErrnoException {
         return (int) sys.read(fd, input.segment(), READ_BUFFER_SIZE);
     }
@@ -129,10 +86,10 @@ public final class IoContext implements AutoCloseable {
     /**
      * The memory to write {@code src}'s remaining bytes from, its first byte at 0; it leaves
      * {@code src}'s position alone. The view handed to the handler at hand (an echo) is the
-     * read buffer itself. While the loop runs, any other buffer of up to 16 KiB is copied
-     * into the run's memory: a segment of it would be an allocation per write, which C2
-     * does not take apart, and such a copy costs less. Larger ones, and any outside a run,
-     * are a segment of their own.
+     * read buffer itself. Any other buffer of up to 16 KiB is copied into the loop's memory:
+     * a segment of it would be an allocation per write, which C2 does not take apart, and
+     * the copy costs little beside the write(2) that copies the same bytes again. Larger
+     * ones are a segment of their own.
      *
      * <p>The caller makes the write itself ({@code sys.write(fd, io.bytesOf(src), n)}):
      * one call level more, and C2 no longer inlines the downcall deep enough to drop the
@@ -140,11 +97,10 @@ public final class IoContext implements AutoCloseable {
      */
     public MemorySegment bytesOf(ByteBuffer src) {
         int length = src.remaining();
-        ReadBuffer views = input;
-        if (views != null && views.isCurrentView(src) && src.position() == 0) {
-            return views.segment();
+        if (input.isCurrentView(src) && src.position() == 0) {
+            return input.segment();
         }
-        if (staging != null && length <= STAGING_SIZE) {
+        if (length <= STAGING_SIZE) {
             stagingView.put(0, src, src.position(), length);
             return staging;
         }

@@ -63,7 +63,6 @@ public final class Loop {
         lifecycle.enter();
         dispatcher.counters.running();
         try {
-            dispatcher.io.beginRun();
             while (!lifecycle.isStopping()) {
                 dispatcher.turn();
             }
@@ -72,8 +71,6 @@ public final class Loop {
         } finally {
             dispatcher.counters.stopped();
             try {
-                // First: a release here, or any later one, uses the loop's own memory.
-                Guarded.run(e -> report("freeing the run's memory", e), dispatcher.io::endRun);
                 if (lifecycle.exit()) {
                     release();
                 }
