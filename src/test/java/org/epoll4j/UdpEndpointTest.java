@@ -8,12 +8,15 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -162,6 +165,41 @@ class UdpEndpointTest {
             long perDatagram = (loop.allocatedBytes() - before) / count;
             assertTrue(perDatagram <= 2, "bytes allocated per datagram on the loop thread: " + perDatagram);
         }
+    }
+
+    @Test
+    void aSendFromABufferThatCannotBeReadStagesNothing() throws Exception {
+        // Guards a bug: the message was counted as staged before the copy, so a copy that
+        // threw left the slot's previous datagram to go again, to its previous address.
+        ByteBuffer freed;
+        try (Arena arena = Arena.ofShared()) {
+            freed = arena.allocate(16).asByteBuffer();
+        }
+        try (LoopThread loop = LoopThread.start(); DatagramChannel a = DatagramChannel.open();
+             DatagramChannel b = DatagramChannel.open()) {
+            a.bind(new InetSocketAddress("127.0.0.1", 0));
+            b.bind(new InetSocketAddress("127.0.0.1", 0));
+            SocketAddress toA = a.getLocalAddress();
+            SocketAddress toB = b.getLocalAddress();
+            UdpEndpoint endpoint = loop.call(() -> loop.loop().bindUdp(new InetSocketAddress("127.0.0.1", 0),
+                    (e, d) -> { }));
+            loop.call(() -> endpoint.send(ByteBuffer.wrap("for a".getBytes(StandardCharsets.US_ASCII)), toA));
+            assertEquals("for a", receive(a));
+            loop.call(() -> {
+                assertThrows(IllegalStateException.class, () -> endpoint.send(freed, toB));
+                return endpoint.send(ByteBuffer.wrap("for b".getBytes(StandardCharsets.US_ASCII)), toB);
+            });
+            assertEquals("for b", receive(b));
+            // a datagram sent after any repeat, on the same path: if a repeat went, it came first
+            loop.call(() -> endpoint.send(ByteBuffer.wrap("last".getBytes(StandardCharsets.US_ASCII)), toA));
+            assertEquals("last", receive(a), "a got a datagram again");
+        }
+    }
+
+    private static String receive(DatagramChannel channel) throws IOException {
+        ByteBuffer in = ByteBuffer.allocate(100);
+        channel.receive(in);
+        return new String(in.array(), 0, in.position(), StandardCharsets.US_ASCII);
     }
 
     @Test

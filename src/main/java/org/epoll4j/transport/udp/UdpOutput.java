@@ -61,6 +61,7 @@ public abstract non-sealed class UdpOutput extends UdpInput {
                 } else {
                     sending.sendToRemembered(slot);
                 }
+                addStaged(src);
             }
             return slot >= 0;
         } finally {
@@ -74,6 +75,7 @@ public abstract non-sealed class UdpOutput extends UdpInput {
         int slot = stage(src, lent);
         if (slot >= 0) {
             sending.replyTo(slot, received(), lent);
+            addStaged(src);
         }
         return slot >= 0;
     }
@@ -86,7 +88,10 @@ public abstract non-sealed class UdpOutput extends UdpInput {
 
     /**
      * Copies {@code src} into the next free message; its slot, or -1 if closed or none is
-     * free. Its callers have checked the thread (a send's beginLoopCall, a reply's checkLent).
+     * free. The message counts as staged only once its caller has given it an address and
+     * called {@link #addStaged}: a copy or an address that fails leaves nothing to send (else
+     * the slot's previous datagram would go again, to its previous address). Its callers
+     * have checked the thread (a send's beginLoopCall, a reply's checkLent).
      */
     private int stage(ByteBuffer src, int receivedSlot) {
         if (fd < 0) {
@@ -103,19 +108,24 @@ public abstract non-sealed class UdpOutput extends UdpInput {
                 return -1; // still full, or the handler's onError closed the endpoint
             }
         }
-        int slot = staged++;
+        int slot = staged;
         if (receivedSlot >= 0 && isLentView(receivedSlot, src) && src.position() == 0) {
             sending.copyFrom(slot, received(), receivedSlot, length); // an echo: slot to slot
         } else {
             sending.copyFrom(slot, src);
         }
         sending.setLength(slot, length);
+        return slot;
+    }
+
+    /** The message {@link #stage} filled from {@code src}, now addressed, is staged; {@code src} is consumed. */
+    private void addStaged(ByteBuffer src) {
+        staged++;
         src.position(src.limit());
         if (!isDelivering() && !flushAsked) {
             flushAsked = true;
             loop.dispatcher().flushAtEndOfTurn(this);
         }
-        return slot;
     }
 
     @Override
