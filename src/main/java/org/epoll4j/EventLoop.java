@@ -129,7 +129,7 @@ public final class EventLoop implements Executor, AutoCloseable {
      */
     public Server listen(SocketAddress address, ConnectionHandler handler, ListenOption... options)
             throws ErrnoException {
-        return Server.listen(loop, address, handler, Set.of(options));
+        return Server.listen(loop, address, handler, options);
     }
 
     /**

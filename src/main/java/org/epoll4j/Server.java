@@ -43,13 +43,14 @@ public final class Server {
     private volatile boolean open = true;
 
     /** Listens on {@code loop}; see {@link EventLoop#listen}. */
-    static Server listen(Loop loop, SocketAddress address, ConnectionHandler handler, Set<ListenOption> options)
+    static Server listen(Loop loop, SocketAddress address, ConnectionHandler handler, ListenOption... options)
             throws ErrnoException {
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(handler, "handler");
         boolean call = loop.beginLoopCall();
         try {
-            return new Server(List.of(Listener.open(loop, address, EventLoop.connections(handler), options, null)));
+            return new Server(List.of(Listener.open(loop, address, EventLoop.connections(handler), Set.of(options),
+                    null)));
         } finally {
             loop.endLoopCall(call);
         }

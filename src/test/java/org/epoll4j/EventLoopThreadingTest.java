@@ -108,6 +108,8 @@ class EventLoopThreadingTest {
         try (LoopThread server = LoopThread.serve(echo); Socket client = EchoClient.connect(server.address())) {
             EventLoop loop = server.loop();
             assertThrows(WrongThreadException.class, () -> loop.listen(LoopThread.LOOPBACK, echo));
+            assertThrows(WrongThreadException.class, () -> loop.listen(LoopThread.LOOPBACK, echo,
+                    ListenOption.REUSE_PORT, ListenOption.REUSE_PORT), "the thread is checked before the options");
             assertThrows(WrongThreadException.class, () -> loop.connect(server.address(), echo));
             Eventually.until("the server accepts", () -> accepted.get() != null);
             Connection connection = accepted.get();
