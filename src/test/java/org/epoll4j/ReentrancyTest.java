@@ -8,6 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.net.Socket;
 import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousFileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -82,6 +87,31 @@ class ReentrancyTest {
             small.getOutputStream().write('y');
             assertEquals('y', small.getInputStream().read());
             assertTrue(seen.stream().allMatch(n -> n > 0), "views reaching past the read: " + seen);
+        }
+    }
+
+    @Test
+    void anotherThreadMayReadDataWhileTheHandlerWaitsForIt() throws Exception {
+        // Guards a regression: with the read buffer confined to the loop's thread, a handler
+        // that handed data to the JDK's own threads for the length of its call (an
+        // AsynchronousFileChannel write, then get()) hung the loop.
+        Path file = Files.createTempFile("epoll4j", ".bin");
+        try (AsynchronousFileChannel out = AsynchronousFileChannel.open(file, StandardOpenOption.WRITE)) {
+            ConnectionHandler handler = (connection, data) -> {
+                try {
+                    int written = out.write(data, 0).get(20, TimeUnit.SECONDS);
+                    connection.write(ByteBuffer.wrap(new byte[] {(byte) written}));
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            };
+            try (LoopThread server = LoopThread.serve(handler); Socket client = EchoClient.connect(server.address())) {
+                client.getOutputStream().write("abc".getBytes(StandardCharsets.US_ASCII));
+                assertEquals(3, client.getInputStream().read(), "bytes the other thread wrote");
+                assertEquals("abc", Files.readString(file, StandardCharsets.US_ASCII));
+            }
+        } finally {
+            Files.delete(file);
         }
     }
 
