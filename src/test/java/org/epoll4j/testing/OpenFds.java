@@ -5,9 +5,12 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
-/** Counts this process's open file descriptors in /proc/self/fd: a test fixture. */
+/** This process's open file descriptors, from /proc/self/fd: a test fixture. */
 public final class OpenFds {
     private static final Path PROC_SELF_FD = Path.of("/proc/self/fd");
 
@@ -23,5 +26,34 @@ public final class OpenFds {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** Each open fd and what it is (its link in /proc/self/fd, such as {@code socket:[1234]}). */
+    public static Map<Integer, String> snapshot() {
+        try (Stream<Path> fds = Files.list(PROC_SELF_FD)) {
+            Map<Integer, String> open = new TreeMap<>();
+            fds.forEach(fd -> {
+                try {
+                    open.put(Integer.valueOf(fd.getFileName().toString()), Files.readSymbolicLink(fd).toString());
+                } catch (IOException e) {
+                    // closed meanwhile (the listing's own fd, or another thread's)
+                }
+            });
+            return open;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * The fds open now that were not in {@code before}: what a leak leaves. Unlike a count,
+     * it is not thrown off by fds that other code closes meanwhile (the JDK closes a finished
+     * process's pipes on a thread of its own, for one).
+     */
+    public static Map<Integer, String> openedSince(Map<Integer, String> before) {
+        return snapshot().entrySet().stream()
+                .filter(fd -> !fd.getValue().equals(before.get(fd.getKey())))
+                .filter(fd -> !fd.getValue().startsWith("/proc/")) // the listing's own
+                .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue, (a, b) -> a, TreeMap::new));
     }
 }
