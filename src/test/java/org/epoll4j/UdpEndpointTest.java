@@ -175,25 +175,95 @@ class UdpEndpointTest {
         try (Arena arena = Arena.ofShared()) {
             freed = arena.allocate(16).asByteBuffer();
         }
-        try (LoopThread loop = LoopThread.start(); DatagramChannel a = DatagramChannel.open();
-             DatagramChannel b = DatagramChannel.open()) {
-            a.bind(new InetSocketAddress("127.0.0.1", 0));
-            b.bind(new InetSocketAddress("127.0.0.1", 0));
+        try (LoopThread loop = LoopThread.start(); DatagramChannel a = peer(); DatagramChannel b = peer()) {
             SocketAddress toA = a.getLocalAddress();
             SocketAddress toB = b.getLocalAddress();
             UdpEndpoint endpoint = loop.call(() -> loop.loop().bindUdp(new InetSocketAddress("127.0.0.1", 0),
                     (e, d) -> { }));
-            loop.call(() -> endpoint.send(ByteBuffer.wrap("for a".getBytes(StandardCharsets.US_ASCII)), toA));
+            loop.call(() -> endpoint.send(ascii("for a"), toA));
             assertEquals("for a", receive(a));
             loop.call(() -> {
                 assertThrows(IllegalStateException.class, () -> endpoint.send(freed, toB));
-                return endpoint.send(ByteBuffer.wrap("for b".getBytes(StandardCharsets.US_ASCII)), toB);
+                return endpoint.send(ascii("for b"), toB);
             });
             assertEquals("for b", receive(b));
             // a datagram sent after any repeat, on the same path: if a repeat went, it came first
-            loop.call(() -> endpoint.send(ByteBuffer.wrap("last".getBytes(StandardCharsets.US_ASCII)), toA));
+            loop.call(() -> endpoint.send(ascii("last"), toA));
             assertEquals("last", receive(a), "a got a datagram again");
         }
+    }
+
+    @Test
+    void aSendToAnAddressThatIsRefusedLeavesTheRememberedOneIntact() throws Exception {
+        // Guards a bug: the refused address was zero-filled over the remembered one, and the
+        // next send to the same address object went to no address and was lost.
+        try (LoopThread loop = LoopThread.start(); DatagramChannel a = peer()) {
+            SocketAddress toA = a.getLocalAddress();
+            UdpEndpoint endpoint = loop.call(() -> loop.loop().bindUdp(new InetSocketAddress("127.0.0.1", 0),
+                    (e, d) -> { }));
+            loop.call(() -> endpoint.send(ascii("first"), toA));
+            assertEquals("first", receive(a));
+            loop.call(() -> {
+                assertThrows(IllegalArgumentException.class, () -> endpoint.send(ByteBuffer.allocate(1),
+                        InetSocketAddress.createUnresolved("nowhere.invalid", 9)));
+                return endpoint.send(ascii("second"), toA);
+            });
+            loop.call(() -> endpoint.send(ascii("last"),
+                    new InetSocketAddress("127.0.0.1", ((InetSocketAddress) toA).getPort())));
+            assertEquals("second", receive(a), "the send after the refused one");
+        }
+    }
+
+    @Test
+    void aSendThatFlushesAFullBatchGoesWhereItWasSentWhateverOnErrorSends() throws Exception {
+        // Guards a bug: the address was remembered before a full batch was flushed to make
+        // room, and a send from onError (told of a failed datagram of that batch) remembered
+        // its own: the first send went to the second's address.
+        InetSocketAddress broadcast = new InetSocketAddress("255.255.255.255", 9); // EACCES: no SO_BROADCAST
+        try (LoopThread loop = LoopThread.start(); DatagramChannel a = peer(); DatagramChannel b = peer()) {
+            SocketAddress toA = a.getLocalAddress();
+            SocketAddress toB = b.getLocalAddress();
+            AtomicReference<ErrnoException> failure = new AtomicReference<>();
+            DatagramHandler handler = new DatagramHandler() {
+                @Override
+                public void onDatagram(UdpEndpoint endpoint, Datagram datagram) {}
+
+                @Override
+                public void onError(UdpEndpoint endpoint, ErrnoException error) {
+                    if (failure.compareAndSet(null, error)) {
+                        endpoint.send(ascii("for b"), toB);
+                    }
+                }
+            };
+            UdpEndpoint endpoint = loop.call(() -> loop.loop().bindUdp(new InetSocketAddress("127.0.0.1", 0),
+                    handler));
+            loop.call(() -> {
+                for (int i = 0; i < UdpEndpoint.BATCH; i++) {
+                    endpoint.send(ByteBuffer.allocate(1), broadcast);
+                }
+                return endpoint.send(ascii("for a"), toA);
+            });
+            assertEquals("EACCES", failure.get().errnoName());
+            assertEquals("for b", receive(b));
+            loop.call(() -> endpoint.send(ascii("last"), toB));
+            assertEquals("last", receive(b), "b got a datagram sent to a");
+            assertEquals("for a", receive(a));
+        }
+    }
+
+    /** A DatagramChannel bound to a free loopback port: an independent peer. */
+    private static DatagramChannel peer() throws IOException {
+        DatagramChannel channel = DatagramChannel.open();
+        try {
+            return channel.bind(new InetSocketAddress("127.0.0.1", 0));
+        } catch (IOException e) {
+            channel.close();
+            throw e;
+        }
+    }
+
+    private static ByteBuffer ascii(String text) {
+        return ByteBuffer.wrap(text.getBytes(StandardCharsets.US_ASCII));
     }
 
     private static String receive(DatagramChannel channel) throws IOException {

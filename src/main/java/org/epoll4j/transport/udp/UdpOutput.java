@@ -50,15 +50,13 @@ public abstract non-sealed class UdpOutput extends UdpInput {
     protected final boolean sendTo(ByteBuffer src, SocketAddress to) {
         boolean call = loop.beginLoopCall();
         try {
-            if (to != null && to != remembered && fd >= 0) {
-                sending.remember(to); // first: an address it refuses leaves nothing staged
-                remembered = to;
-            }
             int slot = stage(src, -1);
             if (slot >= 0) {
                 if (to == null) {
                     sending.sendToPeer(slot);
                 } else {
+                    // After stage: a flush there can run onError, whose sends remember their own.
+                    remember(to);
                     sending.sendToRemembered(slot);
                 }
                 addStaged(src);
@@ -66,6 +64,15 @@ public abstract non-sealed class UdpOutput extends UdpInput {
             return slot >= 0;
         } finally {
             loop.endLoopCall(call);
+        }
+    }
+
+    /** Writes {@code to} once for the sends to it; one it refuses leaves none remembered. */
+    private void remember(SocketAddress to) {
+        if (to != remembered) {
+            remembered = null; // the refused address may have been written over the remembered one
+            sending.remember(to);
+            remembered = to;
         }
     }
 
