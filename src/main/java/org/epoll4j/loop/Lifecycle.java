@@ -194,8 +194,11 @@ final class Lifecycle {
                 releaseHeld = true;
                 return CloseAction.HELD;
             }
-            releasing = true;
+            // Owner first: isActingOn reads releasing, then owner, without the lock. The other
+            // order let the previous owner see releasing with itself still the owner, and act on
+            // the loop beside this thread's release.
             owner = Thread.currentThread(); // from now on, the previous owner's calls go through the loop
+            releasing = true;
             return CloseAction.RELEASE_HERE;
         }
     }
