@@ -131,7 +131,7 @@ public final class Connection extends StreamRequests {
      * that says so. It bounds what one peer that does not read can cost; a handler that
      * pauses on {@link #isWritable()} never reaches it. {@code Long.MAX_VALUE} lifts it.
      * Bytes that other threads wrote and the loop has not taken up yet count apart, against
-     * the same limit: with such writes, about twice it can be held for a moment.
+     * the same limit: with such writes, up to three times it can be held for a moment.
      *
      * @param bytes the most bytes queued at a time
      * @throws IllegalArgumentException if bytes is not positive

@@ -21,7 +21,8 @@ import org.epoll4j.kernel.Syscalls;
  * the iovec array for writev, and the pool of chunks that hold queued output.
  *
  * <p>Everything is shared, not confined, because a loop may be opened on one thread and
- * run on another; only one thread uses it at a time.
+ * run on another, and a handler may let other threads read the bytes it is given; only
+ * one thread drives the loop at a time.
  */
 public final class IoContext implements AutoCloseable {
     /** Events per wait: as many as the JDK's selector takes. */
