@@ -32,6 +32,13 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(60)
 class UdpEndpointTest {
     private static final DatagramHandler ECHO = (endpoint, datagram) -> datagram.reply(datagram.data());
+    /**
+     * Bytes per datagram the allocation tests let pass: 2 natively; on an emulated JDK
+     * (.ci/test-emulated) also one slice of a downcall's errno capture segment (40 B), which
+     * its C2 once left in place after the whole suite had run in the same JVM (aarch64 under
+     * qemu); run alone, it allocated nothing there either.
+     */
+    private static final long ALLOCATION_SLACK = System.getProperty("epoll4j.test.emulator") == null ? 2 : 48;
 
     @Test
     void anEndpointEchoesEveryDatagramToItsSenderOverIPv4() throws Exception {
@@ -163,7 +170,7 @@ class UdpEndpointTest {
             long before = loop.allocatedBytes();
             int count = roundTrips(client, out, in, 50_000);
             long perDatagram = (loop.allocatedBytes() - before) / count;
-            assertTrue(perDatagram <= 2, "bytes allocated per datagram on the loop thread: " + perDatagram);
+            assertTrue(perDatagram <= ALLOCATION_SLACK, "bytes allocated per datagram on the loop thread: " + perDatagram);
         }
     }
 
@@ -299,7 +306,7 @@ class UdpEndpointTest {
                     long before = loop.allocatedBytes();
                     int count = roundTrips(channel, out, in, 50_000);
                     long perDatagram = (loop.allocatedBytes() - before) / count;
-                    assertTrue(perDatagram <= 2, "bytes allocated per datagram answered by "
+                    assertTrue(perDatagram <= ALLOCATION_SLACK, "bytes allocated per datagram answered by "
                             + (how == 'r' ? "reply" : "send") + " from " + answer + ": " + perDatagram);
                 }
             }
