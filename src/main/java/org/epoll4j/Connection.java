@@ -92,13 +92,15 @@ public final class Connection extends StreamRequests {
      * Whether the connection takes output without piling it up: false once queued output
      * goes above the high-water mark, and true again, with
      * {@link ConnectionHandler#onWritable}, once it is down to the low-water mark (see
-     * {@link #setWaterMarks}).
+     * {@link #setWaterMarks}). False for good once it takes no more output: closing,
+     * closed, or its output shut down; no {@code onWritable} follows then.
      *
-     * @return false while queued output is above the high-water mark
+     * @return false while queued output is above the high-water mark, and once
+     *     {@link #write} returns false whatever it is given
      */
     public boolean isWritable() {
         loop.checkInLoop();
-        return !isUnwritable();
+        return takesOutputNow();
     }
 
     /**

@@ -138,30 +138,46 @@ class ClosingTest {
     }
 
     @Test
-    void aClosedConnectionTakesWritesPausesAndShutdownsQuietly() throws Exception {
-        CompletableFuture<Throwable> outcome = new CompletableFuture<>();
+    void aClosingOrClosedConnectionTakesWritesPausesAndShutdownsQuietly() throws Exception {
+        CompletableFuture<Throwable> whileClosing = new CompletableFuture<>();
+        CompletableFuture<Throwable> onceClosed = new CompletableFuture<>();
         ConnectionHandler handler = new ConnectionHandler() {
             @Override
             public void onOpen(Connection connection) {
-                connection.close();
-                outcome.complete(catching(() -> {
-                    ByteBuffer bytes = ByteBuffer.wrap(new byte[] {1, 2, 3});
-                    connection.write(bytes);
-                    assertEquals(0, bytes.position(), "a closed connection takes nothing");
-                    connection.pauseReading();
-                    connection.resumeReading();
-                    connection.shutdownOutput();
+                connection.close(); // it lingers until the client's end of stream
+                whileClosing.complete(catching(() -> {
+                    quietly(connection);
                     connection.close();
-                    connection.abort();
                 }));
             }
 
             @Override
             public void onData(Connection connection, ByteBuffer data) {}
+
+            @Override
+            public void onClose(Connection connection, IOException cause) {
+                onceClosed.complete(catching(() -> {
+                    quietly(connection);
+                    connection.close();
+                    connection.abort();
+                }));
+            }
+
+            private void quietly(Connection connection) {
+                ByteBuffer bytes = ByteBuffer.wrap(new byte[] {1, 2, 3});
+                assertFalse(connection.write(bytes));
+                assertEquals(0, bytes.position(), "a closing connection takes nothing");
+                assertFalse(connection.isWritable());
+                connection.pauseReading();
+                connection.resumeReading();
+                connection.shutdownOutput();
+            }
         };
         try (LoopThread server = LoopThread.serve(handler); Socket client = EchoClient.connect(server.address())) {
-            assertNull(outcome.get(20, TimeUnit.SECONDS));
+            assertNull(whileClosing.get(20, TimeUnit.SECONDS));
             assertEquals(-1, client.getInputStream().read());
+            client.shutdownOutput();
+            assertNull(onceClosed.get(20, TimeUnit.SECONDS));
         }
     }
 
