@@ -162,6 +162,45 @@ class EchoServerCliTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"tcp", "udp"})
+    @Timeout(90)
+    void aSecondServerOnThePortOfAnotherExitsOneWithEaddrinuse(String transport) throws Exception {
+        // Guards a bug (#18): with SO_REUSEPORT on by default, a second echo server started
+        // on a port another one served, printed "listening on", and took part of its traffic.
+        String[] mode = transport.equals("udp") ? new String[] {"--udp"} : new String[0];
+        try (EchoServerProcess first = EchoServerProcess.start(with(mode, "--port", "0", "--threads", "2"))) {
+            String line = first.nextLine();
+            String port = line.substring(line.lastIndexOf(':') + 1);
+            try (EchoServerProcess second = EchoServerProcess.start(with(mode, "--port", port, "--threads", "1"))) {
+                assertEquals(1, second.awaitExit(), "exit status; stdout: " + second.restOfStdout());
+                List<String> lines = second.stderr().lines().toList();
+                assertEquals(1, lines.size(), "stderr: " + lines);
+                assertTrue(lines.get(0).contains("EADDRINUSE"), lines.get(0));
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tcp", "udp"})
+    @Timeout(90)
+    void withReusePortTwoServersShareThePort(String transport) throws Exception {
+        String[] mode = transport.equals("udp") ? new String[] {"--udp", "--reuse-port"} : new String[] {"--reuse-port"};
+        try (EchoServerProcess first = EchoServerProcess.start(with(mode, "--port", "0", "--threads", "1"))) {
+            String line = first.nextLine();
+            String port = line.substring(line.lastIndexOf(':') + 1);
+            try (EchoServerProcess second = EchoServerProcess.start(with(mode, "--port", port, "--threads", "1"))) {
+                assertTrue(second.nextLine().endsWith(":" + port), "the second listens on the same port");
+            }
+        }
+    }
+
+    private static String[] with(String[] first, String... rest) {
+        String[] all = java.util.Arrays.copyOf(first, first.length + rest.length);
+        System.arraycopy(rest, 0, all, first.length, rest.length);
+        return all;
+    }
+
     @Test
     @Timeout(60)
     void statsPrintsALineOfMetricsEveryInterval() throws Exception {
