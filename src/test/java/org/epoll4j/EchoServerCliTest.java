@@ -111,6 +111,27 @@ class EchoServerCliTest {
 
     @Test
     @Timeout(60)
+    void withUdpItEchoesTheLongestDatagramWhole() throws Exception {
+        // Guards a bug (#18): the endpoints held 2,048 bytes a datagram, and a 60,000-byte
+        // datagram came back as its first 2,048.
+        try (EchoServerProcess server = EchoServerProcess.start("--udp", "--port", "0", "--threads", "1");
+             DatagramChannel client = DatagramChannel.open()) {
+            String line = server.nextLine();
+            client.connect(new InetSocketAddress("127.0.0.1", Integer.parseInt(line.substring(line.lastIndexOf(':') + 1))));
+            for (int size : new int[] {60_000, 65_507}) {
+                byte[] sent = new byte[size];
+                new java.util.Random(size).nextBytes(sent);
+                client.write(ByteBuffer.wrap(sent));
+                ByteBuffer back = ByteBuffer.allocate(65_536);
+                client.read(back);
+                assertEquals(size, back.position(), "the datagram's length");
+                assertArrayEquals(sent, java.util.Arrays.copyOf(back.array(), back.position()));
+            }
+        }
+    }
+
+    @Test
+    @Timeout(60)
     void sigintAlsoStopsItWithExitZero() throws Exception {
         try (EchoServerProcess server = EchoServerProcess.start("--port", "0")) {
             try (Socket client = EchoClient.connect(server.awaitListening())) {
