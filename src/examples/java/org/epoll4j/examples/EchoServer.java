@@ -102,8 +102,9 @@ public final class EchoServer {
 
     /**
      * Echoes a datagram to its sender, whole: the endpoints hold the longest a UDP datagram
-     * can be, so none is cut. One the kernel has no room for now is not echoed (the endpoint
-     * stops receiving meanwhile, so that happens only to a handler's second reply).
+     * can be, so none is cut (one said truncated would be dropped, never echoed cut). The
+     * reply always has a slot: an endpoint receives only while none of its datagrams waits
+     * for the kernel.
      */
     private static void echo(UdpEndpoint endpoint, Datagram datagram) {
         if (!datagram.truncated()) {
