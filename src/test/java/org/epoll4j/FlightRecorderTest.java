@@ -149,6 +149,32 @@ class FlightRecorderTest {
         }
     }
 
+    /**
+     * Recording, but with epoll4j's events disabled, the echo path still allocates nothing:
+     * the loop asks whether each event is enabled, not only whether a recording runs. In a
+     * JVM that starts the recording itself, as a user's would, with the profile settings
+     * (a recording started later, in this JVM, or with the default settings, changes what
+     * the JIT makes of the events: before the fix, 0 to 88 bytes a trip, run to run).
+     */
+    @Test
+    @Timeout(180)
+    void withARecordingOfOtherEventsAnEchoRoundTripAllocatesNothing() throws Exception {
+        // Guards a bug (#18): any running recording made the loop allocate a SlowHandler
+        // event per handler call, and a LongTurn per turn, even with both disabled.
+        String disabled = String.join(",", List.of("SlowHandler", "LongTurn", "ConnectionOpened", "ConnectionClosed",
+                "OutputAboveHighWater", "AcceptOutOfFds").stream().map(e -> "+epoll4j." + e + "#enabled=false").toList());
+        List<String> command = List.of(EchoServerProcess.javaCommand(), "--enable-native-access=ALL-UNNAMED",
+                "-XX:StartFlightRecording:settings=profile," + disabled, "-cp", System.getProperty("java.class.path"),
+                EchoAllocationProbe.class.getName());
+        Process probe = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(probe.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, probe.waitFor(), output);
+        String line = output.lines().filter(l -> l.startsWith("bytes per round trip: ")).findFirst()
+                .orElseThrow(() -> new AssertionError("no figure in: " + output));
+        long perTrip = Long.parseLong(line.substring("bytes per round trip: ".length()));
+        assertTrue(perTrip < 8, "bytes allocated per round trip on the loop thread, recording: " + perTrip);
+    }
+
     private static void awaitNoConnections(LoopThread loop) throws InterruptedException {
         for (int i = 0; i < 2000 && loop.loop().metrics().connections() > 0; i++) {
             Thread.sleep(10);

@@ -49,7 +49,7 @@ public final class Dispatcher {
         boolean idle = tasks.isEmpty() && foreign.isEmpty() && !timers.hasIncoming();
         int n = idle ? waitIdle(events) : io.epoll.wait(events, 0);
         counters.turn();
-        LoopEvents.LongTurn timing = LoopEvents.recording() ? turnBegins() : null;
+        LoopEvents.LongTurn timing = LoopEvents.timingTurns() ? turnBegins() : null;
         for (int i = 0; i < n; i++) {
             Source source = registry.find(events.data(i));
             if (source != null) {

@@ -4,6 +4,7 @@ package org.epoll4j.loop;
 import jdk.jfr.Category;
 import jdk.jfr.Description;
 import jdk.jfr.Event;
+import jdk.jfr.EventType;
 import jdk.jfr.FlightRecorder;
 import jdk.jfr.FlightRecorderListener;
 import jdk.jfr.Label;
@@ -39,6 +40,10 @@ public final class LoopEvents {
         });
     }
 
+    /* The two events made per turn and per handler call, looked up once a recording runs: looking them up initializes the recorder. */
+    private static volatile EventType slowHandler;
+    private static volatile EventType longTurn;
+
     private LoopEvents() {}
 
     private static void update(FlightRecorder recorder) {
@@ -46,7 +51,20 @@ public final class LoopEvents {
         for (Recording r : recorder.getRecordings()) {
             running |= r.getState() == RecordingState.RUNNING;
         }
+        if (running && slowHandler == null) {
+            slowHandler = EventType.getEventType(SlowHandler.class);
+            longTurn = EventType.getEventType(LongTurn.class);
+        }
         recording = running;
+    }
+
+    /**
+     * Whether the loop's per-turn event is wanted: a recording runs and has it enabled. Any
+     * thread. (Each event is an object made per turn or per handler call: a recording of
+     * other events must not make the loop allocate.)
+     */
+    static boolean timingTurns() {
+        return recording && longTurn.isEnabled();
     }
 
     /** Whether a flight recording runs: events may be wanted. Any thread. */
@@ -98,9 +116,9 @@ public final class LoopEvents {
 
     // ------------------------------------------------------------ emitting them (recording only)
 
-    /** Begins timing a handler call; null unless recording. */
+    /** Begins timing a handler call; null unless a recording has the event enabled. */
     public static SlowHandler handlerBegins() {
-        if (!recording) {
+        if (!recording || !slowHandler.isEnabled()) {
             return null;
         }
         SlowHandler event = new SlowHandler();

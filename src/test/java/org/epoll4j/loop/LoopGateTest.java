@@ -39,9 +39,11 @@ class LoopGateTest {
             "TimerEntry(Loop,Duration,Runnable)",
             "Connector.connect(Loop,SocketAddress,ConnectionFactory)",
             "Listener.open(Loop,SocketAddress,ConnectionFactory,Set,Supplier)",
+            "Listener.openOwnPort(Loop,SocketAddress,ConnectionFactory)",
             "StreamRequests(Loop,ConnectionHandler,int,boolean)",
             "UdpOutput(Loop,int,Arena,int,DatagramHandler)",
             "UdpChannel.bind(Loop,InetSocketAddress,int,DatagramHandler,Set,EndpointFactory)",
+            "UdpChannel.freePort(Loop,InetSocketAddress)",
             "WatchedFd(Loop,int,int,int,WatchHandler)",
             "WatchedFd.checkWatch(Loop,int,int)",
             "WatchedFd.register(WatchedFd)");

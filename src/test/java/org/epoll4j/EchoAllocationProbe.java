@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: Apache-2.0
+package org.epoll4j;
+
+import java.net.Socket;
+
+/**
+ * A child JVM's main, for tests that need JVM options of their own (a flight recording
+ * started with the JVM): echoes 64-byte round trips through a loop of its own, and prints
+ * {@code bytes per round trip: N}, what the loop thread allocated per trip once warm.
+ */
+final class EchoAllocationProbe {
+    private EchoAllocationProbe() {}
+
+    public static void main(String[] args) throws Exception {
+        try (LoopThread loop = LoopThread.serve((connection, data) -> connection.write(data));
+             Socket client = EchoClient.connect(loop.address())) {
+            byte[] message = new byte[64];
+            EchoClient.roundTrips(client, message, 60_000); // warm: the JIT compiles the echo path
+            long before = loop.allocatedBytes();
+            int trips = EchoClient.roundTrips(client, message, 20_000);
+            System.out.println("bytes per round trip: " + (loop.allocatedBytes() - before) / trips);
+        }
+    }
+}
