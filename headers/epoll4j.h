@@ -5,7 +5,8 @@
  *
  * _GNU_SOURCE exposes pipe2, epoll_pwait2, strerrorname_np, strerrordesc_np, gettid and
  * tgkill. The timerfd, signalfd and signal calls are for the tests of Watch.
- * malloc and free give queued output chunks that can be freed one by one.
+ * malloc and free give queued output chunks that can be freed one by one. dlsym finds
+ * every function as a C program's call binds (RTLD_DEFAULT is a GNU extension).
  */
 #define _GNU_SOURCE
 #include <features.h>
@@ -37,6 +38,7 @@ struct ucred {
     gid_t gid;
 };
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>

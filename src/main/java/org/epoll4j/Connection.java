@@ -92,13 +92,15 @@ public final class Connection extends StreamRequests {
      * Whether the connection takes output without piling it up: false once queued output
      * goes above the high-water mark, and true again, with
      * {@link ConnectionHandler#onWritable}, once it is down to the low-water mark (see
-     * {@link #setWaterMarks}).
+     * {@link #setWaterMarks}). False for good once it takes no more output: closing,
+     * closed, or its output shut down; no {@code onWritable} follows then.
      *
-     * @return false while queued output is above the high-water mark
+     * @return false while queued output is above the high-water mark, and once
+     *     {@link #write} returns false whatever it is given
      */
     public boolean isWritable() {
         loop.checkInLoop();
-        return !isUnwritable();
+        return takesOutputNow();
     }
 
     /**
@@ -191,11 +193,12 @@ public final class Connection extends StreamRequests {
      * timeout. Idempotent. {@code onClose} runs then, with a null cause (or, past the
      * timeout, a {@link java.net.SocketTimeoutException}).
      *
-     * <p>Notes: no more data reaches the handler. What the peer still sends is read and
-     * dropped, because closing a socket with unread input sends a reset, which can make
-     * the peer lose the end of the output: a peer still sending gets FIN once the output
-     * is out, and the connection closes at its end of stream (a lingering close).
-     * {@link #abort()} ends it at once.
+     * <p>Notes: no more data reaches the handler. Once the output is out, FIN goes, and
+     * the connection lingers until the peer's end of stream, reading and dropping what the
+     * peer still sends; only then is the fd closed. A socket closed with unread input, or
+     * that receives any later, answers with a reset, which makes the peer drop what it has
+     * not read yet: the end of the output. A peer that never ends its output is reset at
+     * the close timeout. {@link #abort()} ends it at once.
      */
     public void close() {
         closeAnyThread();

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 package org.epoll4j;
 
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.epoll4j.epoll.ErrnoException;
@@ -24,7 +26,9 @@ import org.epoll4j.epoll.ErrnoException;
  * <p>Notes:
  * <ul>
  * <li>How a server shares its port among the loops is a {@link Sharing}; the default is
- *     {@link Sharing#REUSE_PORT}.
+ *     {@link Sharing#REUSE_PORT}. The port is the group's own: a server or group that
+ *     listens there already, or later, fails with EADDRINUSE, unless both ask to share
+ *     it ({@link ListenOption#REUSE_PORT}).
  * <li>Threading: every method may be called from any thread. {@link #listen} waits until
  *     every loop listens, so it may not be called from one of the group's loops.
  * <li>The loops' threads are platform threads named {@code epoll4j-loop-N}. A loop whose
@@ -47,7 +51,9 @@ public final class EventLoopGroup implements AutoCloseable {
          * A listening socket per loop, all bound to the port with SO_REUSEPORT: the kernel
          * hashes each new connection to one of them. No loop does another's work, and
          * connections spread evenly over many clients; a few long-lived connections may
-         * land unevenly, and a loop busier than the others still gets its share.
+         * land unevenly, and a loop busier than the others still gets its share. The port
+         * stays the group's own (see {@link EventLoopGroup#listen(SocketAddress,
+         * ConnectionHandler, Sharing, ListenOption...)}).
          */
         REUSE_PORT,
         /**
@@ -157,14 +163,16 @@ public final class EventLoopGroup implements AutoCloseable {
 
     /**
      * Listens on {@code address} (as {@link EventLoop#listen}; for TCP, port 0 is any free
-     * port, the same for every loop), sharing the port as {@link Sharing#REUSE_PORT};
-     * accepted connections go to {@code handler}.
+     * port, the same for every loop), sharing the port among the loops as
+     * {@link Sharing#REUSE_PORT}, and with no one else; accepted connections go to
+     * {@code handler}.
      *
      * @param address where to listen
      * @param handler what the accepted connections do, on their loops' threads; one instance
      *     serves them all
      * @return the server, listening on every loop
-     * @throws ErrnoException EADDRINUSE, EACCES, EADDRNOTAVAIL, EMFILE, ...
+     * @throws ErrnoException EADDRINUSE (another socket listens on the port), EACCES,
+     *     EADDRNOTAVAIL, EMFILE, ...
      * @throws IllegalStateException if called from one of the group's loops, or the group is closed
      */
     public Server listen(SocketAddress address, ConnectionHandler handler) throws ErrnoException {
@@ -172,27 +180,92 @@ public final class EventLoopGroup implements AutoCloseable {
     }
 
     /**
-     * Listens on {@code address}, sharing the port among the loops as {@code sharing} says.
-     * A Unix domain socket is always shared as {@link Sharing#HAND_OFF} (SO_REUSEPORT is
-     * TCP's and UDP's).
+     * Listens on {@code address}, sharing the port among the loops as {@code sharing} says,
+     * and with no one else: as {@link #listen(SocketAddress, ConnectionHandler, Sharing,
+     * ListenOption...)} without options.
      *
      * @param address where to listen
      * @param handler what the accepted connections do, on their loops' threads; one instance
      *     serves them all
      * @param sharing how the loops share the port
      * @return the server, listening
-     * @throws ErrnoException EADDRINUSE, EACCES, EADDRNOTAVAIL, EMFILE, ...
+     * @throws ErrnoException EADDRINUSE (another socket listens on the port), EACCES,
+     *     EADDRNOTAVAIL, EMFILE, ...
      * @throws IllegalStateException if called from one of the group's loops, or the group is closed
      */
-    public Server listen(SocketAddress address, ConnectionHandler handler, Sharing sharing)
+    public Server listen(SocketAddress address, ConnectionHandler handler, Sharing sharing) throws ErrnoException {
+        return listen(address, handler, sharing, new ListenOption[0]);
+    }
+
+    /**
+     * Listens on {@code address}, sharing the port among the loops as {@code sharing} says.
+     * A Unix domain socket is always shared as {@link Sharing#HAND_OFF} (SO_REUSEPORT is
+     * TCP's and UDP's).
+     *
+     * <p>The port is the group's own: if another socket listens there, of this process or
+     * another, this fails with EADDRINUSE, and a server that tries to listen there later
+     * fails so too, unless it asks to share the port. With {@link ListenOption#REUSE_PORT}
+     * the group shares it: its listeners join those of the port that set SO_REUSEPORT (for
+     * example another group's given that option too, or another process's), and any socket
+     * that sets it may join them later; the kernel spreads the connections among them all.
+     * Only sockets of the same user may share a port this way (the kernel's rule).
+     *
+     * <p>Notes: the port is checked as the server opens, by a socket bound to it without
+     * SO_REUSEPORT, held until the first listener listens. Two groups that open the same
+     * port within those few system calls of each other may both succeed.
+     *
+     * @param address where to listen
+     * @param handler what the accepted connections do, on their loops' threads; one instance
+     *     serves them all
+     * @param sharing how the loops share the port
+     * @param options {@link ListenOption#REUSE_PORT} to share the port with other servers that
+     *     ask to, {@link ListenOption#REPLACE_SOCKET_FILE} for a Unix socket, or none
+     * @return the server, listening
+     * @throws ErrnoException EADDRINUSE (another socket listens on the port), EACCES,
+     *     EADDRNOTAVAIL, EMFILE, ...
+     * @throws IllegalStateException if called from one of the group's loops, or the group is closed
+     */
+    public Server listen(SocketAddress address, ConnectionHandler handler, Sharing sharing, ListenOption... options)
             throws ErrnoException {
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(handler, "handler");
         Objects.requireNonNull(sharing, "sharing");
+        Set<ListenOption> chosen = Set.of(options);
         if (threads.ownLoop() != null) {
             throw new IllegalStateException("EventLoopGroup.listen waits for every loop: call it from another thread");
         }
-        return SharedPort.listen(this, address, handler, sharing);
+        return SharedPort.listen(this, address, handler, sharing, chosen);
+    }
+
+    /**
+     * Binds a UDP endpoint on each loop to {@code address}'s port (port 0: any free port, the
+     * same for every loop), all with SO_REUSEPORT: the kernel hashes each sender to one of
+     * them. As {@link EventLoop#bindUdp(InetSocketAddress, int, DatagramHandler, ListenOption...)}
+     * for each. The port is the group's own, as for {@link #listen(SocketAddress,
+     * ConnectionHandler, Sharing, ListenOption...) listen}: EADDRINUSE if another socket is
+     * bound to it, unless {@link ListenOption#REUSE_PORT} asks to share it.
+     *
+     * @param address where to bind
+     * @param maxDatagramSize the longest datagram each endpoint receives whole, or sends
+     * @param handler what the endpoints do with the datagrams they receive; one instance
+     *     serves them all, each endpoint on its loop's thread
+     * @param options {@link ListenOption#REUSE_PORT} to share the port with other endpoints
+     *     that ask to, or none
+     * @return the endpoints, one per loop in the order of {@link #loops()}
+     * @throws ErrnoException EADDRINUSE (another socket is bound to the port), EACCES,
+     *     EADDRNOTAVAIL, EMFILE, ...
+     * @throws IllegalArgumentException if maxDatagramSize is not in 1 to 65,535
+     * @throws IllegalStateException if called from one of the group's loops, or the group is closed
+     */
+    public List<UdpEndpoint> bindUdp(InetSocketAddress address, int maxDatagramSize, DatagramHandler handler,
+                                     ListenOption... options) throws ErrnoException {
+        Objects.requireNonNull(address, "address");
+        Objects.requireNonNull(handler, "handler");
+        Set<ListenOption> chosen = Set.of(options);
+        if (threads.ownLoop() != null) {
+            throw new IllegalStateException("EventLoopGroup.bindUdp waits for every loop: call it from another thread");
+        }
+        return SharedPort.bindUdp(this, address, maxDatagramSize, handler, chosen);
     }
 
     /**

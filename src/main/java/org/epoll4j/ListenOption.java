@@ -10,8 +10,12 @@ package org.epoll4j;
  */
 public enum ListenOption {
     /**
-     * SO_REUSEPORT (TCP): several sockets, of this process or others, may listen on the
-     * port, and the kernel spreads new connections among them.
+     * SO_REUSEPORT: share the port. Several sockets, of this process or others, may listen
+     * on it (or, for UDP, be bound to it) if each sets it, and the kernel spreads new
+     * connections (or senders) among them; only sockets of the same user may. Without it,
+     * a port is a server's own: {@link EventLoop#listen} and {@link EventLoop#bindUdp} fail
+     * with EADDRINUSE where another socket listens, and so do an {@link EventLoopGroup}'s,
+     * although its own loops share the port.
      */
     REUSE_PORT,
     /**

@@ -30,6 +30,11 @@ import org.epoll4j.transport.stream.Listener;
  *     another thread of the process took the freed one first), it stops accepting for
  *     {@link #ACCEPT_PAUSE} and tries again. Existing connections are served
  *     throughout, and accepting resumes as soon as fds are free.
+ * <li>An error of accept(2) that belongs to the one connection it took (ECONNABORTED,
+ *     EPERM, or a network error pending on it: ENETDOWN, EPROTO, ENOPROTOOPT, EHOSTDOWN,
+ *     ENONET, EHOSTUNREACH, EOPNOTSUPP, ENETUNREACH) drops that connection, and
+ *     accepting goes on at once, as accept(2) advises. Any other (ENOBUFS, ENOMEM) stops
+ *     accepting for {@link #ACCEPT_PAUSE}.
  * </ul>
  */
 public final class Server {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package org.epoll4j;
 
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -11,33 +12,37 @@ import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.kernel.SocketCalls;
 import org.epoll4j.transport.stream.ConnectionFactory;
 import org.epoll4j.transport.stream.Listener;
+import org.epoll4j.transport.udp.UdpChannel;
 
 /**
  * How the loops of an {@link EventLoopGroup} share a server's port: the listening
- * sockets that each {@link Sharing} opens, each on its loop's thread.
+ * sockets that each {@link Sharing} opens, each on its loop's thread; and the UDP
+ * endpoints of a port, one per loop. Unless told to share it with others
+ * ({@link ListenOption#REUSE_PORT}), the port is the group's own.
  */
 final class SharedPort {
     private SharedPort() {}
 
-    /** See {@link EventLoopGroup#listen(SocketAddress, ConnectionHandler, Sharing)}, once its arguments are checked. */
-    static Server listen(EventLoopGroup group, SocketAddress address, ConnectionHandler handler, Sharing sharing)
-            throws ErrnoException {
+    /** See {@link EventLoopGroup#listen(SocketAddress, ConnectionHandler, Sharing, ListenOption...)}, once its arguments are checked. */
+    static Server listen(EventLoopGroup group, SocketAddress address, ConnectionHandler handler, Sharing sharing,
+                         Set<ListenOption> options) throws ErrnoException {
         List<EventLoop> loops = group.loops();
         List<Listener> listeners = new ArrayList<>();
+        ConnectionFactory connections = EventLoop.connections(handler);
         try {
             if (sharing == Sharing.HAND_OFF || SocketCalls.isUnix(address)) {
                 EventLoop first = loops.getFirst();
-                ConnectionFactory connections = EventLoop.connections(handler);
                 listeners.add(LoopThreads.call(first,
-                        () -> Listener.open(first.core(), address, connections, Set.of(), () -> group.next().core())));
+                        () -> Listener.open(first.core(), address, connections, options, () -> group.next().core())));
             } else {
                 Set<ListenOption> reusePort = EnumSet.of(ListenOption.REUSE_PORT);
                 SocketAddress bound = address;
-                ConnectionFactory connections = EventLoop.connections(handler);
                 for (EventLoop loop : loops) {
                     SocketAddress port = bound;
-                    Listener listener = LoopThreads.call(loop,
-                            () -> Listener.open(loop.core(), port, connections, reusePort, null));
+                    boolean own = listeners.isEmpty() && !options.contains(ListenOption.REUSE_PORT);
+                    Listener listener = LoopThreads.call(loop, () -> own
+                            ? Listener.openOwnPort(loop.core(), port, connections)
+                            : Listener.open(loop.core(), port, connections, reusePort, null));
                     listeners.add(listener);
                     bound = listener.localAddress(); // port 0 picked one: the others take it too
                 }
@@ -49,5 +54,36 @@ final class SharedPort {
             throw e;
         }
         return new Server(listeners);
+    }
+
+    /** See {@link EventLoopGroup#bindUdp}, once its arguments are checked. */
+    static List<UdpEndpoint> bindUdp(EventLoopGroup group, InetSocketAddress address, int maxDatagramSize,
+                                     DatagramHandler handler, Set<ListenOption> options) throws ErrnoException {
+        List<UdpEndpoint> endpoints = new ArrayList<>();
+        try {
+            InetSocketAddress bound = address;
+            for (EventLoop loop : group.loops()) {
+                InetSocketAddress port = bound;
+                boolean own = endpoints.isEmpty() && !options.contains(ListenOption.REUSE_PORT);
+                UdpEndpoint endpoint = LoopThreads.call(loop, () -> UdpEndpoint.bind(loop.core(),
+                        own ? UdpChannel.freePort(loop.core(), port) : port, maxDatagramSize, handler,
+                        EnumSet.of(ListenOption.REUSE_PORT)));
+                endpoints.add(endpoint);
+                bound = (InetSocketAddress) endpoint.localAddress();
+            }
+        } catch (ErrnoException | RuntimeException | Error e) {
+            for (UdpEndpoint endpoint : endpoints) {
+                try {
+                    LoopThreads.call(endpoint.loop(), () -> {
+                        endpoint.close();
+                        return null;
+                    });
+                } catch (ErrnoException | RuntimeException closing) {
+                    e.addSuppressed(closing);
+                }
+            }
+            throw e;
+        }
+        return List.copyOf(endpoints);
     }
 }

@@ -28,6 +28,10 @@ import org.epoll4j.transport.udp.UdpOutput;
  * <p>Notes:
  * <ul>
  * <li>Threading: every method belongs to the loop's thread.
+ * <li>Backpressure: up to {@value #BATCH} datagrams wait to be sent, each slot free again
+ *     once its datagram has gone. While any waits for a kernel that takes none now, the
+ *     endpoint receives nothing, leaving datagrams in the kernel's receive queue: a batch
+ *     received can always be answered, one reply per datagram.
  * <li>Sizes: an endpoint holds datagrams of up to its {@link #maxDatagramSize()}; a
  *     longer one received is cut by the kernel and said {@linkplain Datagram#truncated()
  *     truncated}, never passed off as whole; a longer one to send is refused.

@@ -4,6 +4,7 @@ package org.epoll4j;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -51,6 +52,61 @@ class ClosingTest {
     }
 
     @Test
+    void aGracefulCloseLingersUntilThePeersEndOfStreamWhateverThePeerSendsMeanwhile() throws Exception {
+        // Guards a bug (#18): the linger was decided by whether input was pending at the
+        // instant the queue emptied, and close(2) came as soon as the kernel had taken the
+        // bytes. A heartbeat arriving after that met a closed socket, which answered with a
+        // reset: the peer lost the end of the output, and onClose said the close was orderly.
+        int size = 16 * 1024 * 1024;
+        CompletableFuture<Echo.Closed> closed = new CompletableFuture<>();
+        ConnectionHandler writeAndClose = new ConnectionHandler() {
+            @Override
+            public void onOpen(Connection connection) {
+                connection.write(ByteBuffer.wrap(pattern(size)));
+                connection.close();
+            }
+
+            @Override
+            public void onData(Connection connection, ByteBuffer data) {
+                throw new AssertionError("no data after close()");
+            }
+
+            @Override
+            public void onClose(Connection connection, IOException cause) {
+                closed.complete(new Echo.Closed(cause));
+            }
+        };
+        try (LoopThread server = LoopThread.serve(writeAndClose); Socket client = EchoClient.connect(server.address())) {
+            Thread heartbeat = Thread.ofPlatform().start(() -> {
+                try {
+                    OutputStream out = client.getOutputStream();
+                    while (!Thread.currentThread().isInterrupted()) {
+                        out.write("beat\n".getBytes(StandardCharsets.US_ASCII));
+                        Thread.sleep(10);
+                    }
+                } catch (IOException | InterruptedException e) {
+                    // done: the test ends it, or the connection is gone
+                }
+            });
+            byte[] received = new byte[size];
+            InputStream in = client.getInputStream();
+            int total = 0;
+            for (int n; total < size && (n = in.read(received, total, Math.min(64 * 1024, size - total))) > 0; ) {
+                total += n;
+                Thread.sleep(1); // a modest pace: the server's queue empties long before the peer has it all
+            }
+            assertEquals(size, total, "the whole output arrived");
+            assertArrayEquals(pattern(size), received);
+            assertEquals(-1, in.read(), "the end of stream after the whole output, not a reset");
+            assertFalse(closed.isDone(), "the server lingers while the peer has not ended its output: " + closed);
+            heartbeat.interrupt();
+            heartbeat.join();
+            client.shutdownOutput();
+            assertNull(closed.get(20, TimeUnit.SECONDS).cause(), "an orderly close once the peer ended too");
+        }
+    }
+
+    @Test
     void aSocketThatHangsUpWhileReadingIsPausedKeepsItsDataUntilReadingResumes() throws Exception {
         // Guards a bug: EPOLLHUP while paused closed the connection and dropped unread input.
         Collect client = new Collect();
@@ -82,30 +138,46 @@ class ClosingTest {
     }
 
     @Test
-    void aClosedConnectionTakesWritesPausesAndShutdownsQuietly() throws Exception {
-        CompletableFuture<Throwable> outcome = new CompletableFuture<>();
+    void aClosingOrClosedConnectionTakesWritesPausesAndShutdownsQuietly() throws Exception {
+        CompletableFuture<Throwable> whileClosing = new CompletableFuture<>();
+        CompletableFuture<Throwable> onceClosed = new CompletableFuture<>();
         ConnectionHandler handler = new ConnectionHandler() {
             @Override
             public void onOpen(Connection connection) {
-                connection.close();
-                outcome.complete(catching(() -> {
-                    ByteBuffer bytes = ByteBuffer.wrap(new byte[] {1, 2, 3});
-                    connection.write(bytes);
-                    assertEquals(0, bytes.position(), "a closed connection takes nothing");
-                    connection.pauseReading();
-                    connection.resumeReading();
-                    connection.shutdownOutput();
+                connection.close(); // it lingers until the client's end of stream
+                whileClosing.complete(catching(() -> {
+                    quietly(connection);
                     connection.close();
-                    connection.abort();
                 }));
             }
 
             @Override
             public void onData(Connection connection, ByteBuffer data) {}
+
+            @Override
+            public void onClose(Connection connection, IOException cause) {
+                onceClosed.complete(catching(() -> {
+                    quietly(connection);
+                    connection.close();
+                    connection.abort();
+                }));
+            }
+
+            private void quietly(Connection connection) {
+                ByteBuffer bytes = ByteBuffer.wrap(new byte[] {1, 2, 3});
+                assertFalse(connection.write(bytes));
+                assertEquals(0, bytes.position(), "a closing connection takes nothing");
+                assertFalse(connection.isWritable());
+                connection.pauseReading();
+                connection.resumeReading();
+                connection.shutdownOutput();
+            }
         };
         try (LoopThread server = LoopThread.serve(handler); Socket client = EchoClient.connect(server.address())) {
-            assertNull(outcome.get(20, TimeUnit.SECONDS));
+            assertNull(whileClosing.get(20, TimeUnit.SECONDS));
             assertEquals(-1, client.getInputStream().read());
+            client.shutdownOutput();
+            assertNull(onceClosed.get(20, TimeUnit.SECONDS));
         }
     }
 

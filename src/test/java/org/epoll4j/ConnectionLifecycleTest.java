@@ -290,6 +290,7 @@ class ConnectionLifecycleTest {
             LoopThread server = LoopThread.serve(faulty);
             try (Socket client = EchoClient.connect(server.address())) {
                 client.getOutputStream().write(1);
+                client.shutdownOutput(); // a close lingers until the peer's end of stream
                 server.thread().join(TimeUnit.SECONDS.toMillis(20));
                 assertFalse(server.thread().isAlive(), "run() ended, from onClose: " + fromOnClose);
                 assertEquals(List.of(thrown), server.takeReported());

@@ -111,6 +111,27 @@ class EchoServerCliTest {
 
     @Test
     @Timeout(60)
+    void withUdpItEchoesTheLongestDatagramWhole() throws Exception {
+        // Guards a bug (#18): the endpoints held 2,048 bytes a datagram, and a 60,000-byte
+        // datagram came back as its first 2,048.
+        try (EchoServerProcess server = EchoServerProcess.start("--udp", "--port", "0", "--threads", "1");
+             DatagramChannel client = DatagramChannel.open()) {
+            String line = server.nextLine();
+            client.connect(new InetSocketAddress("127.0.0.1", Integer.parseInt(line.substring(line.lastIndexOf(':') + 1))));
+            for (int size : new int[] {60_000, 65_507}) {
+                byte[] sent = new byte[size];
+                new java.util.Random(size).nextBytes(sent);
+                client.write(ByteBuffer.wrap(sent));
+                ByteBuffer back = ByteBuffer.allocate(65_536);
+                client.read(back);
+                assertEquals(size, back.position(), "the datagram's length");
+                assertArrayEquals(sent, java.util.Arrays.copyOf(back.array(), back.position()));
+            }
+        }
+    }
+
+    @Test
+    @Timeout(60)
     void sigintAlsoStopsItWithExitZero() throws Exception {
         try (EchoServerProcess server = EchoServerProcess.start("--port", "0")) {
             try (Socket client = EchoClient.connect(server.awaitListening())) {
@@ -160,6 +181,45 @@ class EchoServerCliTest {
             assertTrue(lines.get(0).contains("EADDRINUSE"), lines.get(0));
             assertEquals("", server.restOfStdout(), "stdout");
         }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tcp", "udp"})
+    @Timeout(90)
+    void aSecondServerOnThePortOfAnotherExitsOneWithEaddrinuse(String transport) throws Exception {
+        // Guards a bug (#18): with SO_REUSEPORT on by default, a second echo server started
+        // on a port another one served, printed "listening on", and took part of its traffic.
+        String[] mode = transport.equals("udp") ? new String[] {"--udp"} : new String[0];
+        try (EchoServerProcess first = EchoServerProcess.start(with(mode, "--port", "0", "--threads", "2"))) {
+            String line = first.nextLine();
+            String port = line.substring(line.lastIndexOf(':') + 1);
+            try (EchoServerProcess second = EchoServerProcess.start(with(mode, "--port", port, "--threads", "1"))) {
+                assertEquals(1, second.awaitExit(), "exit status; stdout: " + second.restOfStdout());
+                List<String> lines = second.stderr().lines().toList();
+                assertEquals(1, lines.size(), "stderr: " + lines);
+                assertTrue(lines.get(0).contains("EADDRINUSE"), lines.get(0));
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tcp", "udp"})
+    @Timeout(90)
+    void withReusePortTwoServersShareThePort(String transport) throws Exception {
+        String[] mode = transport.equals("udp") ? new String[] {"--udp", "--reuse-port"} : new String[] {"--reuse-port"};
+        try (EchoServerProcess first = EchoServerProcess.start(with(mode, "--port", "0", "--threads", "1"))) {
+            String line = first.nextLine();
+            String port = line.substring(line.lastIndexOf(':') + 1);
+            try (EchoServerProcess second = EchoServerProcess.start(with(mode, "--port", port, "--threads", "1"))) {
+                assertTrue(second.nextLine().endsWith(":" + port), "the second listens on the same port");
+            }
+        }
+    }
+
+    private static String[] with(String[] first, String... rest) {
+        String[] all = java.util.Arrays.copyOf(first, first.length + rest.length);
+        System.arraycopy(rest, 0, all, first.length, rest.length);
+        return all;
     }
 
     @Test

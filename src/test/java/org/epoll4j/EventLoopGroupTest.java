@@ -28,6 +28,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
+import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.testing.OpenFds;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -46,6 +47,78 @@ class EventLoopGroupTest {
             super.onOpen(connection);
             assertTrue(connection.loop().inLoop(), "onOpen runs on the connection's loop");
             perLoop.computeIfAbsent(connection.loop(), loop -> new AtomicInteger()).incrementAndGet();
+        }
+    }
+
+    @Test
+    void aGroupsPortIsItsOwnASecondGroupOrLoopThereFailsWithEaddrinuse() throws Exception {
+        // Guards a bug (#18): SO_REUSEPORT on by default let a second group (or process)
+        // listen on the port and silently take part of the connections.
+        try (EventLoopGroup first = EventLoopGroup.open(2); EventLoopGroup second = EventLoopGroup.open(2);
+             LoopThread single = LoopThread.start()) {
+            InetSocketAddress port = (InetSocketAddress) first.listen(LOOPBACK, new Echo()).localAddress();
+            ErrnoException taken = assertThrows(ErrnoException.class, () -> second.listen(port, new Echo()));
+            assertEquals("EADDRINUSE", taken.errnoName());
+            assertTrue(taken.getMessage().contains("ListenOption.REUSE_PORT"), taken.getMessage());
+            ErrnoException sharing = assertThrows(ErrnoException.class,
+                    () -> second.listen(port, new Echo(), EventLoopGroup.Sharing.HAND_OFF));
+            assertEquals("EADDRINUSE", sharing.errnoName());
+            single.call(() -> assertThrows(ErrnoException.class, () -> single.loop().listen(port, new Echo())));
+            try (Socket client = EchoClient.connect(port)) {
+                EchoClient.assertEchoes(client, "the first group still serves its port");
+            }
+        }
+    }
+
+    @Test
+    void aPortWhereAnotherSocketListensIsRefusedBeforeTheGroupJoinsIt() throws Exception {
+        try (ServerSocket other = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+             EventLoopGroup group = EventLoopGroup.open(2)) {
+            InetSocketAddress port = new InetSocketAddress(other.getInetAddress(), other.getLocalPort());
+            assertEquals("EADDRINUSE", assertThrows(ErrnoException.class, () -> group.listen(port, new Echo()))
+                    .errnoName());
+        }
+    }
+
+    @Test
+    void withReusePortTwoGroupsShareThePortAndBothServeIt() throws Exception {
+        try (EventLoopGroup first = EventLoopGroup.open(1); EventLoopGroup second = EventLoopGroup.open(1)) {
+            CountingEcho firstEcho = new CountingEcho();
+            CountingEcho secondEcho = new CountingEcho();
+            InetSocketAddress port = (InetSocketAddress) first.listen(LOOPBACK, firstEcho,
+                    EventLoopGroup.Sharing.REUSE_PORT, ListenOption.REUSE_PORT).localAddress();
+            second.listen(port, secondEcho, EventLoopGroup.Sharing.REUSE_PORT, ListenOption.REUSE_PORT);
+            List<Socket> clients = new ArrayList<>();
+            try {
+                for (int i = 0; i < 64 && (firstEcho.opened.get() == 0 || secondEcho.opened.get() == 0); i++) {
+                    Socket client = EchoClient.connect(new InetSocketAddress(port.getAddress(), port.getPort()));
+                    clients.add(client);
+                    EchoClient.assertEchoes(client, "client " + i);
+                }
+            } finally {
+                for (Socket client : clients) {
+                    client.close();
+                }
+            }
+            assertTrue(firstEcho.opened.get() > 0 && secondEcho.opened.get() > 0,
+                    "both groups served: " + firstEcho.opened + " and " + secondEcho.opened);
+        }
+    }
+
+    @Test
+    void aGroupsUdpPortIsItsOwnUnlessBothAskToShareIt() throws Exception {
+        DatagramHandler echo = (endpoint, datagram) -> datagram.reply(datagram.data());
+        try (EventLoopGroup first = EventLoopGroup.open(2); EventLoopGroup second = EventLoopGroup.open(2)) {
+            List<UdpEndpoint> endpoints = first.bindUdp(LOOPBACK, 2048, echo);
+            assertEquals(2, endpoints.size());
+            InetSocketAddress port = (InetSocketAddress) endpoints.getFirst().localAddress();
+            assertEquals(port, endpoints.getLast().localAddress(), "one port for every loop");
+            assertEquals("EADDRINUSE", assertThrows(ErrnoException.class,
+                    () -> second.bindUdp(port, 2048, echo)).errnoName());
+            InetSocketAddress shared = (InetSocketAddress) second.bindUdp(LOOPBACK, 2048, echo, ListenOption.REUSE_PORT)
+                    .getFirst().localAddress();
+            assertEquals(1, first.bindUdp(shared, 2048, echo, ListenOption.REUSE_PORT).stream()
+                    .map(UdpEndpoint::localAddress).distinct().count(), "both groups share that one");
         }
     }
 

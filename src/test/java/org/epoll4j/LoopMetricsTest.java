@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
@@ -63,6 +64,33 @@ class LoopMetricsTest {
             assertTrue(delta.tasksRun() >= 11, "tasks and timers run: " + delta);
             assertTrue(delta.wakeups() >= 10, "wake-ups: " + delta);
             assertTrue(delta.turns() >= 10, "turns: " + delta);
+        }
+    }
+
+    @Test
+    void eachTaskAndTimerIsCountedOnceWhicheverThreadScheduledIt() throws Exception {
+        // Guards a bug (#18): a timer scheduled from another thread was counted twice, as
+        // the task that queued it and as the timer: 500 + 300 + 200 gave 1,301.
+        try (LoopThread loop = LoopThread.start()) {
+            loop.call(() -> null);
+            LoopMetrics before = loop.loop().metrics();
+            CountDownLatch done = new CountDownLatch(1000);
+            for (int i = 0; i < 500; i++) {
+                loop.loop().execute(done::countDown);
+            }
+            for (int i = 0; i < 300; i++) {
+                loop.loop().schedule(Duration.ofMillis(i % 7), done::countDown);
+            }
+            loop.loop().execute(() -> {
+                for (int i = 0; i < 200; i++) {
+                    loop.loop().schedule(Duration.ofMillis(i % 7), done::countDown);
+                }
+            });
+            assertTrue(done.await(20, TimeUnit.SECONDS));
+            Eventually.until("the loop counted them", () -> loop.loop().metrics().minus(before).tasksRun() >= 1001);
+            loop.call(() -> null);
+            assertEquals(1002, loop.loop().metrics().minus(before).tasksRun(),
+                    "500 tasks, 300 timers from this thread, the task that scheduled 200 more, and the call");
         }
     }
 

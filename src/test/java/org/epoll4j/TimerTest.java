@@ -14,6 +14,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -167,6 +168,39 @@ class TimerTest {
             List<Throwable> reported = loop.takeReported();
             assertEquals(1, reported.size(), "reported: " + reported);
             assertSame(thrown, reported.get(0));
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void aTimerScheduledFromAnotherThreadRunsInDeadlineOrderWithTheLoopsOwn() throws Exception {
+        // Guards a bug (#18): a timer scheduled from another thread reached the loop's queue
+        // through a task, which ran after the timers due in the same turn: a timer of the
+        // loop's with a later deadline ran first.
+        try (LoopThread loop = LoopThread.start()) {
+            List<String> fired = new CopyOnWriteArrayList<>();
+            CountDownLatch done = new CountDownLatch(2);
+            CountDownLatch scheduledElsewhere = new CountDownLatch(1);
+            long[] scheduledAt = new long[2];
+            loop.loop().execute(() -> {
+                scheduledAt[0] = System.nanoTime();
+                schedule(loop, 300, "loop's, later", fired, done);
+                try {
+                    // Busy until both are due: the other thread's timer reaches the loop meanwhile.
+                    assertTrue(scheduledElsewhere.await(20, TimeUnit.SECONDS));
+                    Thread.sleep(400);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            Thread.sleep(20);
+            scheduledAt[1] = System.nanoTime();
+            schedule(loop, 0, "other thread's, earlier", fired, done);
+            scheduledElsewhere.countDown();
+            assertTrue(done.await(20, TimeUnit.SECONDS));
+            Assumptions.assumeTrue(scheduledAt[1] - scheduledAt[0] < TimeUnit.MILLISECONDS.toNanos(300),
+                    "the machine stalled: the other thread's timer was not earlier");
+            assertEquals(List.of("other thread's, earlier", "loop's, later"), fired);
         }
     }
 

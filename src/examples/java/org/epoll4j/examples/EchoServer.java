@@ -9,11 +9,10 @@ import java.net.UnixDomainSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.file.InvalidPathException;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import org.epoll4j.Connection;
 import org.epoll4j.ConnectionHandler;
-import org.epoll4j.EventLoop;
+import org.epoll4j.Datagram;
 import org.epoll4j.EventLoopGroup;
 import org.epoll4j.ListenOption;
 import org.epoll4j.LoopMetrics;
@@ -35,14 +34,18 @@ import sun.misc.Signal;
  * failure to listen (EADDRINUSE, ...) exits 1.
  */
 public final class EchoServer {
+    /** The longest UDP datagram over IPv4 (65,507 bytes) or IPv6 (65,527), and then some: none is cut. */
+    private static final int MAX_DATAGRAM = 65_535;
     private static final String USAGE = """
-            usage: java -jar epoll4j-echo-server.jar [--host HOST] [--port PORT | --unix PATH] [--udp] [--threads N] [--sharing MODE] [--stats SECONDS]
+            usage: java -jar epoll4j-echo-server.jar [--host HOST] [--port PORT | --unix PATH] [--udp] [--threads N] [--sharing MODE] [--reuse-port] [--stats SECONDS]
               --host HOST       address to listen on (default 127.0.0.1)
               --port PORT       port to listen on, 0 for any free port (default 7007)
               --unix PATH       listen on a Unix domain socket at PATH instead (a file, removed on exit)
-              --udp             echo UDP datagrams on HOST:PORT instead, each to its sender
+              --udp             echo UDP datagrams on HOST:PORT instead, each whole to its sender
               --threads N       event loops, each on a thread of its own (default: one per processor)
               --sharing MODE    how the loops share the port: reuse-port (default) or hand-off
+              --reuse-port      share the port with other servers that ask to (SO_REUSEPORT); without
+                                it, a port where another socket listens fails with EADDRINUSE
               --stats SECONDS   print the loops' metrics every SECONDS (1 to 3600)
               --help            print this and exit""";
 
@@ -53,8 +56,12 @@ public final class EchoServer {
         try (EventLoopGroup group = EventLoopGroup.open(options.threads())) {
             String listening;
             try {
-                listening = options.udp() ? "udp " + format(bindUdp(group, (InetSocketAddress) options.address()))
-                        : format(group.listen(options.address(), new Echo(), options.sharing()).localAddress());
+                ListenOption[] share = options.reusePort() ? new ListenOption[] {ListenOption.REUSE_PORT}
+                        : new ListenOption[0];
+                listening = options.udp()
+                        ? "udp " + format(group.bindUdp((InetSocketAddress) options.address(), MAX_DATAGRAM,
+                                EchoServer::echo, share).getFirst().localAddress())
+                        : format(group.listen(options.address(), new Echo(), options.sharing(), share).localAddress());
             } catch (ErrnoException e) {
                 System.err.println("echo server: cannot listen on " + format(options.address()) + ": "
                         + e.getMessage());
@@ -94,35 +101,20 @@ public final class EchoServer {
     }
 
     /**
-     * A UDP endpoint on each loop, all on one port (SO_REUSEPORT: the kernel spreads the
-     * senders), each datagram echoed to its sender; returns the port's address.
+     * Echoes a datagram to its sender, whole: the endpoints hold the longest a UDP datagram
+     * can be, so none is cut (one said truncated would be dropped, never echoed cut). The
+     * reply always has a slot: an endpoint receives only while none of its datagrams waits
+     * for the kernel.
      */
-    private static InetSocketAddress bindUdp(EventLoopGroup group, InetSocketAddress address) throws ErrnoException {
-        InetSocketAddress bound = address;
-        for (EventLoop loop : group.loops()) {
-            InetSocketAddress port = bound;
-            CompletableFuture<Object> outcome = new CompletableFuture<>();
-            loop.execute(() -> {
-                try {
-                    outcome.complete(loop.bindUdp(port, UdpEndpoint.DEFAULT_MAX_DATAGRAM_SIZE,
-                            (endpoint, datagram) -> datagram.reply(datagram.data()), ListenOption.REUSE_PORT)
-                            .localAddress());
-                } catch (ErrnoException e) {
-                    outcome.complete(e);
-                }
-            });
-            Object result = outcome.join();
-            if (result instanceof ErrnoException e) {
-                throw e;
-            }
-            bound = (InetSocketAddress) result;
+    private static void echo(UdpEndpoint endpoint, Datagram datagram) {
+        if (!datagram.truncated()) {
+            datagram.reply(datagram.data());
         }
-        return bound;
     }
 
     /** What the command line asked for. */
-    private record Options(SocketAddress address, int threads, EventLoopGroup.Sharing sharing, boolean udp,
-                           int statsSeconds) {}
+    private record Options(SocketAddress address, int threads, EventLoopGroup.Sharing sharing, boolean reusePort,
+                           boolean udp, int statsSeconds) {}
 
     /** Echoes, and stops reading from a client while its echo waits above the high-water mark. */
     static final class Echo implements ConnectionHandler {
@@ -147,6 +139,7 @@ public final class EchoServer {
         EventLoopGroup.Sharing sharing = EventLoopGroup.Sharing.REUSE_PORT;
         String unix = null;
         boolean udp = false;
+        boolean reusePort = false;
         int statsSeconds = 0;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -160,6 +153,7 @@ public final class EchoServer {
                 case "--sharing" -> sharing = sharing(value(args, ++i));
                 case "--unix" -> unix = value(args, ++i);
                 case "--udp" -> udp = true;
+                case "--reuse-port" -> reusePort = true;
                 case "--stats" -> statsSeconds = number(value(args, ++i), 1, 3600, "stats seconds");
                 default -> usage("unknown argument: " + args[i]);
             }
@@ -169,14 +163,14 @@ public final class EchoServer {
         }
         if (unix != null) {
             try {
-                return new Options(UnixDomainSocketAddress.of(unix), threads, sharing, false, statsSeconds);
+                return new Options(UnixDomainSocketAddress.of(unix), threads, sharing, reusePort, false, statsSeconds);
             } catch (InvalidPathException e) {
                 usage("not a path: " + unix);
             }
         }
         try {
-            return new Options(new InetSocketAddress(InetAddress.getByName(host), port), threads, sharing, udp,
-                    statsSeconds);
+            return new Options(new InetSocketAddress(InetAddress.getByName(host), port), threads, sharing, reusePort,
+                    udp, statsSeconds);
         } catch (UnknownHostException e) {
             usage("unknown host: " + host);
             return null;

@@ -257,6 +257,15 @@ public class Libc {
     public static int ENOSYS() {
         return ENOSYS;
     }
+    private static final int ENONET = (int)64L;
+    /**
+     * {@snippet lang=c :
+     * #define ENONET 64
+     * }
+     */
+    public static int ENONET() {
+        return ENONET;
+    }
     private static final int EPROTO = (int)71L;
     /**
      * {@snippet lang=c :
@@ -284,6 +293,24 @@ public class Libc {
     public static int EMSGSIZE() {
         return EMSGSIZE;
     }
+    private static final int ENOPROTOOPT = (int)92L;
+    /**
+     * {@snippet lang=c :
+     * #define ENOPROTOOPT 92
+     * }
+     */
+    public static int ENOPROTOOPT() {
+        return ENOPROTOOPT;
+    }
+    private static final int EOPNOTSUPP = (int)95L;
+    /**
+     * {@snippet lang=c :
+     * #define EOPNOTSUPP 95
+     * }
+     */
+    public static int EOPNOTSUPP() {
+        return EOPNOTSUPP;
+    }
     private static final int EADDRINUSE = (int)98L;
     /**
      * {@snippet lang=c :
@@ -301,6 +328,15 @@ public class Libc {
      */
     public static int EADDRNOTAVAIL() {
         return EADDRNOTAVAIL;
+    }
+    private static final int ENETDOWN = (int)100L;
+    /**
+     * {@snippet lang=c :
+     * #define ENETDOWN 100
+     * }
+     */
+    public static int ENETDOWN() {
+        return ENETDOWN;
     }
     private static final int ENETUNREACH = (int)101L;
     /**
@@ -373,6 +409,15 @@ public class Libc {
      */
     public static int ECONNREFUSED() {
         return ECONNREFUSED;
+    }
+    private static final int EHOSTDOWN = (int)112L;
+    /**
+     * {@snippet lang=c :
+     * #define EHOSTDOWN 112
+     * }
+     */
+    public static int EHOSTDOWN() {
+        return EHOSTDOWN;
     }
     private static final int EHOSTUNREACH = (int)113L;
     /**
@@ -1312,6 +1357,65 @@ public class Libc {
                 traceDowncall("sendmmsg", __fd, __vmessages, __vlen, __flags);
             }
             return (int)mh$.invokeExact(__fd, __vmessages, __vlen, __flags);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dlsym {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Libc.C_POINTER,
+            Libc.C_POINTER,
+            Libc.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = Libc.findOrThrow("dlsym");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern void *dlsym(void *restrict __handle, const char *restrict __name)
+     * }
+     */
+    public static FunctionDescriptor dlsym$descriptor() {
+        return dlsym.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern void *dlsym(void *restrict __handle, const char *restrict __name)
+     * }
+     */
+    public static MethodHandle dlsym$handle() {
+        return dlsym.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern void *dlsym(void *restrict __handle, const char *restrict __name)
+     * }
+     */
+    public static MemorySegment dlsym$address() {
+        return dlsym.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern void *dlsym(void *restrict __handle, const char *restrict __name)
+     * }
+     */
+    public static MemorySegment dlsym(MemorySegment __handle, MemorySegment __name) {
+        var mh$ = dlsym.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dlsym", __handle, __name);
+            }
+            return (MemorySegment)mh$.invokeExact(__handle, __name);
         } catch (Throwable ex$) {
            throw new AssertionError("should not reach here", ex$);
         }
@@ -2913,6 +3017,15 @@ public class Libc {
      */
     public static int AF_INET6() {
         return AF_INET6;
+    }
+    private static final MemorySegment RTLD_DEFAULT = MemorySegment.ofAddress(0L);
+    /**
+     * {@snippet lang=c :
+     * #define RTLD_DEFAULT (void*) 0
+     * }
+     */
+    public static MemorySegment RTLD_DEFAULT() {
+        return RTLD_DEFAULT;
     }
     private static final int O_CLOEXEC = (int)524288L;
     /**

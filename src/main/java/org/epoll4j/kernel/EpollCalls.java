@@ -22,17 +22,17 @@ final class EpollCalls {
     static final long TIMESPEC_SIZE = timespec.layout().byteSize();
 
     private static final MethodHandle CREATE =
-            Errno.capturing(Libc.epoll_create1$address(), Libc.epoll_create1$descriptor());
+            Errno.capturing("epoll_create1", Libc.epoll_create1$descriptor());
     private static final MethodHandle CTL =
-            Errno.capturingCritical(Libc.epoll_ctl$address(), Libc.epoll_ctl$descriptor());
+            Errno.capturingCritical("epoll_ctl", Libc.epoll_ctl$descriptor());
     private static final MethodHandle WAIT =
-            Errno.capturing(Libc.epoll_wait$address(), Libc.epoll_wait$descriptor());
+            Errno.capturing("epoll_wait", Libc.epoll_wait$descriptor());
     /* A zero timeout never blocks. */
     private static final MethodHandle POLL =
-            Errno.capturingCritical(Libc.epoll_wait$address(), Libc.epoll_wait$descriptor());
+            Errno.capturingCritical("epoll_wait", Libc.epoll_wait$descriptor());
     /* Null where glibc does not export epoll_pwait2 (before 2.35). */
-    private static final MethodHandle PWAIT2 = Linker.nativeLinker().defaultLookup().find("epoll_pwait2").isPresent()
-            ? Errno.capturing(Libc.epoll_pwait2$address(), Libc.epoll_pwait2$descriptor())
+    private static final MethodHandle PWAIT2 = Symbols.exists("epoll_pwait2")
+            ? Errno.capturing("epoll_pwait2", Libc.epoll_pwait2$descriptor())
             : null;
     /** Whether epoll_pwait2 works here: glibc exports it and the kernel answers it. */
     static final boolean PRECISE = PWAIT2 != null && kernelAnswersPwait2();

@@ -18,19 +18,22 @@ import org.epoll4j.ffi.Libc;
  *
  * <p>jextract's handles do not capture errno, and reading {@code __errno_location()}
  * after a downcall is unreliable (the JVM may make system calls in between), so every
- * syscall handle is rebuilt here from jextract's address and descriptor with
+ * syscall handle is built here from jextract's descriptor and the function's address
+ * ({@link Symbols}) with
  * {@code Linker.Option.captureCallState("errno")}. Callers pass a capture segment
  * ({@link #allocateCapture}) as the first argument.
  */
 public final class Errno {
-    private static final Linker LINKER = Linker.nativeLinker();
     private static final StructLayout CAPTURE_LAYOUT = Linker.Option.captureStateLayout();
     private static final long ERRNO_OFFSET = CAPTURE_LAYOUT.byteOffset(groupElement("errno"));
     private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
 
     /* glibc 2.32+; elsewhere errors are named by number. */
-    private static final boolean HAS_NAMES = LINKER.defaultLookup().find("strerrorname_np").isPresent()
-            && LINKER.defaultLookup().find("strerrordesc_np").isPresent();
+    private static final boolean HAS_NAMES = Symbols.exists("strerrorname_np") && Symbols.exists("strerrordesc_np");
+    private static final MethodHandle STRERRORNAME =
+            HAS_NAMES ? Symbols.handle("strerrorname_np", Libc.strerrorname_np$descriptor()) : null;
+    private static final MethodHandle STRERRORDESC =
+            HAS_NAMES ? Symbols.handle("strerrordesc_np", Libc.strerrordesc_np$descriptor()) : null;
     private static final long MAX_MESSAGE = 256;
 
     static {
@@ -44,13 +47,13 @@ public final class Errno {
 
     /** The symbolic name of {@code errno}, e.g. {@code "EEXIST"}. */
     public static String name(int errno) {
-        String name = HAS_NAMES ? string(Libc.strerrorname_np(errno)) : null;
+        String name = HAS_NAMES ? string(call(STRERRORNAME, errno)) : null;
         return name != null ? name : "errno " + errno;
     }
 
     /** The description of {@code errno}, e.g. {@code "File exists"}. */
     public static String description(int errno) {
-        String description = HAS_NAMES ? string(Libc.strerrordesc_np(errno)) : null;
+        String description = HAS_NAMES ? string(call(STRERRORDESC, errno)) : null;
         return description != null ? description : "Unknown error " + errno;
     }
 
@@ -76,11 +79,11 @@ public final class Errno {
     }
 
     /**
-     * A handle for {@code address} that captures errno. Its type is the descriptor's
+     * A handle for the C library's {@code function} ({@link Symbols}) that captures errno. Its type is the descriptor's
      * with a leading {@code MemorySegment} for the capture segment.
      */
-    static MethodHandle capturing(MemorySegment address, FunctionDescriptor descriptor) {
-        return downcall(address, descriptor, CAPTURE_ERRNO);
+    static MethodHandle capturing(String function, FunctionDescriptor descriptor) {
+        return Symbols.handle(function, descriptor, CAPTURE_ERRNO);
     }
 
     /**
@@ -88,8 +91,8 @@ public final class Errno {
      * the Java state around the call, which saves a transition on hot paths, and
      * heap segments may be passed (the GC waits for the call, which is short).
      */
-    static MethodHandle capturingCritical(MemorySegment address, FunctionDescriptor descriptor) {
-        return downcall(address, descriptor, CAPTURE_ERRNO, Linker.Option.critical(true));
+    static MethodHandle capturingCritical(String function, FunctionDescriptor descriptor) {
+        return Symbols.handle(function, descriptor, CAPTURE_ERRNO, Linker.Option.critical(true));
     }
 
     /**
@@ -107,15 +110,11 @@ public final class Errno {
         return new IllegalStateException("unexpected exception from a downcall", t);
     }
 
-    @SuppressWarnings("restricted")
-    private static MethodHandle downcall(MemorySegment address, FunctionDescriptor descriptor,
-                                         Linker.Option... options) {
+    private static MemorySegment call(MethodHandle strerror, int errno) {
         try {
-            return LINKER.downcallHandle(address, descriptor, options);
-        } catch (IllegalCallerException e) {
-            throw new IllegalCallerException("epoll4j needs native access: run java with "
-                    + "--enable-native-access=org.epoll4j (module path) or "
-                    + "--enable-native-access=ALL-UNNAMED (class path)", e);
+            return (MemorySegment) strerror.invokeExact(errno);
+        } catch (Throwable t) {
+            throw unexpected(t);
         }
     }
 

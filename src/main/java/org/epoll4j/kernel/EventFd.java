@@ -19,7 +19,7 @@ import org.epoll4j.ffi.Libc;
  */
 public final class EventFd implements AutoCloseable {
     private static final MethodHandle EVENTFD =
-            Errno.capturing(Libc.eventfd$address(), Libc.eventfd$descriptor());
+            Errno.capturing("eventfd", Libc.eventfd$descriptor());
 
     private final Arena arena;
     private final Syscalls sys;

@@ -3,6 +3,7 @@ package org.epoll4j.kernel;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
 import org.epoll4j.ffi.Libc;
 
 /**
@@ -10,12 +11,8 @@ import org.epoll4j.ffi.Libc;
  * all of its memory at once). Whoever allocates owns the block and frees it once.
  */
 final class Malloc {
-    static {
-        // jextract loads a function's handle on its first call; out of fds (EMFILE), a JVM
-        // run from a class directory could not open that class file: load them now.
-        Libc.malloc$descriptor();
-        Libc.free$descriptor();
-    }
+    private static final MethodHandle MALLOC = Symbols.handle("malloc", Libc.malloc$descriptor());
+    private static final MethodHandle FREE = Symbols.handle("free", Libc.free$descriptor());
 
     private Malloc() {}
 
@@ -27,7 +24,12 @@ final class Malloc {
      */
     @SuppressWarnings("restricted")
     static MemorySegment allocate(long size, Arena scope) {
-        MemorySegment block = Libc.malloc(size);
+        MemorySegment block;
+        try {
+            block = (MemorySegment) MALLOC.invokeExact(size);
+        } catch (Throwable t) {
+            throw Errno.unexpected(t);
+        }
         if (block.equals(MemorySegment.NULL)) {
             throw new OutOfMemoryError("malloc(" + size + ") failed");
         }
@@ -36,6 +38,10 @@ final class Malloc {
 
     /** Frees a block from {@link #allocate}; it must not be used again. */
     static void free(MemorySegment block) {
-        Libc.free(block);
+        try {
+            FREE.invokeExact(block);
+        } catch (Throwable t) {
+            throw Errno.unexpected(t);
+        }
     }
 }

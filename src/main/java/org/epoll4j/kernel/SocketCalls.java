@@ -151,10 +151,14 @@ public final class SocketCalls {
     }
 
     /**
-     * Whether accept4 failed for the one connection it took (aborted, or refused by a
-     * firewall rule before it was accepted): others may still be pending.
+     * Whether accept4 failed for the one connection it took: aborted, refused by a
+     * firewall rule before it was accepted, or a network error already pending on it,
+     * which accept(2) says to treat as EAGAIN by retrying. Others may still be pending.
      */
     public static boolean failedOneConnection(int errno) {
-        return errno == Libc.ECONNABORTED() || errno == Libc.EPROTO() || errno == Libc.EPERM();
+        return errno == Libc.ECONNABORTED() || errno == Libc.EPERM() || errno == Libc.EPROTO()
+                || errno == Libc.ENETDOWN() || errno == Libc.ENOPROTOOPT() || errno == Libc.EHOSTDOWN()
+                || errno == Libc.ENONET() || errno == Libc.EHOSTUNREACH() || errno == Libc.EOPNOTSUPP()
+                || errno == Libc.ENETUNREACH();
     }
 }

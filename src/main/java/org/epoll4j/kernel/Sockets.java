@@ -24,27 +24,27 @@ final class Sockets {
     private static final long UCRED = LINGER + linger.layout().byteSize();
     static final long SCRATCH_SIZE = UCRED + ucred.layout().byteSize();
 
-    private static final MethodHandle SOCKET = Errno.capturing(Libc.socket$address(), Libc.socket$descriptor());
+    private static final MethodHandle SOCKET = Errno.capturing("socket", Libc.socket$descriptor());
     private static final MethodHandle SETSOCKOPT =
-            Errno.capturing(Libc.setsockopt$address(), Libc.setsockopt$descriptor());
+            Errno.capturing("setsockopt", Libc.setsockopt$descriptor());
     private static final MethodHandle GETSOCKOPT =
-            Errno.capturing(Libc.getsockopt$address(), Libc.getsockopt$descriptor());
-    private static final MethodHandle BIND = Errno.capturing(Libc.bind$address(), Libc.bind$descriptor());
-    private static final MethodHandle LISTEN = Errno.capturing(Libc.listen$address(), Libc.listen$descriptor());
+            Errno.capturing("getsockopt", Libc.getsockopt$descriptor());
+    private static final MethodHandle BIND = Errno.capturing("bind", Libc.bind$descriptor());
+    private static final MethodHandle LISTEN = Errno.capturing("listen", Libc.listen$descriptor());
     private static final MethodHandle ACCEPT4 =
-            Errno.capturingCritical(Libc.accept4$address(), Libc.accept4$descriptor());
+            Errno.capturingCritical("accept4", Libc.accept4$descriptor());
     private static final MethodHandle CONNECT =
-            Errno.capturingCritical(Libc.connect$address(), Libc.connect$descriptor());
+            Errno.capturingCritical("connect", Libc.connect$descriptor());
     private static final MethodHandle SHUTDOWN =
-            Errno.capturingCritical(Libc.shutdown$address(), Libc.shutdown$descriptor());
+            Errno.capturingCritical("shutdown", Libc.shutdown$descriptor());
     private static final MethodHandle GETSOCKNAME =
-            Errno.capturing(Libc.getsockname$address(), Libc.getsockname$descriptor());
+            Errno.capturing("getsockname", Libc.getsockname$descriptor());
     private static final MethodHandle RECVMMSG =
-            Errno.capturingCritical(Libc.recvmmsg$address(), Libc.recvmmsg$descriptor());
+            Errno.capturingCritical("recvmmsg", Libc.recvmmsg$descriptor());
     private static final MethodHandle SENDMMSG =
-            Errno.capturingCritical(Libc.sendmmsg$address(), Libc.sendmmsg$descriptor());
+            Errno.capturingCritical("sendmmsg", Libc.sendmmsg$descriptor());
     private static final MethodHandle GETPEERNAME =
-            Errno.capturing(Libc.getpeername$address(), Libc.getpeername$descriptor());
+            Errno.capturing("getpeername", Libc.getpeername$descriptor());
 
     private Sockets() {}
 

@@ -25,14 +25,14 @@ import org.epoll4j.ffi.Libc;
  */
 public final class Syscalls {
     private static final MethodHandle READ =
-            Errno.capturingCritical(Libc.read$address(), Libc.read$descriptor());
+            Errno.capturingCritical("read", Libc.read$descriptor());
     private static final MethodHandle WRITE =
-            Errno.capturingCritical(Libc.write$address(), Libc.write$descriptor());
+            Errno.capturingCritical("write", Libc.write$descriptor());
     private static final MethodHandle WRITEV =
-            Errno.capturingCritical(Libc.writev$address(), Libc.writev$descriptor());
+            Errno.capturingCritical("writev", Libc.writev$descriptor());
     /* Not critical: closing a socket with SO_LINGER set may block. */
     private static final MethodHandle CLOSE =
-            Errno.capturing(Libc.close$address(), Libc.close$descriptor());
+            Errno.capturing("close", Libc.close$descriptor());
 
     private final MemorySegment capture;
     private final MemorySegment scratch;

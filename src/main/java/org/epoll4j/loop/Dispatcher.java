@@ -46,7 +46,7 @@ public final class Dispatcher {
      */
     void turn() throws ErrnoException {
         EpollEvents events = io.events;
-        boolean idle = tasks.isEmpty() && foreign.isEmpty();
+        boolean idle = tasks.isEmpty() && foreign.isEmpty() && !timers.hasIncoming();
         int n = idle ? waitIdle(events) : io.epoll.wait(events, 0);
         counters.turn();
         LoopEvents.LongTurn timing = LoopEvents.recording() ? turnBegins() : null;

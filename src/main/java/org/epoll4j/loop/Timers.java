@@ -3,14 +3,17 @@ package org.epoll4j.loop;
 
 import java.util.Comparator;
 import java.util.PriorityQueue;
-import java.util.concurrent.RejectedExecutionException;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.epoll4j.EventLoop;
 
 /**
  * The loop's timers, earliest first. Deadlines are absolute ({@link System#nanoTime}),
  * so an interrupted or early wait never shifts them; cancelled timers leave the
- * queue when their deadline comes.
+ * queue when their deadline comes. Timers scheduled from other threads wait in a queue of
+ * their own until the loop next runs its timers, which takes them in first: due timers
+ * run in deadline order whichever thread scheduled them.
  */
 public final class Timers {
     private static final Comparator<TimerEntry> ORDER =
@@ -20,6 +23,8 @@ public final class Timers {
     private static final int PURGE_AT = 64;
 
     private final PriorityQueue<TimerEntry> queue = new PriorityQueue<>(ORDER);
+    /** Timers scheduled from other threads, not yet in the queue. */
+    private final Queue<TimerEntry> incoming = new ConcurrentLinkedQueue<>();
     private long sequence;
     /** Cancelled timers still in the queue, as far as the loop thread has counted them. */
     private int cancelled;
@@ -28,7 +33,9 @@ public final class Timers {
 
     /**
      * Queues {@code timer}: at once on the loop's thread (or its owner's, before run()),
-     * else by a task.
+     * else through {@code incoming}, waking the loop.
+     *
+     * @throws IllegalStateException if the loop is closing or closed
      */
     public void schedule(Loop loop, TimerEntry timer) {
         boolean here = loop.isLoopThreadNow();
@@ -44,11 +51,12 @@ public final class Timers {
                 }
             }
         }
-        try {
-            loop.tasks().add(() -> insert(timer), false);
-        } catch (RejectedExecutionException e) {
-            throw new IllegalStateException("EventLoop is closed", e);
+        if (!loop.isOpen()) {
+            throw new IllegalStateException("EventLoop is closed");
         }
+        // A close after this check drops the timer with the others, as it would a timer taken just before.
+        incoming.add(timer);
+        loop.tasks().wakeup();
     }
 
     /** Queues {@code timer}. Loop thread. */
@@ -67,8 +75,16 @@ public final class Timers {
         return left <= 0 ? 0 : (int) Math.min(Integer.MAX_VALUE, (left + 999_999) / 1_000_000);
     }
 
+    /** Whether timers from other threads wait to be queued: the loop must not block before it takes them. */
+    boolean hasIncoming() {
+        return !incoming.isEmpty();
+    }
+
     /** Runs the timers that are due, in order; the loop reports their exceptions. */
     void runDue(Loop loop) {
+        for (TimerEntry timer; (timer = incoming.poll()) != null; ) {
+            insert(timer);
+        }
         if (queue.isEmpty()) {
             return; // the common case: no clock read
         }
@@ -112,6 +128,7 @@ public final class Timers {
 
     void clear() {
         queue.clear();
+        incoming.clear();
         cancelled = 0;
     }
 }

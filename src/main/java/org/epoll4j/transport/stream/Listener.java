@@ -89,6 +89,38 @@ public final class Listener extends Source {
         }
     }
 
+    /**
+     * Opens the first of a group's listeners on a TCP port that it shares with its own
+     * only: with SO_REUSEPORT, as the others then are, on a port where no other socket
+     * listens. A socket with SO_REUSEPORT joins any listeners of the port that set it too
+     * (and have the same user), so the port is first bound by a socket without it, which
+     * fails with EADDRINUSE if any socket listens there, and which holds the port until
+     * this listener listens. From then on, any socket without SO_REUSEPORT fails to bind
+     * the port, epoll4j's own first listeners included.
+     */
+    public static Listener openOwnPort(Loop loop, SocketAddress address, ConnectionFactory connections)
+            throws ErrnoException {
+        loop.checkCanAdd();
+        SocketCalls sockets = loop.io().sockets;
+        int claim = sockets.streamSocket(address);
+        try {
+            sockets.setReuseAddress(claim); // as the listener: connections of an earlier server in TIME_WAIT do not count
+            try {
+                sockets.bind(claim, address);
+            } catch (ErrnoException e) {
+                if (e.errno() == Libc.EADDRINUSE()) {
+                    throw new ErrnoException("bind(fd=" + claim + ", " + address + ": another socket listens on the"
+                            + " port; ListenOption.REUSE_PORT shares it with the servers that ask to)", e.errno());
+                }
+                throw e;
+            }
+            SocketAddress port = sockets.localAddress(claim); // port 0: the one the kernel picked
+            return open(loop, port, connections, Set.of(ListenOption.REUSE_PORT), null);
+        } finally {
+            loop.io().sys.close(claim);
+        }
+    }
+
     /** bind(2), with the remedy in the message when a Unix socket's file is in the way. */
     private static void bind(SocketCalls sockets, int fd, SocketAddress address) throws ErrnoException {
         try {

@@ -78,8 +78,8 @@ abstract sealed class StreamChannel extends StreamSocket permits StreamInput {
     abstract void input(int events);
 
     /**
-     * Reads and drops unread input before a graceful close; returns whether the peer is
-     * still sending (input came, and no end of stream).
+     * Reads and drops the input that has come and nobody will read, before a graceful
+     * close; returns whether the peer's end of stream is still to come.
      */
     abstract boolean discardInput();
 
@@ -101,25 +101,28 @@ abstract sealed class StreamChannel extends StreamSocket permits StreamInput {
     }
 
     /**
-     * Closes, now that no output is queued. Unread input is dropped first, so that
-     * close(2) sends no reset, which could make the peer lose the end of the output; if
-     * the peer is still sending, the connection lingers instead: FIN goes out, and its
-     * input is read and dropped until its end of stream (or the close timeout).
+     * Closes, now that no output is queued, without a reset: close(2) resets a socket that
+     * has unread input, or that receives any later, and a reset makes the peer drop what
+     * it has not read yet, the end of the output. So unless the peer has ended its output
+     * already, the connection lingers: FIN goes out, and the input is read and dropped
+     * until the peer's end of stream, whatever it sends meanwhile (or the close timeout,
+     * which resets it). The kernel having taken the output says nothing of the peer having
+     * read it; only the peer's end of stream, which comes after it read ours, does.
      */
     final void finishClose() {
         if (state == State.CLOSED) {
             return;
         }
-        if (connected && discardInput()) {
-            sendFin();
-            if (state == State.OPEN) {
-                startClosing();
-            } else {
-                updateInterest();
-            }
+        if (!connected || !discardInput()) {
+            closed(null, false);
             return;
         }
-        closed(null, false);
+        sendFin();
+        if (state == State.OPEN) {
+            startClosing();
+        } else if (state == State.CLOSING) {
+            updateInterest();
+        }
     }
 
     /** OPEN becomes CLOSING, for at most the close timeout. */
@@ -134,7 +137,7 @@ abstract sealed class StreamChannel extends StreamSocket permits StreamInput {
     private void closeTimedOut() {
         if (state == State.CLOSING) {
             long unsent = queued();
-            String what = unsent > 0 ? " with " + unsent + " bytes unsent" : " while the peer kept sending";
+            String what = unsent > 0 ? " with " + unsent + " bytes unsent" : " before the peer ended its output";
             closed(new SocketTimeoutException("close timed out after " + limits().closeTimeout + what
                     + "; the connection was reset"), true);
         }

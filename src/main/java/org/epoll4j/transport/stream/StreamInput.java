@@ -133,11 +133,11 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
 
     /**
      * Reads and drops what the peer sent and nobody will read, as far as a few reads go;
-     * returns whether it is still sending. Errors are ignored: the socket is closing.
+     * returns whether its end of stream is still to come. An error ends the input: the
+     * socket is dead, and close(2) has nothing left to reset.
      */
     @Override
     final boolean discardInput() {
-        boolean discarded = false;
         for (int i = 0; i < READS_AFTER_HANGUP && !inputEnded; i++) {
             int n;
             try {
@@ -148,9 +148,8 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
             if (n < 0) {
                 inputEnded = true;
             } else if (n == 0) {
-                return discarded;
+                break;
             }
-            discarded = true;
         }
         return !inputEnded;
     }
@@ -159,6 +158,10 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
     @Override
     final void updateInterest() {
         int wanted = wantedInterest();
+        if (parked && state() == State.CLOSING) {
+            unpark(); // a lingering close reads to the end of stream, paused or not
+            return;
+        }
         if (state() == State.CLOSED || parked || wanted == interest) {
             return; // a parked fd gets its interest back in unpark
         }

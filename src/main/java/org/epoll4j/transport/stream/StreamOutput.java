@@ -146,8 +146,9 @@ public abstract sealed class StreamOutput extends StreamInput permits StreamRequ
         }
     }
 
-    protected final boolean isUnwritable() {
-        return unwritable;
+    /** Whether a write now would be taken and queued output is not above the high-water mark. */
+    protected final boolean takesOutputNow() {
+        return state() == State.OPEN && !outputShutdown && !unwritable;
     }
 
     @Override

@@ -13,6 +13,7 @@ import org.epoll4j.EventLoop;
 import org.epoll4j.ListenOption;
 import org.epoll4j.UdpEndpoint;
 import org.epoll4j.epoll.ErrnoException;
+import org.epoll4j.ffi.Libc;
 import org.epoll4j.kernel.SocketCalls;
 import org.epoll4j.loop.Interest;
 import org.epoll4j.loop.Loop;
@@ -70,6 +71,36 @@ public abstract sealed class UdpChannel extends Source permits UdpInput {
             loop.io().sys.close(fd);
             arena.close();
             throw e;
+        }
+    }
+
+    /**
+     * The first of a group's endpoints on a port it shares with its own only: checks that no
+     * socket is bound to {@code address}'s port, and returns the address with the port that
+     * the kernel picks for port 0. A socket with SO_REUSEPORT joins any of the port's that
+     * set it too (and have the same user): so a socket without it binds the port first,
+     * which fails with EADDRINUSE if any socket has it. It must let go before the endpoint
+     * binds (UDP lets a socket with SO_REUSEPORT bind beside one without it only if both set
+     * SO_REUSEADDR, which would let anyone in): a group checking the same port at the same
+     * instant could slip in between.
+     */
+    public static InetSocketAddress freePort(Loop loop, InetSocketAddress address) throws ErrnoException {
+        loop.checkCanAdd();
+        SocketCalls sockets = loop.io().sockets;
+        int probe = sockets.datagramSocket(address);
+        try {
+            try {
+                sockets.bind(probe, address);
+            } catch (ErrnoException e) {
+                if (e.errno() == Libc.EADDRINUSE()) {
+                    throw new ErrnoException("bind(fd=" + probe + ", " + address + ": another socket is bound to the"
+                            + " port; ListenOption.REUSE_PORT shares it with the endpoints that ask to)", e.errno());
+                }
+                throw e;
+            }
+            return (InetSocketAddress) sockets.localAddress(probe);
+        } finally {
+            loop.io().sys.close(probe);
         }
     }
 

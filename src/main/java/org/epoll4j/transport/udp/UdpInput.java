@@ -16,7 +16,10 @@ import org.epoll4j.loop.ReadBuffer;
 /**
  * The receive side of a {@link UdpEndpoint}: datagrams in, batched with recvmmsg(2), and
  * each lent to the handler as the one {@link Datagram} for its call of onDatagram (see
- * {@link UdpChannel}).
+ * {@link UdpChannel}). It receives only while no datagram waits for the kernel to send
+ * it: each batch received can then be answered, a reply per datagram, from the free
+ * slots; and while the kernel takes no more, datagrams wait in its receive queue
+ * (backpressure) instead of being read and their replies refused.
  */
 abstract sealed class UdpInput extends UdpChannel permits UdpOutput {
     /* recvmmsg calls per readiness event, so that a flood cannot starve the loop's other sources. */
@@ -45,6 +48,13 @@ abstract sealed class UdpInput extends UdpChannel permits UdpOutput {
     @Override
     final void receive() {
         for (int r = 0; r < RECEIVES_PER_EVENT && fd >= 0; r++) {
+            if (hasUnsent()) {
+                flush(); // this turn's sends so far, with the replies to come after them
+                if (hasUnsent()) {
+                    clearError(); // EPOLLERR while not reading would be reported on every wait
+                    return; // the kernel takes no more: what it received waits in its queue
+                }
+            }
             int n;
             try {
                 n = loop.io().sockets.receive(fd, received);
@@ -59,6 +69,19 @@ abstract sealed class UdpInput extends UdpChannel permits UdpOutput {
             if (n < UdpEndpoint.BATCH) {
                 return;
             }
+        }
+    }
+
+    /** Takes the socket's pending error (an ICMP error of a connected endpoint's peer), if any, to the handler. */
+    private void clearError() {
+        int errno;
+        try {
+            errno = loop.io().sockets.takeError(fd);
+        } catch (ErrnoException e) {
+            errno = e.errno();
+        }
+        if (errno != 0) {
+            failed(new ErrnoException("getsockopt(fd=" + fd + ", SO_ERROR)", errno));
         }
     }
 

@@ -15,15 +15,19 @@ import org.epoll4j.loop.Loop;
 /**
  * The send side of a {@link UdpEndpoint}: datagrams sent and replies, staged in native
  * memory and sent with the turn's others in one sendmmsg(2), at the end of the turn (or of
- * the batch received) and on EPOLLOUT (see {@link UdpChannel}).
+ * the batch received) and on EPOLLOUT (see {@link UdpChannel}). The batch's slots are a
+ * ring: each comes free as its datagram goes, whether the kernel takes the rest or not.
+ * While datagrams wait for the kernel, the endpoint receives nothing (see {@link UdpInput}):
+ * what it would answer stays in the kernel's receive queue, not lost for want of a slot.
  */
 public abstract non-sealed class UdpOutput extends UdpInput {
     private final MessageBatch sending;
     /** The address object last sent to, written once into {@code sending}. */
     private SocketAddress remembered;
-    /** Datagrams staged in {@code sending}, and the first of them not sent yet. */
-    private int staged;
-    private int unsent;
+    /** The slot of the first datagram staged and not sent yet. */
+    private int head;
+    /** Datagrams staged and not sent yet: the slots from {@code head} on, around the ring. */
+    private int pending;
     private boolean flushAsked;
 
     /** An endpoint of {@code loop} on the bound socket {@code fd}, its memory from {@code arena}. */
@@ -109,13 +113,13 @@ public abstract non-sealed class UdpOutput extends UdpInput {
             throw new IllegalArgumentException("a datagram of " + length + " bytes is longer than this endpoint's "
                     + sending.slotSize() + " (EventLoop.bindUdp's maxDatagramSize)");
         }
-        if (staged == UdpEndpoint.BATCH) {
+        if (pending == UdpEndpoint.BATCH) {
             flush();
-            if (staged == UdpEndpoint.BATCH || fd < 0) {
+            if (pending == UdpEndpoint.BATCH || fd < 0) {
                 return -1; // still full, or the handler's onError closed the endpoint
             }
         }
-        int slot = staged;
+        int slot = (head + pending) % UdpEndpoint.BATCH;
         if (receivedSlot >= 0 && isLentView(receivedSlot, src) && src.position() == 0) {
             sending.copyFrom(slot, received(), receivedSlot, length); // an echo: slot to slot
         } else {
@@ -127,7 +131,7 @@ public abstract non-sealed class UdpOutput extends UdpInput {
 
     /** The message {@link #stage} filled from {@code src}, now addressed, is staged; {@code src} is consumed. */
     private void addStaged(ByteBuffer src) {
-        staged++;
+        pending++;
         src.position(src.limit());
         if (!isDelivering() && !flushAsked) {
             flushAsked = true;
@@ -137,28 +141,38 @@ public abstract non-sealed class UdpOutput extends UdpInput {
 
     @Override
     final boolean hasUnsent() {
-        return unsent < staged;
+        return pending > 0;
     }
 
+    /**
+     * Sends what is staged, in order, as far as the kernel takes it: each run of slots up to
+     * the ring's end in one sendmmsg. Until all has gone the endpoint waits for EPOLLOUT
+     * only: it reads nothing meanwhile.
+     */
     @Override
     final void flush() {
-        while (unsent < staged && fd >= 0) {
+        while (pending > 0 && fd >= 0) {
             int sent;
             try {
-                sent = loop.io().sockets.send(fd, sending, unsent, staged - unsent);
+                sent = loop.io().sockets.send(fd, sending, head, Math.min(pending, UdpEndpoint.BATCH - head));
             } catch (ErrnoException e) {
-                unsent++; // that datagram cannot go; the others may
+                sent(1); // that datagram cannot go; the others may
                 failed(e);
                 continue;
             }
             if (sent == 0) {
-                setInterest(Interest.READ | Interest.WRITE);
+                setInterest(Interest.WRITE);
                 return;
             }
-            unsent += sent;
+            sent(sent);
         }
-        staged = 0;
-        unsent = 0;
+        head = 0; // all gone: the next batch takes the slots from the first, for one sendmmsg
         setInterest(Interest.READ);
+    }
+
+    /** The {@code n} datagrams from {@code head} have gone (or failed): their slots are free. */
+    private void sent(int n) {
+        head = (head + n) % UdpEndpoint.BATCH;
+        pending -= n;
     }
 }
