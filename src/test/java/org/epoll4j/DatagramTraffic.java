@@ -11,11 +11,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.TreeMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
-import java.util.concurrent.FutureTask;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 
 /**
  * Clients of a UDP echo server, all at once: each sends pseudo-random datagrams of varying
@@ -42,36 +38,22 @@ record DatagramTraffic(int clients, int datagrams, int window, long seed) {
      * if the clients have not all finished within {@code seconds}.
      */
     void run(InetSocketAddress server, long seconds) throws Exception {
-        List<Future<Void>> outcomes = new ArrayList<>();
         List<DatagramSocket> sockets = new ArrayList<>();
-        for (int c = 0; c < clients; c++) {
-            DatagramSocket socket = new DatagramSocket(new InetSocketAddress(server.getAddress(), 0));
-            sockets.add(socket);
-            int client = c;
-            FutureTask<Void> task = new FutureTask<>(() -> {
-                echo(socket, server, client);
-                return null;
-            });
-            outcomes.add(task);
-            Thread.ofPlatform().name("datagram-client-" + c).daemon().start(task);
-        }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        AtomicIntegerArray echoed = new AtomicIntegerArray(clients);
         try {
             for (int c = 0; c < clients; c++) {
-                try {
-                    outcomes.get(c).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                } catch (ExecutionException e) {
-                    throw new AssertionError(e.getCause().getMessage(), e.getCause());
-                } catch (TimeoutException e) {
-                    throw new AssertionError("the datagram clients did not finish within " + seconds + " s");
-                }
+                sockets.add(new DatagramSocket(new InetSocketAddress(server.getAddress(), 0)));
             }
+            ClientThreads.run("datagram client", clients, seconds,
+                    client -> echo(sockets.get(client), server, client, echoed),
+                    () -> "datagrams echoed per client, of " + datagrams + ": " + echoed);
         } finally {
             sockets.forEach(DatagramSocket::close);
         }
     }
 
-    private void echo(DatagramSocket socket, InetSocketAddress server, int client) throws Exception {
+    private void echo(DatagramSocket socket, InetSocketAddress server, int client, AtomicIntegerArray echoed)
+            throws Exception {
         socket.connect(server); // replies from elsewhere are not this client's
         socket.setSoTimeout(PATIENCE_MILLIS);
         socket.setReceiveBufferSize(1 << 20);
@@ -92,10 +74,11 @@ record DatagramTraffic(int clients, int datagrams, int window, long seed) {
                 try {
                     socket.receive(reply);
                 } catch (SocketTimeoutException e) {
-                    throw new AssertionError("client " + client + ": " + waiting.size() + " of datagrams " + first
-                            + " to " + (end - 1) + " never came back (none sent again): " + waiting.keySet());
+                    throw new AssertionError(waiting.size() + " of datagrams " + first + " to " + (end - 1)
+                            + " never came back (none sent again): " + waiting.keySet());
                 }
                 check(client, reply, waiting);
+                echoed.incrementAndGet(client);
             }
         }
     }
@@ -105,12 +88,12 @@ record DatagramTraffic(int clients, int datagrams, int window, long seed) {
         int number = reply.getLength() >= HEADER && header.getInt() == client ? header.getInt() : -1;
         byte[] sent = waiting.remove(number);
         if (sent == null) {
-            throw new AssertionError("client " + client + ": a reply of " + reply.getLength() + " bytes that is no"
-                    + " datagram it waits for (number " + number + "; waiting for " + waiting.keySet() + ")");
+            throw new AssertionError("a reply of " + reply.getLength() + " bytes that is no datagram it waits for"
+                    + " (number " + number + "; waiting for " + waiting.keySet() + ")");
         }
         if (!Arrays.equals(sent, 0, sent.length, reply.getData(), 0, reply.getLength())) {
-            throw new AssertionError("client " + client + ": datagram " + number + " came back as "
-                    + reply.getLength() + " different bytes, sent as " + sent.length);
+            throw new AssertionError("datagram " + number + " came back as " + reply.getLength()
+                    + " different bytes, sent as " + sent.length);
         }
     }
 }

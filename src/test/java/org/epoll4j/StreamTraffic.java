@@ -13,11 +13,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
 import java.util.concurrent.FutureTask;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -49,33 +45,15 @@ record StreamTraffic(int clients, int connections, int bytes, long seed) {
     void run(SocketAddress server, long seconds) throws Exception {
         Set<SocketChannel> open = ConcurrentHashMap.newKeySet();
         List<AtomicLong[]> progress = new ArrayList<>();
-        List<Future<Void>> outcomes = new ArrayList<>();
         for (int c = 0; c < clients; c++) {
-            AtomicLong[] sentAndReceived = {new AtomicLong(), new AtomicLong()};
-            progress.add(sentAndReceived);
-            int client = c;
-            FutureTask<Void> task = new FutureTask<>(() -> {
-                for (int i = 0; i < connections; i++) {
-                    echo(server, new Random(seed * 1_000_003L + client * 1009L + i), open, sentAndReceived);
-                }
-                return null;
-            });
-            outcomes.add(task);
-            Thread.ofPlatform().name("stream-client-" + c).daemon().start(task);
+            progress.add(new AtomicLong[] {new AtomicLong(), new AtomicLong()});
         }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         try {
-            for (int c = 0; c < clients; c++) {
-                try {
-                    outcomes.get(c).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                } catch (ExecutionException e) {
-                    throw new AssertionError("client " + c + ": " + e.getCause().getMessage() + "; "
-                            + report(progress), e.getCause());
-                } catch (TimeoutException e) {
-                    throw new AssertionError("the clients did not finish within " + seconds + " s; "
-                            + report(progress));
+            ClientThreads.run("stream client", clients, seconds, client -> {
+                for (int i = 0; i < connections; i++) {
+                    echo(server, new Random(seed * 1_000_003L + client * 1009L + i), open, progress.get(client));
                 }
-            }
+            }, () -> report(progress));
         } finally {
             for (SocketChannel channel : open) {
                 channel.close(); // ends a client that still waits
