@@ -10,7 +10,7 @@ import java.util.TreeMap;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
-/** This process's open file descriptors, from /proc/self/fd: a test fixture. */
+/** This process's open file descriptors, from /proc/self/fd, or another's: a test fixture. */
 public final class OpenFds {
     private static final Path PROC_SELF_FD = Path.of("/proc/self/fd");
 
@@ -30,7 +30,16 @@ public final class OpenFds {
 
     /** Each open fd and what it is (its link in /proc/self/fd, such as {@code socket:[1234]}). */
     public static Map<Integer, String> snapshot() {
-        try (Stream<Path> fds = Files.list(PROC_SELF_FD)) {
+        return snapshot(PROC_SELF_FD);
+    }
+
+    /** Each open fd of process {@code pid} (a child of this one's, or another of its user's) and what it is. */
+    public static Map<Integer, String> snapshot(long pid) {
+        return snapshot(Path.of("/proc", Long.toString(pid), "fd"));
+    }
+
+    private static Map<Integer, String> snapshot(Path directory) {
+        try (Stream<Path> fds = Files.list(directory)) {
             Map<Integer, String> open = new TreeMap<>();
             fds.forEach(fd -> {
                 try {
@@ -51,7 +60,16 @@ public final class OpenFds {
      * process's pipes on a thread of its own, for one).
      */
     public static Map<Integer, String> openedSince(Map<Integer, String> before) {
-        return snapshot().entrySet().stream()
+        return openedSince(snapshot(), before);
+    }
+
+    /** The fds of process {@code pid} open now that were not in {@code before}, a snapshot of its. */
+    public static Map<Integer, String> openedSince(long pid, Map<Integer, String> before) {
+        return openedSince(snapshot(pid), before);
+    }
+
+    private static Map<Integer, String> openedSince(Map<Integer, String> now, Map<Integer, String> before) {
+        return now.entrySet().stream()
                 .filter(fd -> !fd.getValue().equals(before.get(fd.getKey())))
                 .filter(fd -> !fd.getValue().startsWith("/proc/")) // the listing's own
                 .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue, (a, b) -> a, TreeMap::new));
