@@ -58,13 +58,19 @@ final class EchoServerProcess implements AutoCloseable {
     /** As {@link #start(List, Path, String...)}, with options for the JVM. */
     static EchoServerProcess start(List<String> wrapper, List<String> jvmOptions, Path library, String... args)
             throws IOException {
+        return start(wrapper, jvmOptions, List.of(library, examples()), MAIN_CLASS, args);
+    }
+
+    /** As {@link #start(List, List, Path, String...)}, running {@code mainClass} from {@code classPath}. */
+    static EchoServerProcess start(List<String> wrapper, List<String> jvmOptions, List<Path> classPath,
+                                   String mainClass, String... args) throws IOException {
         List<String> command = new ArrayList<>(wrapper);
         command.add(javaCommand());
         command.add("--enable-native-access=ALL-UNNAMED");
         command.addAll(jvmOptions);
         command.add("-cp");
-        command.add(library + File.pathSeparator + examples());
-        command.add(MAIN_CLASS);
+        command.add(String.join(File.pathSeparator, classPath.stream().map(Path::toString).toList()));
+        command.add(mainClass);
         command.addAll(List.of(args));
         return new EchoServerProcess(command);
     }

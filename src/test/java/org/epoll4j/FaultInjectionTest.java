@@ -84,6 +84,32 @@ class FaultInjectionTest {
                 "the loops' calls went through the shim: " + counted);
     }
 
+    /**
+     * The other half of how the calls bind (guide, "How the system calls bind"): a library
+     * the application loads itself, as a JNI library is, is not where the loops' calls go,
+     * even if it exports read, write and the rest. With jextract's lookup, which asks such
+     * libraries first, this shim took every call, and injected its faults into all of them.
+     */
+    @Test
+    void aLibraryTheApplicationLoadsTakesNoneOfTheLoopsCalls(@TempDir Path directory) throws Exception {
+        Path counters = directory.resolve("counters");
+        List<String> environment = List.of("env", "EPOLL4J_FAULTS=all", "EPOLL4J_FAULTS_PERCENT=100",
+                "EPOLL4J_FAULTS_COUNTERS=" + counters);
+        try (EchoServerProcess server = EchoServerProcess.start(environment, List.of(),
+                List.of(EchoServerProcess.classes(), EchoServerProcess.examples(), testClasses()),
+                LoadLibraryThenEcho.class.getName(), FaultShim.library().toString(), "--port", "0", "--threads", "1")) {
+            streams(MANY_CONNECTIONS).run(server.awaitListening());
+            FaultCounters counted = FaultCounters.read(counters);
+            assertEquals(0, counted.calls(), "calls of the loops that the loaded library took: " + counted);
+            server.process().destroy();
+            assertEquals(0, server.awaitExit(), "exit status; stderr: " + server.stderr());
+        }
+    }
+
+    private static Path testClasses() throws java.net.URISyntaxException {
+        return Path.of(FaultInjectionTest.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    }
+
     @ParameterizedTest
     @EnumSource(names = {"TCP", "UNIX"})
     void everyByteComesBackWhenReadsAndWritesAreInterruptedWouldBlockOrShort(Transport transport,
