@@ -10,6 +10,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -22,6 +24,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.epoll4j.epoll.ErrnoException;
@@ -379,6 +382,67 @@ class UdpEndpointTest {
             List<Throwable> reported = loop.takeReported();
             assertEquals(1, reported.size(), "reported: " + reported);
             assertEquals("a bug in onError", reported.getFirst().getMessage());
+        }
+    }
+
+    /** B has datagrams staged (by A's handler) when its own readiness comes; B's onError closes B. */
+    private static List<Throwable> relayThenClose(int staged) throws Exception {
+        List<Throwable> errors = new CopyOnWriteArrayList<>();
+        InetSocketAddress broadcast = new InetSocketAddress("255.255.255.255", 9); // EACCES without SO_BROADCAST
+        try (LoopThread loop = LoopThread.start()) {
+            UdpEndpoint[] b = new UdpEndpoint[1];
+            UdpEndpoint a = loop.call(() -> loop.loop().bindUdp(LoopThread.LOOPBACK, (endpoint, datagram) -> {
+                for (int i = 0; i < staged; i++) {
+                    b[0].send(ByteBuffer.wrap(new byte[] {1}), broadcast);
+                }
+            }));
+            b[0] = loop.call(() -> loop.loop().bindUdp(LoopThread.LOOPBACK, new DatagramHandler() {
+                @Override
+                public void onDatagram(UdpEndpoint endpoint, Datagram datagram) {}
+
+                @Override
+                public void onError(UdpEndpoint endpoint, ErrnoException error) {
+                    errors.add(error);
+                    endpoint.close();
+                }
+            }));
+            CountDownLatch busy = new CountDownLatch(1);
+            loop.loop().execute(() -> {
+                busy.countDown();
+                sleep(300); // both datagrams arrive meanwhile: A's event, then B's, in one wait
+            });
+            busy.await();
+            try (DatagramSocket client = new DatagramSocket()) {
+                client.send(new DatagramPacket(new byte[] {1}, 1, a.localAddress()));
+                client.send(new DatagramPacket(new byte[] {2}, 1, b[0].localAddress()));
+            }
+            Eventually.until("B's onError ran", () -> !errors.isEmpty());
+            loop.call(() -> null);
+            assertTrue(loop.thread().isAlive(), "the loop thread died: " + loop.takeReported());
+        }
+        return errors;
+    }
+
+    @Test
+    void anEndpointThatItsOnErrorClosesDuringTheFlushBeforeAReceiveLeavesTheLoopRunning() throws Exception {
+        // Found in review (#18): receive() flushed the staged datagrams first; a send failing
+        // there ran onError, which closed the endpoint, and recvmmsg then went to the closed
+        // endpoint's memory: IllegalStateException out of the loop's run().
+        relayThenClose(1);
+    }
+
+    @Test
+    void anEndpointThatItsOnErrorClosesGetsNoFurtherOnError() throws Exception {
+        // Found in review (#18): with a second datagram still staged, the closed endpoint's
+        // pending error was asked of fd -1, and onError got EBADF.
+        assertEquals(1, relayThenClose(2).size());
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }

@@ -50,6 +50,9 @@ abstract sealed class UdpInput extends UdpChannel permits UdpOutput {
         for (int r = 0; r < RECEIVES_PER_EVENT && fd >= 0; r++) {
             if (hasUnsent()) {
                 flush(); // this turn's sends so far, with the replies to come after them
+                if (fd < 0) {
+                    return; // a failed send's onError closed the endpoint
+                }
                 if (hasUnsent()) {
                     clearError(); // EPOLLERR while not reading would be reported on every wait
                     return; // the kernel takes no more: what it received waits in its queue
