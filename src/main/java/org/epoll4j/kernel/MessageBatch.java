@@ -38,6 +38,8 @@ public final class MessageBatch {
     /** From one message's buffer to the next: slotSize rounded up to a cache line. */
     private final long stride;
     private final MemorySegment headers;
+    /** The header array from each message on, made once: a slice per call would be an allocation per send. */
+    private final MemorySegment[] headersFrom;
     private final MemorySegment iovecs;
     private final MemorySegment names;
     private final MemorySegment buffers;
@@ -58,6 +60,10 @@ public final class MessageBatch {
         names = arena.allocate(NAME * (count + 1), Long.BYTES); // and one to remember an address in
         buffers = arena.allocate(stride * count, PAGE);
         buffersView = buffers.asByteBuffer();
+        headersFrom = new MemorySegment[count];
+        for (int i = 0; i < count; i++) {
+            headersFrom[i] = headers.asSlice(i * HEADER);
+        }
         for (int i = 0; i < count; i++) {
             iovecs.set(JAVA_LONG, i * IOVEC + iovec.iov_base$offset(), buffers.address() + i * stride);
             headers.set(JAVA_LONG, i * HEADER + MSG + msghdr.msg_iov$offset(), iovecs.address() + i * IOVEC);
@@ -170,10 +176,10 @@ public final class MessageBatch {
         }
     }
 
-    /** The {@code struct mmsghdr} array from message {@code from}, for {@code n} messages. */
+    /** The {@code struct mmsghdr} array from message {@code from} on, checked to hold {@code n} messages (the call passes n). */
     MemorySegment headers(int from, int n) {
         Objects.checkFromIndexSize(from, n, count);
-        return headers.asSlice(from * HEADER, n * HEADER);
+        return headersFrom[from];
     }
 
     private void address(int i, int length) {
