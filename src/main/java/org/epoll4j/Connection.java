@@ -89,6 +89,66 @@ public final class Connection extends StreamRequests {
     }
 
     /**
+     * Stages {@code src}'s remaining bytes: they go out with the other bytes staged by
+     * this handler call, in one writev(2), when the call returns (or at the end of the
+     * loop's turn, if staged outside one). A handler that answers several requests in one
+     * {@code onData} (pipelining) makes one system call for all of them; {@link #write}
+     * makes one per call. Staged bytes count as queued output (water marks, output limit),
+     * and go out before anything written after them.
+     *
+     * {@snippet class="org.epoll4j.snippets.ProtocolSnippets" region="stage"}
+     *
+     * @param src the bytes, copied before this returns; its position moves to its limit
+     * @return true if every remaining byte was taken; false, taking nothing, as {@link #write}
+     * @throws WrongThreadException unless called on the loop's thread
+     */
+    public boolean stage(ByteBuffer src) {
+        Objects.requireNonNull(src, "src");
+        loop.checkInLoop();
+        foreignFirst(false);
+        return stage0(src);
+    }
+
+    /**
+     * Keeps the input that {@code onData} leaves unread, up to {@code maxBytes}, and hands it
+     * back ahead of the next bytes read, in the same {@code data}: a handler takes the whole
+     * messages it finds, from {@code data}'s position, and returns; the start of a message cut
+     * by the read comes back with its rest. A read that holds only whole messages copies
+     * nothing. A handler that leaves more than {@code maxBytes} unread resets the connection:
+     * its {@code onClose} gets an {@link java.io.IOException} that says so.
+     *
+     * {@snippet class="org.epoll4j.snippets.ProtocolSnippets" region="framing"}
+     *
+     * <p>Notes: what is unread is what {@code data} holds from its position on when
+     * {@code onData} returns (its limit is not looked at). Kept bytes wait for the next
+     * read; but when reading resumes after {@link #pauseReading()}, they are handed back in
+     * that turn, without one: a handler that pauses in the middle of pipelined requests gets
+     * the rest once it resumes (such a handler leaves the rest of a read, up to 64 KiB, and
+     * its limit must allow for it). While bytes are kept, {@code data}'s capacity may be more than
+     * its limit. Without this call (or with 0), what onData leaves is dropped.
+     *
+     * @param maxBytes the most bytes kept, the longest message the handler waits for; 0 to
+     *     stop keeping them (those kept are dropped). Applies from the end of the call under way
+     * @throws IllegalArgumentException if maxBytes is negative
+     * @throws WrongThreadException unless called on the loop's thread
+     */
+    public void keepUnread(int maxBytes) {
+        loop.checkInLoop();
+        unreadLimit(maxBytes);
+    }
+
+    /**
+     * Bytes kept from earlier calls of {@code onData} (see {@link #keepUnread}), to be handed
+     * back ahead of the next.
+     *
+     * @return the bytes kept, 0 if none
+     */
+    public int unreadBytes() {
+        loop.checkInLoop();
+        return unreadBytes0();
+    }
+
+    /**
      * Whether the connection takes output without piling it up: false once queued output
      * goes above the high-water mark, and true again, with
      * {@link ConnectionHandler#onWritable}, once it is down to the low-water mark (see

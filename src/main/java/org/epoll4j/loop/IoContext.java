@@ -79,6 +79,20 @@ public final class IoContext implements AutoCloseable {
         return (int) sys.read(fd, input.segment(), READ_BUFFER_SIZE);
     }
 
+    /**
+     * {@code size} bytes of native memory of a connection's own (see the stream transport's
+     * unread input), which its owner frees with {@link #free} once done: scoped to the loop,
+     * so a stale reference throws once the loop is closed.
+     */
+    public MemorySegment malloc(long size) {
+        return sys.malloc(size, arena);
+    }
+
+    /** Frees memory from {@link #malloc}, which must not be used again. */
+    public void free(MemorySegment memory) {
+        sys.free(memory);
+    }
+
     /** Reads from {@code fd} and drops it: bytes dropped, 0 would block, -1 end of stream. */
     public int discard(int fd) throws ErrnoException {
         return (int) sys.read(fd, discardBuffer, DISCARD_BUFFER_SIZE);

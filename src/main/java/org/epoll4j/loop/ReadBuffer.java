@@ -31,7 +31,7 @@ public final class ReadBuffer {
         this.views = new ByteBuffer[cachedViews];
     }
 
-    MemorySegment segment() {
+    public MemorySegment segment() {
         return segment;
     }
 

@@ -74,6 +74,15 @@ abstract sealed class StreamChannel extends StreamSocket permits StreamInput {
     /** Drops queued output: the connection is closing for good. */
     abstract void dropOutput();
 
+    /** Frees the unread input kept: the connection is closing for good. */
+    abstract void dropUnread();
+
+    /** Has {@link #endOfTurn()} run at the end of this turn, once however often asked. */
+    abstract void atEndOfTurn();
+
+    /** Sends the output staged during the handler call that just returned, if any. */
+    abstract void sendStaged();
+
     /** Handles the input side of ready {@code events}: data, end of input, hang-up, error. */
     abstract void input(int events);
 
@@ -161,6 +170,7 @@ abstract sealed class StreamChannel extends StreamSocket permits StreamInput {
             }
         }
         dropOutput();
+        dropUnread();
         if (closeDeadline != null) {
             closeDeadline.cancel();
             closeDeadline = null;

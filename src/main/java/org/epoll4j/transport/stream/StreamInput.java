@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 package org.epoll4j.transport.stream;
 
+import java.io.IOException;
+import java.nio.ByteBuffer;
 import org.epoll4j.Connection;
 import org.epoll4j.ConnectionHandler;
 import org.epoll4j.epoll.ErrnoException;
@@ -21,6 +23,10 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
 
     private boolean readPaused;
     private boolean inputEnded;
+    /** What the handler left unread, once it asked for it to be kept (see {@link UnreadInput}); else null. */
+    private UnreadInput unread;
+    /** Kept bytes wait to be handed back without a read: reading resumed after a pause that left them. */
+    private boolean redeliver;
     /** Out of the epoll set: hung up while reading was paused, until reading resumes. */
     private boolean parked;
 
@@ -42,6 +48,23 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
                 unpark();
             } else {
                 updateInterest();
+            }
+            if (unread != null && !unread.isEmpty() && !redeliver) {
+                // What the handler left when it paused may be whole messages, and no more
+                // input may come until they are answered: they are handed back this turn.
+                redeliver = true;
+                atEndOfTurn();
+            }
+        }
+    }
+
+    /** Hands back the bytes kept when reading resumed, if they are still to be, without a read. */
+    final void redeliverKept() {
+        if (redeliver) {
+            redeliver = false;
+            UnreadInput kept = unread;
+            if (state() == State.OPEN && !readPaused && kept != null && !kept.isEmpty()) {
+                deliverKept(kept, 0);
             }
         }
     }
@@ -71,6 +94,13 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
         IoContext io = loop.io();
         int reads = hangup ? READS_AFTER_HANGUP : 1;
         for (int i = 0; i < reads && (interest & Interest.READ) != 0 && state() != State.CLOSED; i++) {
+            UnreadInput kept = unread;
+            if (kept != null && !kept.isEmpty() && state() == State.OPEN) {
+                if (!readAfterKept(kept, io)) {
+                    return;
+                }
+                continue;
+            }
             int n;
             try {
                 // Closing, input is read and dropped, so that close(2) sends no reset.
@@ -89,9 +119,10 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
             if (state() != State.OPEN) {
                 continue; // closing: dropped
             }
+            ByteBuffer data = io.input.view(n);
             LoopEvents.SlowHandler timing = LoopEvents.handlerBegins();
             try {
-                handler.onData(self(), io.input.view(n));
+                handler.onData(self(), data);
             } catch (RuntimeException | Error e) {
                 handlerFailed("onData", e);
                 return;
@@ -99,6 +130,109 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
                 io.input.release();
                 LoopEvents.handlerEnds(timing, handler, "onData", this);
             }
+            sendStaged();
+            if (unread != null && UnreadInput.unread(data, n) > 0) {
+                keepUnread(data, n, false);
+            }
+        }
+    }
+
+    /**
+     * Reads after the bytes kept, into the connection's own memory, and hands the handler
+     * both; returns whether to read on. (A read with nothing kept lands in the loop's read
+     * buffer and copies nothing: {@link #read}.)
+     */
+    private boolean readAfterKept(UnreadInput kept, IoContext io) {
+        int n;
+        try {
+            n = kept.read(fd, io);
+        } catch (ErrnoException e) {
+            closed(e, false);
+            return false;
+        }
+        if (n == 0) {
+            return false;
+        }
+        if (n < 0) {
+            endOfInput(); // a message cut short: the kept start of it is dropped with the connection
+            return false;
+        }
+        return deliverKept(kept, n);
+    }
+
+    /** Hands the handler the bytes kept and the {@code n} read after them; returns whether it may be called again. */
+    private boolean deliverKept(UnreadInput kept, int n) {
+        int length = kept.size() + n;
+        ByteBuffer data = kept.view(n);
+        LoopEvents.SlowHandler timing = LoopEvents.handlerBegins();
+        try {
+            handler.onData(self(), data);
+        } catch (RuntimeException | Error e) {
+            handlerFailed("onData", e);
+            return false;
+        } finally {
+            LoopEvents.handlerEnds(timing, handler, "onData", this);
+        }
+        sendStaged();
+        return keepUnread(data, length, true);
+    }
+
+    /**
+     * The handler returned from {@code data}, which held {@code length} bytes, the kept ones
+     * first if {@code fromKept}: keeps what it left (see {@link UnreadInput}), within the
+     * limit, or resets the connection. Returns whether the connection reads on.
+     */
+    private boolean keepUnread(ByteBuffer data, int length, boolean fromKept) {
+        UnreadInput kept = unread;
+        if (state() != State.OPEN || kept == null) {
+            return false; // closed or closing meanwhile (its memory goes with it), or no longer keeping
+        }
+        int left = UnreadInput.unread(data, length);
+        if (kept.limit() == 0) {
+            kept.free(loop.io()); // the handler stopped keeping unread bytes: these are dropped
+            unread = null;
+            return true;
+        }
+        if (left > kept.limit()) {
+            closed(unreadLimitExceeded(left, kept.limit()), true);
+            return false;
+        }
+        if (fromKept) {
+            kept.consumed(data, length, loop.io());
+        } else {
+            kept.keep(data, length, loop.io());
+        }
+        return true;
+    }
+
+    /** The exception that resets a connection whose handler left {@code bytes} unread, above its {@code limit}. */
+    static IOException unreadLimitExceeded(int bytes, int limit) {
+        return new IOException("unread input limit exceeded: onData left " + bytes + " bytes unread, the limit is "
+                + limit + " (Connection.keepUnread)");
+    }
+
+    /** See {@link Connection#keepUnread}: from the end of the handler call under way, if any. */
+    protected final void unreadLimit(int bytes) {
+        if (bytes < 0) {
+            throw new IllegalArgumentException("the most unread bytes kept must not be negative: " + bytes);
+        }
+        if (unread != null) {
+            unread.limit(bytes);
+        } else if (bytes > 0) {
+            unread = new UnreadInput(bytes);
+        }
+    }
+
+    /** Bytes kept unread, to be handed back ahead of the next. */
+    protected final int unreadBytes0() {
+        return unread == null ? 0 : unread.size();
+    }
+
+    /** Frees the memory of the unread bytes kept: the connection is closed. */
+    final void dropUnread() {
+        if (unread != null) {
+            unread.free(loop.io());
+            unread = null;
         }
     }
 

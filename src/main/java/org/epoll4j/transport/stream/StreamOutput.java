@@ -34,6 +34,11 @@ public abstract sealed class StreamOutput extends StreamInput permits StreamRequ
     private volatile Inbox inbox;
     /** Null while nothing is queued. */
     private WriteQueue queue;
+    /** The queue of the last output, kept empty for the next: a batch of staged bytes allocates nothing. */
+    private WriteQueue spareQueue;
+    /** Bytes were staged ({@link #stage}) and wait in the queue for the end of the handler call. */
+    private boolean staged;
+    private boolean endOfTurnAsked;
     /** Queued output went above the high-water mark and has not come below the low one. */
     private boolean unwritable;
     /** The application shut output down: no more writes; FIN goes once the queue is empty. */
@@ -66,7 +71,7 @@ public abstract sealed class StreamOutput extends StreamInput permits StreamRequ
             return false;
         }
         loop.counters().queued(src.remaining());
-        queue().append(src, loop.io());
+        queue().appendOnLoop(src, loop.io());
         queuedMore();
         return state() == State.OPEN;
     }
@@ -122,19 +127,83 @@ public abstract sealed class StreamOutput extends StreamInput permits StreamRequ
 
     private WriteQueue queue() {
         if (queue == null) {
-            queue = new WriteQueue();
+            queue = spareQueue != null ? spareQueue : new WriteQueue();
+            spareQueue = null;
         }
         return queue;
     }
 
+    /**
+     * Takes {@code src}'s remaining bytes into the queue, to go out with the other bytes
+     * staged in one writev when the handler call returns, or at the end of the turn; false
+     * if output is closed or the output limit is reached (which resets). The fd's interest
+     * is left alone: the bytes go before any wait.
+     */
+    protected final boolean stage0(ByteBuffer src) {
+        if (state() != State.OPEN || outputShutdown) {
+            return false;
+        }
+        int length = src.remaining();
+        if (length == 0) {
+            return true;
+        }
+        if (!withinLimit(length)) {
+            return false;
+        }
+        loop.counters().queued(length);
+        queue().appendOnLoop(src, loop.io());
+        aboveHighWater();
+        if (!staged) {
+            staged = true;
+            atEndOfTurn();
+        }
+        return true;
+    }
+
+    @Override
+    final void sendStaged() {
+        if (!staged) {
+            return;
+        }
+        staged = false;
+        if (queue == null || state() == State.CLOSED) {
+            return;
+        }
+        if (isConnected()) {
+            flush();
+        }
+        if (queue != null) {
+            updateInterest(); // what the kernel did not take waits for EPOLLOUT (or the connect)
+        }
+    }
+
+    @Override
+    final void atEndOfTurn() {
+        if (!endOfTurnAsked) {
+            endOfTurnAsked = true;
+            loop.dispatcher().flushAtEndOfTurn(this);
+        }
+    }
+
+    @Override
+    protected final void endOfTurn() {
+        endOfTurnAsked = false;
+        sendStaged();
+        redeliverKept();
+    }
+
     private void queuedMore() {
+        aboveHighWater();
+        updateInterest();
+    }
+
+    private void aboveHighWater() {
         if (!unwritable && queue.size() > limits().highWaterMark) {
             unwritable = true;
             if (LoopEvents.recording()) {
                 StreamEvents.outputAboveHighWater(self(), queue.size(), limits().highWaterMark);
             }
         }
-        updateInterest();
     }
 
     final void requestShutdownOutput() {
@@ -225,6 +294,7 @@ public abstract sealed class StreamOutput extends StreamInput permits StreamRequ
         if (queue != null) {
             loop.counters().queued(-queue.size());
             queue.clear(loop.io());
+            spareQueue = queue;
             queue = null;
         }
     }

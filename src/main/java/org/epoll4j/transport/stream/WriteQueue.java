@@ -28,11 +28,24 @@ final class WriteQueue {
         return size;
     }
 
-    /** Appends {@code src}'s remaining bytes and consumes them. */
+    /** Appends {@code src}'s remaining bytes and consumes them. Any thread (an inbox's queue is another thread's). */
     void append(ByteBuffer src, IoContext io) {
-        int length = src.remaining();
         // A heap buffer is copied from its array: no segment to allocate on each write.
-        MemorySegment bytes = src.hasArray() ? null : MemorySegment.ofBuffer(src);
+        append(src, src.hasArray() ? null : MemorySegment.ofBuffer(src), io);
+    }
+
+    /**
+     * As {@link #append(ByteBuffer, IoContext)}, on the loop's thread: a direct buffer's
+     * bytes come through the loop's memory ({@link IoContext#bytesOf}), so that no segment
+     * is made of it per write.
+     */
+    void appendOnLoop(ByteBuffer src, IoContext io) {
+        append(src, src.hasArray() ? null : io.bytesOf(src), io);
+    }
+
+    /** Appends {@code src}'s remaining bytes, from its array, or from {@code bytes} (its first at 0); consumes them. */
+    private void append(ByteBuffer src, MemorySegment bytes, IoContext io) {
+        int length = src.remaining();
         int from = src.hasArray() ? src.arrayOffset() + src.position() : 0;
         long copied = 0;
         while (copied < length) {

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: Apache-2.0
+package org.epoll4j;
+
+import java.nio.ByteBuffer;
+
+/**
+ * The two framings that most protocols use, read in the {@code data} a handler is given:
+ * frames that end with a delimiter (a line, an HTTP head), and frames that start with
+ * their length. Each method says where the first whole frame from {@code data}'s position
+ * ends, without moving it and without allocating: the handler takes that frame, moves the
+ * position past it and looks for the next; with {@link Connection#keepUnread} the start
+ * of a frame that the read cut comes back with its rest.
+ *
+ * {@snippet class="org.epoll4j.snippets.ProtocolSnippets" region="framing"}
+ *
+ * <p>Notes: a frame longer than {@code maxFrame} is {@link #TOO_LONG} as soon as that is
+ * certain, so that a handler can refuse it without waiting for the rest.
+ */
+public final class Frames {
+    /** No whole frame yet: the rest of it is still to come. */
+    public static final int INCOMPLETE = -1;
+    /** The frame is longer than the handler takes. */
+    public static final int TOO_LONG = -2;
+
+    private Frames() {}
+
+    /**
+     * Where the first frame from {@code data}'s position that ends with {@code delimiter}
+     * ends, the delimiter included.
+     *
+     * @param data the bytes, from their position to their limit
+     * @param delimiter the bytes that end a frame, such as {@code "\r\n"}
+     * @param maxFrame the longest frame, its delimiter included
+     * @return the index just past the delimiter; {@link #INCOMPLETE} if {@code data} holds
+     *     none yet and no more than {@code maxFrame} bytes; else {@link #TOO_LONG}
+     * @throws IllegalArgumentException if the delimiter is empty or maxFrame is shorter than it
+     */
+    public static int delimited(ByteBuffer data, byte[] delimiter, int maxFrame) {
+        if (delimiter.length == 0 || maxFrame < delimiter.length) {
+            throw new IllegalArgumentException("need a delimiter of 1 to maxFrame bytes: " + delimiter.length
+                    + " bytes, maxFrame " + maxFrame);
+        }
+        int start = data.position();
+        int end = (int) Math.min(data.limit(), (long) start + maxFrame);
+        byte first = delimiter[0];
+        for (int i = start; i <= end - delimiter.length; i++) {
+            if (data.get(i) == first && matches(data, i, delimiter)) {
+                return i + delimiter.length;
+            }
+        }
+        return data.limit() - start >= maxFrame ? TOO_LONG : INCOMPLETE;
+    }
+
+    private static boolean matches(ByteBuffer data, int at, byte[] delimiter) {
+        for (int j = 1; j < delimiter.length; j++) {
+            if (data.get(at + j) != delimiter[j]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Where the first frame from {@code data}'s position ends, a frame that starts with its
+     * length: an unsigned big-endian integer of {@code lengthBytes} bytes that counts the
+     * bytes after it.
+     *
+     * @param data the bytes, from their position to their limit
+     * @param lengthBytes the size of the length field: 1, 2, 3 or 4
+     * @param maxFrame the longest frame, its length field included
+     * @return the index just past the frame; {@link #INCOMPLETE} if not all of it is here
+     *     yet; {@link #TOO_LONG} if its length field says more than {@code maxFrame}
+     * @throws IllegalArgumentException if lengthBytes is not 1 to 4, or maxFrame not positive
+     */
+    public static int lengthPrefixed(ByteBuffer data, int lengthBytes, int maxFrame) {
+        if (lengthBytes < 1 || lengthBytes > 4 || maxFrame <= 0) {
+            throw new IllegalArgumentException("need 1 to 4 length bytes and a positive maxFrame: " + lengthBytes
+                    + ", " + maxFrame);
+        }
+        int start = data.position();
+        if (data.limit() - start < lengthBytes) {
+            return INCOMPLETE;
+        }
+        long length = 0;
+        for (int i = 0; i < lengthBytes; i++) {
+            length = length << 8 | (data.get(start + i) & 0xff);
+        }
+        long frame = lengthBytes + length;
+        if (frame > maxFrame) {
+            return TOO_LONG;
+        }
+        return data.limit() - start < frame ? INCOMPLETE : start + (int) frame;
+    }
+}
