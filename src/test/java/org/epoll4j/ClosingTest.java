@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -18,7 +19,9 @@ import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.loop.Sources;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -103,6 +106,39 @@ class ClosingTest {
             heartbeat.join();
             client.shutdownOutput();
             assertNull(closed.get(20, TimeUnit.SECONDS).cause(), "an orderly close once the peer ended too");
+        }
+    }
+
+    @Test
+    void aPeerResetFoundByTheCloseIsTheCauseOnCloseGets() throws Exception {
+        // Found in review (#18): the read that drops unread input before close(2) swallowed
+        // its ECONNRESET, and onClose said the close was orderly.
+        CompletableFuture<Echo.Closed> closed = new CompletableFuture<>();
+        ConnectionHandler handler = new ConnectionHandler() {
+            @Override
+            public void onData(Connection connection, ByteBuffer data) {
+                connection.close();
+            }
+
+            @Override
+            public void onClose(Connection connection, IOException cause) {
+                closed.complete(new Echo.Closed(cause));
+            }
+        };
+        try (LoopThread server = LoopThread.serve(handler); Socket client = EchoClient.connect(server.address())) {
+            server.call(() -> null);
+            CountDownLatch busy = new CountDownLatch(1);
+            server.loop().execute(() -> {
+                busy.countDown();
+                sleepQuietly(300); // the byte and the reset behind it both arrive meanwhile
+            });
+            busy.await();
+            client.getOutputStream().write('x');
+            client.setSoLinger(true, 0);
+            client.close(); // RST right behind the byte
+            IOException cause = closed.get(20, TimeUnit.SECONDS).cause();
+            assertInstanceOf(ErrnoException.class, cause);
+            assertEquals("ECONNRESET", ((ErrnoException) cause).errnoName());
         }
     }
 
@@ -251,6 +287,14 @@ class ClosingTest {
             assertEquals("bye\n", new String(in.readNBytes(4), StandardCharsets.US_ASCII));
             assertEquals(-1, in.read(), "an orderly end of stream, not a reset");
             writer.join();
+        }
+    }
+
+    private static void sleepQuietly(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }

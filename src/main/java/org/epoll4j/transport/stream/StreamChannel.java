@@ -123,7 +123,7 @@ abstract sealed class StreamChannel extends StreamSocket permits StreamInput {
             return;
         }
         if (!connected || !discardInput()) {
-            closed(null, false);
+            closed(null, false); // unless a reset found by the discard closed it already, with that cause
             return;
         }
         sendFin();

@@ -267,8 +267,8 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
 
     /**
      * Reads and drops what the peer sent and nobody will read, as far as a few reads go;
-     * returns whether its end of stream is still to come. An error ends the input: the
-     * socket is dead, and close(2) has nothing left to reset.
+     * returns whether its end of stream is still to come. An error (a reset) closes the
+     * connection, with it as the cause.
      */
     @Override
     final boolean discardInput() {
@@ -277,6 +277,7 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
             try {
                 n = loop.io().discard(fd);
             } catch (ErrnoException e) {
+                closed(e, false);
                 return false;
             }
             if (n < 0) {
