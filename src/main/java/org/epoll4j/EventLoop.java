@@ -212,7 +212,9 @@ public final class EventLoop implements Executor, AutoCloseable {
     /**
      * Closes the loop and waits until it has: every server and connection is closed
      * (without flushing: their {@code onClose} run), tasks already taken run, timers are
-     * dropped, and the native memory is freed. Idempotent; any thread.
+     * dropped, and the native memory is freed. Idempotent; any thread. A connection still
+     * closing (its output going out, or lingering for the peer's end of stream) is reset,
+     * and its {@code onClose} gets an {@link java.io.IOException} that says so.
      *
      * <p>What the calling thread does:
      * <ul>

@@ -143,6 +143,40 @@ class ClosingTest {
     }
 
     @Test
+    void aConnectionStillClosingWhenItsLoopClosesIsResetAndOnCloseSaysSo() throws Exception {
+        // Found in review (#18): the loop's close released a lingering connection as an
+        // orderly one; its peer, still sending, got a reset and lost the end of the output.
+        int size = 8 * 1024 * 1024;
+        CompletableFuture<Echo.Closed> closed = new CompletableFuture<>();
+        ConnectionHandler handler = new ConnectionHandler() {
+            @Override
+            public void onOpen(Connection connection) {
+                connection.write(ByteBuffer.wrap(new byte[size]));
+                connection.close();
+            }
+
+            @Override
+            public void onData(Connection connection, ByteBuffer data) {}
+
+            @Override
+            public void onClose(Connection connection, IOException cause) {
+                closed.complete(new Echo.Closed(cause));
+            }
+        };
+        LoopThread server = LoopThread.serve(handler);
+        try (Socket client = EchoClient.connect(server.address())) {
+            InputStream in = client.getInputStream();
+            assertEquals(1024 * 1024, in.readNBytes(1024 * 1024).length, "some of the output arrives");
+            server.loop().close();
+            IOException cause = closed.get(20, TimeUnit.SECONDS).cause();
+            assertNotNull(cause, "onClose is told the close did not complete");
+            assertTrue(cause.getMessage().startsWith("the loop closed before the close completed"), cause.getMessage());
+        } finally {
+            server.close();
+        }
+    }
+
+    @Test
     void aSocketThatHangsUpWhileReadingIsPausedKeepsItsDataUntilReadingResumes() throws Exception {
         // Guards a bug: EPOLLHUP while paused closed the connection and dropped unread input.
         Collect client = new Collect();

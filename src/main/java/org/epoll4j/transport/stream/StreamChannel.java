@@ -254,7 +254,16 @@ abstract sealed class StreamChannel extends StreamSocket permits StreamInput {
 
     @Override
     protected final void closeWithLoop() {
-        closed(null, false);
+        if (state == State.CLOSING) {
+            // Its output or the peer's end of stream did not come in time: the peer gets a
+            // reset, and the handler is told, as at the close timeout.
+            long unsent = queued();
+            closed(new IOException("the loop closed before the close completed"
+                    + (unsent > 0 ? ", with " + unsent + " bytes unsent" : ", before the peer ended its output")
+                    + "; the connection was reset"), true);
+        } else {
+            closed(null, false);
+        }
     }
 
     /** Delivers {@code failure} of a connect that failed before it was registered. */
