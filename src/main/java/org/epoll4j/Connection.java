@@ -160,6 +160,7 @@ public final class Connection extends StreamRequests {
      */
     public boolean isWritable() {
         loop.checkInLoop();
+        foreignFirst(false); // another thread's close or shutdownOutput, asked before, counts
         return takesOutputNow();
     }
 
@@ -258,7 +259,9 @@ public final class Connection extends StreamRequests {
      * peer still sends; only then is the fd closed. A socket closed with unread input, or
      * that receives any later, answers with a reset, which makes the peer drop what it has
      * not read yet: the end of the output. A peer that never ends its output is reset at
-     * the close timeout. {@link #abort()} ends it at once.
+     * the close timeout: until then the connection holds its fd. Against peers that may
+     * never end theirs (an idle client dropped, a slow one), set a short close timeout, or
+     * {@link #abort()}, which ends it at once.
      */
     public void close() {
         closeAnyThread();

@@ -204,7 +204,9 @@ public final class EventLoopGroup implements AutoCloseable {
      *
      * <p>The port is the group's own: if another socket listens there, of this process or
      * another, this fails with EADDRINUSE, and a server that tries to listen there later
-     * fails so too, unless it asks to share the port. With {@link ListenOption#REUSE_PORT}
+     * fails so too, unless it asks to share the port (SO_REUSEPORT, which the group's own
+     * listeners set to share it among its loops, lets such a server in; a group of one
+     * loop sets nothing, and then no one else can listen there). With {@link ListenOption#REUSE_PORT}
      * the group shares it: its listeners join those of the port that set SO_REUSEPORT (for
      * example another group's given that option too, or another process's), and any socket
      * that sets it may join them later; the kernel spreads the connections among them all.

@@ -13,9 +13,10 @@ public enum ListenOption {
      * SO_REUSEPORT: share the port. Several sockets, of this process or others, may listen
      * on it (or, for UDP, be bound to it) if each sets it, and the kernel spreads new
      * connections (or senders) among them; only sockets of the same user may. Without it,
-     * a port is a server's own: {@link EventLoop#listen} and {@link EventLoop#bindUdp} fail
-     * with EADDRINUSE where another socket listens, and so do an {@link EventLoopGroup}'s,
-     * although its own loops share the port.
+     * {@link EventLoop#listen} and {@link EventLoop#bindUdp} fail with EADDRINUSE where
+     * another socket listens, and so do an {@link EventLoopGroup}'s. Note that a group of
+     * several loops shares its port among them with SO_REUSEPORT, so a later socket that
+     * sets it (this option, in any server of the same user) is let in beside them.
      */
     REUSE_PORT,
     /**

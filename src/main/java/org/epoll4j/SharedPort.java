@@ -30,7 +30,9 @@ final class SharedPort {
         List<Listener> listeners = new ArrayList<>();
         ConnectionFactory connections = EventLoop.connections(handler);
         try {
-            if (sharing == Sharing.HAND_OFF || SocketCalls.isUnix(address)) {
+            if (sharing == Sharing.HAND_OFF || SocketCalls.isUnix(address)
+                    || loops.size() == 1 && !options.contains(ListenOption.REUSE_PORT)) {
+                // One listener: without SO_REUSEPORT unless asked, the port is its own outright.
                 EventLoop first = loops.getFirst();
                 listeners.add(LoopThreads.call(first,
                         () -> Listener.open(first.core(), address, connections, options, () -> group.next().core())));
@@ -60,14 +62,16 @@ final class SharedPort {
     static List<UdpEndpoint> bindUdp(EventLoopGroup group, InetSocketAddress address, int maxDatagramSize,
                                      DatagramHandler handler, Set<ListenOption> options) throws ErrnoException {
         List<UdpEndpoint> endpoints = new ArrayList<>();
+        boolean shared = options.contains(ListenOption.REUSE_PORT);
+        // One loop: one socket, without SO_REUSEPORT unless asked, and the port is its own outright.
+        Set<ListenOption> reusePort = group.loops().size() == 1 && !shared ? Set.of() : EnumSet.of(ListenOption.REUSE_PORT);
         try {
             InetSocketAddress bound = address;
             for (EventLoop loop : group.loops()) {
                 InetSocketAddress port = bound;
-                boolean own = endpoints.isEmpty() && !options.contains(ListenOption.REUSE_PORT);
-                UdpEndpoint endpoint = LoopThreads.call(loop, () -> UdpEndpoint.bind(loop.core(),
-                        own ? UdpChannel.freePort(loop.core(), port) : port, maxDatagramSize, handler,
-                        EnumSet.of(ListenOption.REUSE_PORT)));
+                boolean own = endpoints.isEmpty() && !reusePort.isEmpty() && !shared;
+                UdpEndpoint endpoint = LoopThreads.call(loop, () -> own ? bindOwnPort(loop, port, maxDatagramSize, handler)
+                        : UdpEndpoint.bind(loop.core(), port, maxDatagramSize, handler, reusePort));
                 endpoints.add(endpoint);
                 bound = (InetSocketAddress) endpoint.localAddress();
             }
@@ -85,5 +89,24 @@ final class SharedPort {
             throw e;
         }
         return List.copyOf(endpoints);
+    }
+
+    /**
+     * The first endpoint of a group that shares its port with no one else, on the loop's
+     * thread. For port 0, the port that the probe found free may be taken by another bind
+     * before the endpoint binds it (UdpChannel.freePort): then another is found.
+     */
+    private static UdpEndpoint bindOwnPort(EventLoop loop, InetSocketAddress address, int maxDatagramSize,
+                                           DatagramHandler handler) throws ErrnoException {
+        for (int attempt = 1; ; attempt++) {
+            InetSocketAddress free = UdpChannel.freePort(loop.core(), address);
+            try {
+                return UdpEndpoint.bind(loop.core(), free, maxDatagramSize, handler, EnumSet.of(ListenOption.REUSE_PORT));
+            } catch (ErrnoException e) {
+                if (address.getPort() != 0 || !"EADDRINUSE".equals(e.errnoName()) || attempt == 3) {
+                    throw e;
+                }
+            }
+        }
     }
 }

@@ -12,8 +12,11 @@ import org.epoll4j.loop.TimerEntry;
  * {@snippet class="org.epoll4j.snippets.EventLoopSnippets" region="idle-timeout"}
  *
  * <p>Notes: timers run no earlier than their deadline, in deadline order, and in the
- * order they reached the loop when deadlines are equal. Every method may be called from
- * any thread: a cancel that wins against the timer's run means the task never runs.
+ * order they reached the loop when deadlines are equal. A timer scheduled from another
+ * thread reaches the loop a moment after its deadline is set (it is set as schedule
+ * begins): timers that ran in between, due before it reached the loop, may have later
+ * deadlines. Every method may be called from any thread: a cancel that wins against the
+ * timer's run means the task never runs.
  */
 public final class Timer extends TimerEntry {
     private Timer(Loop loop, Duration delay, Runnable task) {

@@ -160,7 +160,8 @@ class EchoServerCliTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"--bogus", "--port x", "--port", "--port 70000", "--port -1", "--host", "--threads 0",
-        "--threads x", "--threads", "--unix /tmp/x.sock --udp", "--stats 0", "--stats x"})
+        "--threads x", "--threads", "--unix /tmp/x.sock --udp", "--unix /tmp/x.sock --reuse-port", "--stats 0",
+        "--stats x"})
     @Timeout(60)
     void badArgumentsExitTwoWithUsageOnStderr(String arguments) throws Exception {
         try (EchoServerProcess server = EchoServerProcess.start(arguments.split(" "))) {

@@ -71,6 +71,21 @@ class EventLoopGroupTest {
     }
 
     @Test
+    void aOneLoopGroupsPortRefusesEvenAServerThatAsksToShareIt() throws Exception {
+        // Found in review (#18): a group's listeners set SO_REUSEPORT to share the port among
+        // its loops, so a server that asks to share joins them. One loop needs no sharing.
+        DatagramHandler echo = (endpoint, datagram) -> datagram.reply(datagram.data());
+        try (EventLoopGroup first = EventLoopGroup.open(1); EventLoopGroup second = EventLoopGroup.open(1)) {
+            InetSocketAddress port = (InetSocketAddress) first.listen(LOOPBACK, new Echo()).localAddress();
+            assertEquals("EADDRINUSE", assertThrows(ErrnoException.class, () -> second.listen(port, new Echo(),
+                    EventLoopGroup.Sharing.REUSE_PORT, ListenOption.REUSE_PORT)).errnoName());
+            InetSocketAddress udp = (InetSocketAddress) first.bindUdp(LOOPBACK, 2048, echo).getFirst().localAddress();
+            assertEquals("EADDRINUSE", assertThrows(ErrnoException.class,
+                    () -> second.bindUdp(udp, 2048, echo, ListenOption.REUSE_PORT)).errnoName());
+        }
+    }
+
+    @Test
     void aPortWhereAnotherSocketListensIsRefusedBeforeTheGroupJoinsIt() throws Exception {
         try (ServerSocket other = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
              EventLoopGroup group = EventLoopGroup.open(2)) {

@@ -161,6 +161,9 @@ public final class EchoServer {
         if (unix != null && udp) {
             usage("--unix and --udp do not go together");
         }
+        if (unix != null && reusePort) {
+            usage("--reuse-port is for TCP and UDP ports, not --unix");
+        }
         if (unix != null) {
             try {
                 return new Options(UnixDomainSocketAddress.of(unix), threads, sharing, reusePort, false, statsSeconds);

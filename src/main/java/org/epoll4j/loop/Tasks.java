@@ -99,6 +99,13 @@ public final class Tasks extends Source {
         }
     }
 
+    /** Whether {@link #close()} was called: the loop is closing. Any thread. */
+    boolean isClosed() {
+        synchronized (lock) {
+            return closed;
+        }
+    }
+
     /** Takes no more tasks: {@link #add} throws from now on. Any thread. */
     void close() {
         synchronized (lock) {

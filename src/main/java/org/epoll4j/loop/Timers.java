@@ -51,7 +51,7 @@ public final class Timers {
                 }
             }
         }
-        if (!loop.isOpen()) {
+        if (!loop.isOpen() || loop.tasks().isClosed()) {
             throw new IllegalStateException("EventLoop is closed");
         }
         // A close after this check drops the timer with the others, as it would a timer taken just before.
@@ -97,8 +97,8 @@ public final class Timers {
             queue.poll();
             if (first.fire()) {
                 loop.runTask(first.task, "a timer");
-            } else {
-                cancelled--;
+            } else if (cancelled > 0) {
+                cancelled--; // a count only: one cancelled while it waited in incoming may have been reset by a purge
             }
         }
     }

@@ -109,8 +109,8 @@ public final class Listener extends Source {
                 sockets.bind(claim, address);
             } catch (ErrnoException e) {
                 if (e.errno() == Libc.EADDRINUSE()) {
-                    throw new ErrnoException("bind(fd=" + claim + ", " + address + ": another socket listens on the"
-                            + " port; ListenOption.REUSE_PORT shares it with the servers that ask to)", e.errno());
+                    throw new ErrnoException("bind(fd=" + claim + ", " + address + "): another socket listens on the"
+                            + " port; ListenOption.REUSE_PORT shares it with the servers that ask to", e.errno());
                 }
                 throw e;
             }

@@ -81,8 +81,9 @@ public abstract sealed class UdpChannel extends Source permits UdpInput {
      * set it too (and have the same user): so a socket without it binds the port first,
      * which fails with EADDRINUSE if any socket has it. It must let go before the endpoint
      * binds (UDP lets a socket with SO_REUSEPORT bind beside one without it only if both set
-     * SO_REUSEADDR, which would let anyone in): a group checking the same port at the same
-     * instant could slip in between.
+     * SO_REUSEADDR, which would let anyone in): another bind could take the port in between
+     * (a group checking the same port at the same instant, or, for port 0, a bind that the
+     * kernel gives the same free port; the caller then finds another).
      */
     public static InetSocketAddress freePort(Loop loop, InetSocketAddress address) throws ErrnoException {
         loop.checkCanAdd();
@@ -93,8 +94,8 @@ public abstract sealed class UdpChannel extends Source permits UdpInput {
                 sockets.bind(probe, address);
             } catch (ErrnoException e) {
                 if (e.errno() == Libc.EADDRINUSE()) {
-                    throw new ErrnoException("bind(fd=" + probe + ", " + address + ": another socket is bound to the"
-                            + " port; ListenOption.REUSE_PORT shares it with the endpoints that ask to)", e.errno());
+                    throw new ErrnoException("bind(fd=" + probe + ", " + address + "): another socket is bound to the"
+                            + " port; ListenOption.REUSE_PORT shares it with the endpoints that ask to", e.errno());
                 }
                 throw e;
             }
