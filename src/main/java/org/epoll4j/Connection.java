@@ -47,8 +47,8 @@ import org.epoll4j.transport.stream.StreamRequests;
 public final class Connection extends StreamRequests {
     private Object attachment;
 
-    Connection(Loop loop, ConnectionHandler handler, int fd, boolean connected) {
-        super(loop, handler, fd, connected);
+    Connection(Loop loop, ConnectionHandler handler, HandlerFactory handlers, int fd, boolean connected) {
+        super(loop, handler, handlers, fd, connected);
     }
 
     @Override

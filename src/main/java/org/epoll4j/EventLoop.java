@@ -129,7 +129,27 @@ public final class EventLoop implements Executor, AutoCloseable {
      */
     public Server listen(SocketAddress address, ConnectionHandler handler, ListenOption... options)
             throws ErrnoException {
-        return Server.listen(loop, address, handler, options);
+        return Server.listen(loop, address, connections(Objects.requireNonNull(handler, "handler")), options);
+    }
+
+    /**
+     * Listens on {@code address}, as {@link #listen(SocketAddress, ConnectionHandler,
+     * ListenOption...)}; each accepted connection gets a handler of its own from
+     * {@code handlers}, made as it opens.
+     *
+     * {@snippet class="org.epoll4j.snippets.ProtocolSnippets" region="per-connection"}
+     *
+     * @param address where to listen
+     * @param handlers makes the handler of each accepted connection, on this loop's thread
+     * @param options {@link ListenOption}s, or none
+     * @return the server, listening
+     * @throws ErrnoException as {@link #listen(SocketAddress, ConnectionHandler, ListenOption...)}
+     * @throws IllegalArgumentException for an unresolved or unserved address, or a path too long
+     * @throws IllegalStateException if the loop is closing or closed
+     */
+    public Server listen(SocketAddress address, HandlerFactory handlers, ListenOption... options)
+            throws ErrnoException {
+        return Server.listen(loop, address, connections(Objects.requireNonNull(handlers, "handlers")), options);
     }
 
     /**
@@ -289,7 +309,12 @@ public final class EventLoop implements Executor, AutoCloseable {
 
     /** Makes the connections of {@code handler}, for the stream transport. */
     static ConnectionFactory connections(ConnectionHandler handler) {
-        return (loop, fd, connected) -> new Connection(loop, handler, fd, connected);
+        return (loop, fd, connected) -> new Connection(loop, handler, null, fd, connected);
+    }
+
+    /** The connections a server accepts, each with a handler of its own from {@code handlers}. */
+    static ConnectionFactory connections(HandlerFactory handlers) {
+        return (loop, fd, connected) -> new Connection(loop, null, handlers, fd, connected);
     }
 
     /** The engine, for the loop's API types here. */

@@ -4,12 +4,17 @@ package org.epoll4j;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import org.epoll4j.epoll.ErrnoException;
+import org.epoll4j.transport.stream.ConnectionFactory;
 
 /**
  * Several {@link EventLoop}s, each running on a thread of its own: one per core, by
@@ -233,10 +238,75 @@ public final class EventLoopGroup implements AutoCloseable {
         Objects.requireNonNull(handler, "handler");
         Objects.requireNonNull(sharing, "sharing");
         Set<ListenOption> chosen = Set.of(options);
-        if (threads.ownLoop() != null) {
-            throw new IllegalStateException("EventLoopGroup.listen waits for every loop: call it from another thread");
+        checkNotOwnLoop("listen");
+        ConnectionFactory connections = EventLoop.connections(handler);
+        return SharedPort.listen(this, address, everyLoop(loop -> connections), sharing, chosen);
+    }
+
+    /**
+     * Listens on {@code address}, as {@link #listen(SocketAddress, ConnectionHandler)}: each
+     * accepted connection gets a handler of its own from {@code handlers}, called on the
+     * connection's loop's thread (so from the group's threads at once: it must be safe for
+     * that).
+     *
+     * @param address where to listen
+     * @param handlers makes the handler of each accepted connection
+     * @return the server, listening on every loop
+     * @throws ErrnoException as {@link #listen(SocketAddress, ConnectionHandler)}
+     * @throws IllegalStateException if called from one of the group's loops, or the group is closed
+     */
+    public Server listen(SocketAddress address, HandlerFactory handlers) throws ErrnoException {
+        Objects.requireNonNull(address, "address");
+        Objects.requireNonNull(handlers, "handlers");
+        checkNotOwnLoop("listen");
+        ConnectionFactory connections = EventLoop.connections(handlers);
+        return SharedPort.listen(this, address, everyLoop(loop -> connections), Sharing.REUSE_PORT, Set.of());
+    }
+
+    /**
+     * Listens on {@code address}, as {@link #listen(SocketAddress, ConnectionHandler, Sharing,
+     * ListenOption...)}, with a {@link HandlerFactory} per loop: {@code perLoop} runs once
+     * on each loop's thread, before the server opens, and the factory it returns makes the
+     * handler of each connection of that loop, on that thread. State that a loop's
+     * connections share (a cache, a buffer, a keyspace) lives in that factory, with no
+     * {@code ThreadLocal} and no lock.
+     *
+     * {@snippet class="org.epoll4j.snippets.ProtocolSnippets" region="per-loop"}
+     *
+     * @param address where to listen
+     * @param perLoop makes each loop's factory, on that loop's thread
+     * @param sharing how the loops share the port
+     * @param options as for {@link #listen(SocketAddress, ConnectionHandler, Sharing, ListenOption...)}
+     * @return the server, listening
+     * @throws ErrnoException as {@link #listen(SocketAddress, ConnectionHandler, Sharing, ListenOption...)}
+     * @throws IllegalStateException if called from one of the group's loops, or the group is closed
+     * @throws NullPointerException if perLoop returns null
+     */
+    public Server listen(SocketAddress address, Supplier<? extends HandlerFactory> perLoop, Sharing sharing,
+                         ListenOption... options) throws ErrnoException {
+        Objects.requireNonNull(address, "address");
+        Objects.requireNonNull(perLoop, "perLoop");
+        Objects.requireNonNull(sharing, "sharing");
+        Set<ListenOption> chosen = Set.of(options);
+        checkNotOwnLoop("listen");
+        Map<EventLoop, ConnectionFactory> factories = new IdentityHashMap<>();
+        for (EventLoop loop : loops) {
+            HandlerFactory handlers = LoopThreads.call(loop, perLoop::get);
+            factories.put(loop, EventLoop.connections(Objects.requireNonNull(handlers, "perLoop returned null")));
         }
-        return SharedPort.listen(this, address, handler, sharing, chosen);
+        return SharedPort.listen(this, address, factories, sharing, chosen);
+    }
+
+    private Map<EventLoop, ConnectionFactory> everyLoop(Function<EventLoop, ConnectionFactory> connections) {
+        Map<EventLoop, ConnectionFactory> factories = new IdentityHashMap<>();
+        loops.forEach(loop -> factories.put(loop, connections.apply(loop)));
+        return factories;
+    }
+
+    private void checkNotOwnLoop(String method) {
+        if (threads.ownLoop() != null) {
+            throw new IllegalStateException("EventLoopGroup." + method + " waits for every loop: call it from another thread");
+        }
     }
 
     /**
@@ -264,9 +334,7 @@ public final class EventLoopGroup implements AutoCloseable {
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(handler, "handler");
         Set<ListenOption> chosen = Set.of(options);
-        if (threads.ownLoop() != null) {
-            throw new IllegalStateException("EventLoopGroup.bindUdp waits for every loop: call it from another thread");
-        }
+        checkNotOwnLoop("bindUdp");
         return SharedPort.bindUdp(this, address, maxDatagramSize, handler, chosen);
     }
 

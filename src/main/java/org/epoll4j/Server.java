@@ -9,6 +9,7 @@ import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
 import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.loop.Loop;
+import org.epoll4j.transport.stream.ConnectionFactory;
 import org.epoll4j.transport.stream.Listener;
 
 /**
@@ -48,14 +49,12 @@ public final class Server {
     private volatile boolean open = true;
 
     /** Listens on {@code loop}; see {@link EventLoop#listen}. */
-    static Server listen(Loop loop, SocketAddress address, ConnectionHandler handler, ListenOption... options)
+    static Server listen(Loop loop, SocketAddress address, ConnectionFactory connections, ListenOption... options)
             throws ErrnoException {
         Objects.requireNonNull(address, "address");
-        Objects.requireNonNull(handler, "handler");
         boolean call = loop.beginLoopCall();
         try {
-            return new Server(List.of(Listener.open(loop, address, EventLoop.connections(handler), Set.of(options),
-                    null)));
+            return new Server(List.of(Listener.open(loop, address, connections, Set.of(options), null)));
         } finally {
             loop.endLoopCall(call);
         }

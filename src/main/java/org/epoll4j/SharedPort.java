@@ -6,6 +6,7 @@ import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.epoll4j.EventLoopGroup.Sharing;
 import org.epoll4j.epoll.ErrnoException;
@@ -23,12 +24,16 @@ import org.epoll4j.transport.udp.UdpChannel;
 final class SharedPort {
     private SharedPort() {}
 
-    /** See {@link EventLoopGroup#listen(SocketAddress, ConnectionHandler, Sharing, ListenOption...)}, once its arguments are checked. */
-    static Server listen(EventLoopGroup group, SocketAddress address, ConnectionHandler handler, Sharing sharing,
-                         Set<ListenOption> options) throws ErrnoException {
+    /**
+     * See {@link EventLoopGroup#listen(SocketAddress, ConnectionHandler, Sharing, ListenOption...)}, once its
+     * arguments are checked: each loop's connections made by {@code connections}' entry for it.
+     */
+    static Server listen(EventLoopGroup group, SocketAddress address, Map<EventLoop, ConnectionFactory> perLoop,
+                         Sharing sharing, Set<ListenOption> options) throws ErrnoException {
         List<EventLoop> loops = group.loops();
         List<Listener> listeners = new ArrayList<>();
-        ConnectionFactory connections = EventLoop.connections(handler);
+        // One listener hands its connections to every loop: each is made by its loop's factory.
+        ConnectionFactory connections = (loop, fd, connected) -> perLoop.get(loop.api()).open(loop, fd, connected);
         try {
             if (sharing == Sharing.HAND_OFF || SocketCalls.isUnix(address)
                     || loops.size() == 1 && !options.contains(ListenOption.REUSE_PORT)) {
@@ -42,9 +47,10 @@ final class SharedPort {
                 for (EventLoop loop : loops) {
                     SocketAddress port = bound;
                     boolean own = listeners.isEmpty() && !options.contains(ListenOption.REUSE_PORT);
+                    ConnectionFactory loopsOwn = perLoop.get(loop);
                     Listener listener = LoopThreads.call(loop, () -> own
-                            ? Listener.openOwnPort(loop.core(), port, connections)
-                            : Listener.open(loop.core(), port, connections, reusePort, null));
+                            ? Listener.openOwnPort(loop.core(), port, loopsOwn)
+                            : Listener.open(loop.core(), port, loopsOwn, reusePort, null));
                     listeners.add(listener);
                     bound = listener.localAddress(); // port 0 picked one: the others take it too
                 }

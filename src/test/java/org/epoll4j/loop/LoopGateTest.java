@@ -40,7 +40,7 @@ class LoopGateTest {
             "Connector.connect(Loop,SocketAddress,ConnectionFactory)",
             "Listener.open(Loop,SocketAddress,ConnectionFactory,Set,Supplier)",
             "Listener.openOwnPort(Loop,SocketAddress,ConnectionFactory)",
-            "StreamRequests(Loop,ConnectionHandler,int,boolean)",
+            "StreamRequests(Loop,ConnectionHandler,HandlerFactory,int,boolean)",
             "UdpOutput(Loop,int,Arena,int,DatagramHandler)",
             "UdpChannel.bind(Loop,InetSocketAddress,int,DatagramHandler,Set,EndpointFactory)",
             "UdpChannel.freePort(Loop,InetSocketAddress)",

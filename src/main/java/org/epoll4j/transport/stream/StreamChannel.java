@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.net.SocketTimeoutException;
 import org.epoll4j.Connection;
 import org.epoll4j.ConnectionHandler;
+import org.epoll4j.HandlerFactory;
 import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.loop.Interest;
 import org.epoll4j.loop.Loop;
@@ -35,18 +36,25 @@ abstract sealed class StreamChannel extends StreamSocket permits StreamInput {
         CLOSED
     }
 
-    final ConnectionHandler handler;
+    /** The handler; until the connection opens, a placeholder if {@code handlers} is to make it. */
+    ConnectionHandler handler;
+    /** Makes the handler as the connection opens, then null; null if it was given. */
+    private HandlerFactory handlers;
     private State state = State.OPEN;
     /** The connect has completed (at once, for an accepted connection). */
     private boolean connected;
     /** While CLOSING: the timer that resets the connection if it does not close in time. */
     private TimerEntry closeDeadline;
 
-    StreamChannel(Loop loop, ConnectionHandler handler, int fd, boolean connected) {
+    StreamChannel(Loop loop, ConnectionHandler handler, HandlerFactory handlers, int fd, boolean connected) {
         super(loop, fd, connected ? Interest.READ : Interest.WRITE);
-        this.handler = handler;
+        this.handler = handlers == null ? handler : NOT_YET;
+        this.handlers = handlers;
         this.connected = connected;
     }
+
+    /** The handler of a connection whose HandlerFactory has not made (or failed to make) one: does nothing. */
+    private static final ConnectionHandler NOT_YET = (connection, data) -> { };
 
     /** This channel as the handler sees it. */
     protected abstract Connection self();
@@ -272,6 +280,9 @@ abstract sealed class StreamChannel extends StreamSocket permits StreamInput {
     }
 
     final void opened() {
+        if (handlers != null && !handlerMade()) {
+            return;
+        }
         if (LoopEvents.recording()) {
             StreamEvents.connectionOpened(self());
         }
@@ -283,6 +294,31 @@ abstract sealed class StreamChannel extends StreamSocket permits StreamInput {
         } finally {
             LoopEvents.handlerEnds(timing, handler, "onOpen", this);
         }
+    }
+
+    /** Has the factory make the handler; if it cannot, the connection resets (onClose goes to no handler). */
+    private boolean handlerMade() {
+        HandlerFactory factory = handlers;
+        handlers = null;
+        ConnectionHandler made;
+        try {
+            made = factory.newHandler(self());
+            if (made == null) {
+                throw new NullPointerException(factory + " made a null ConnectionHandler");
+            }
+        } catch (RuntimeException | Error e) {
+            if (e instanceof VirtualMachineError error) {
+                throw error;
+            }
+            try {
+                closed(new IOException("the HandlerFactory threw " + e, e), true);
+            } finally {
+                loop.report("the HandlerFactory of " + self() + ", which was reset", e);
+            }
+            return false;
+        }
+        handler = made;
+        return true;
     }
 
     // ------------------------------------------------------------ failures

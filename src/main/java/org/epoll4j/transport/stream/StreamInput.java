@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import org.epoll4j.Connection;
 import org.epoll4j.ConnectionHandler;
+import org.epoll4j.HandlerFactory;
 import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.loop.Interest;
 import org.epoll4j.loop.IoContext;
@@ -30,8 +31,8 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
     /** Out of the epoll set: hung up while reading was paused, until reading resumes. */
     private boolean parked;
 
-    StreamInput(Loop loop, ConnectionHandler handler, int fd, boolean connected) {
-        super(loop, handler, fd, connected);
+    StreamInput(Loop loop, ConnectionHandler handler, HandlerFactory handlers, int fd, boolean connected) {
+        super(loop, handler, handlers, fd, connected);
     }
 
     final void pause() {

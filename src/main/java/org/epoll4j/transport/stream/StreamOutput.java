@@ -7,6 +7,7 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import org.epoll4j.Connection;
 import org.epoll4j.ConnectionHandler;
+import org.epoll4j.HandlerFactory;
 import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.loop.IoContext;
 import org.epoll4j.loop.Loop;
@@ -44,8 +45,8 @@ public abstract sealed class StreamOutput extends StreamInput permits StreamRequ
     /** The application shut output down: no more writes; FIN goes once the queue is empty. */
     private boolean outputShutdown;
 
-    StreamOutput(Loop loop, ConnectionHandler handler, int fd, boolean connected) {
-        super(loop, handler, fd, connected);
+    StreamOutput(Loop loop, ConnectionHandler handler, HandlerFactory handlers, int fd, boolean connected) {
+        super(loop, handler, handlers, fd, connected);
     }
 
     /** Takes {@code src}'s remaining bytes, written or queued; false if output is closed or this failed. */

@@ -4,6 +4,7 @@ package org.epoll4j.transport.stream;
 import java.nio.ByteBuffer;
 import org.epoll4j.Connection;
 import org.epoll4j.ConnectionHandler;
+import org.epoll4j.HandlerFactory;
 import org.epoll4j.loop.Loop;
 
 /**
@@ -12,8 +13,8 @@ import org.epoll4j.loop.Loop;
  * threads they go through the connection's {@link Inbox}, in the order they were made.
  */
 public abstract non-sealed class StreamRequests extends StreamOutput {
-    protected StreamRequests(Loop loop, ConnectionHandler handler, int fd, boolean connected) {
-        super(loop, handler, fd, connected);
+    protected StreamRequests(Loop loop, ConnectionHandler handler, HandlerFactory handlers, int fd, boolean connected) {
+        super(loop, handler, handlers, fd, connected);
     }
 
     /**
