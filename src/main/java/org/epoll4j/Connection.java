@@ -218,6 +218,32 @@ public final class Connection extends StreamRequests {
     }
 
     /**
+     * Sets an idle timeout: once the connection has been idle in {@code kind} for
+     * {@code timeout}, its handler's {@link ConnectionHandler#onIdle} runs (by default it
+     * closes the connection), and again after each further {@code timeout} with no
+     * activity. Counts from this call. {@link Idle#READ}: no input arrived;
+     * {@link Idle#WRITE}: no output went to the kernel (the peer may have stopped reading);
+     * {@link Idle#BOTH}: neither. Each kind has its own timeout.
+     *
+     * {@snippet class="org.epoll4j.snippets.EventLoopSnippets" region="idle-timeout"}
+     *
+     * <p>Notes: reads and writes only note the loop's clock (as of its turn), which costs
+     * no allocation and no timer work; the connection's one timer runs about once per
+     * timeout, so a loop can hold a hundred thousand connections with idle timeouts.
+     *
+     * @param kind what the connection must stay idle in
+     * @param timeout how long; {@link Duration#ZERO} takes that timeout away
+     * @throws IllegalArgumentException if timeout is negative
+     * @throws WrongThreadException unless called on the loop's thread
+     */
+    public void setIdleTimeout(Idle kind, Duration timeout) {
+        Objects.requireNonNull(kind, "kind");
+        Objects.requireNonNull(timeout, "timeout");
+        loop.checkInLoop();
+        idleTimeout(kind, timeout);
+    }
+
+    /**
      * Stops reading: the kernel buffers, then the peer's writes wait (backpressure).
      * Does nothing on a closed or closing connection.
      */

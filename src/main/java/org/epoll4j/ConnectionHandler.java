@@ -67,6 +67,19 @@ public interface ConnectionHandler {
     default void onWritable(Connection connection) {}
 
     /**
+     * An idle timeout set with {@link Connection#setIdleTimeout} passed: the connection has
+     * read nothing, written nothing to the kernel, or neither, as {@code kind} says, for
+     * that long. It is told again after each further timeout with no activity. By default
+     * the connection is closed.
+     *
+     * @param connection the idle connection
+     * @param kind what it has been idle in
+     */
+    default void onIdle(Connection connection, Idle kind) {
+        connection.close();
+    }
+
+    /**
      * The connection is closed: called exactly once, and nothing of the connection's
      * happens after it. Its fd is released when this returns; meanwhile
      * {@link Connection#remoteAddress()} and {@link Connection#localAddress()} still

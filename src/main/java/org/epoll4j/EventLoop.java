@@ -95,7 +95,7 @@ public final class EventLoop implements Executor, AutoCloseable {
      * Runs {@code task} on the loop's thread once {@code delay} has passed, counted from
      * this call. Any thread.
      *
-     * {@snippet class="org.epoll4j.snippets.EventLoopSnippets" region="idle-timeout"}
+     * {@snippet class="org.epoll4j.snippets.EventLoopSnippets" region="timeout"}
      *
      * @param delay how long to wait at least, counted from this call
      * @param task what to run, on the loop's thread
@@ -107,6 +107,30 @@ public final class EventLoop implements Executor, AutoCloseable {
         Objects.requireNonNull(delay, "delay");
         Objects.requireNonNull(task, "task");
         return Timer.schedule(loop, delay, task);
+    }
+
+    /**
+     * Runs {@code task} on the loop's thread once {@code initialDelay} has passed, counted
+     * from this call, then every {@code period}, until the timer is cancelled. Any thread.
+     * Runs are on a fixed rhythm (deadlines {@code initialDelay + k * period}); those that
+     * the loop misses, busy elsewhere, are not made up: it runs once, late, and keeps the
+     * rhythm. No run allocates.
+     *
+     * {@snippet class="org.epoll4j.snippets.EventLoopSnippets" region="periodic"}
+     *
+     * @param initialDelay how long to wait before the first run
+     * @param period how long from one run's deadline to the next's
+     * @param task what to run, on the loop's thread; what it throws is reported, and the
+     *     runs go on
+     * @return the timer, which can cancel the runs to come
+     * @throws IllegalArgumentException if initialDelay is negative or period is not positive
+     * @throws IllegalStateException if the loop is closing or closed
+     */
+    public Timer scheduleAtFixedRate(Duration initialDelay, Duration period, Runnable task) {
+        Objects.requireNonNull(initialDelay, "initialDelay");
+        Objects.requireNonNull(period, "period");
+        Objects.requireNonNull(task, "task");
+        return Timer.scheduleAtFixedRate(loop, initialDelay, period, task);
     }
 
     /**

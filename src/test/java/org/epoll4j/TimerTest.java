@@ -204,6 +204,68 @@ class TimerTest {
         }
     }
 
+    @Test
+    @Timeout(30)
+    void aPeriodicTimerRunsEveryPeriodUntilCancelledEvenFromItsOwnTask() throws Exception {
+        try (LoopThread loop = LoopThread.start()) {
+            AtomicInteger runs = new AtomicInteger();
+            CountDownLatch cancelled = new CountDownLatch(1);
+            Timer[] timer = new Timer[1];
+            timer[0] = loop.call(() -> loop.loop().scheduleAtFixedRate(Duration.ZERO, Duration.ofMillis(5), () -> {
+                if (runs.incrementAndGet() == 10) {
+                    assertTrue(timer[0].cancel(), "a running periodic timer can be cancelled");
+                    cancelled.countDown();
+                }
+            }));
+            assertTrue(cancelled.await(20, TimeUnit.SECONDS));
+            assertTrue(loop.call(timer[0]::isDone));
+            Thread.sleep(50);
+            assertEquals(10, runs.get(), "no run after the cancel");
+            assertFalse(loop.call(timer[0]::cancel), "cancelled already");
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void aPeriodicTimerThatThrowsIsReportedAndRunsOn() throws Exception {
+        try (LoopThread loop = LoopThread.start()) {
+            CountDownLatch three = new CountDownLatch(3);
+            Timer timer = loop.loop().scheduleAtFixedRate(Duration.ofMillis(1), Duration.ofMillis(2), () -> {
+                three.countDown();
+                throw new IllegalStateException("the timer's bug");
+            });
+            assertTrue(three.await(20, TimeUnit.SECONDS));
+            assertTrue(timer.cancel());
+            assertFalse(timer.cancel());
+            loop.call(() -> null);
+            assertTrue(loop.takeReported().size() >= 3);
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void aPeriodicTimerAllocatesNothingPerRun() throws Exception {
+        try (LoopThread loop = LoopThread.start()) {
+            AtomicInteger runs = new AtomicInteger();
+            Timer timer = loop.loop().scheduleAtFixedRate(Duration.ZERO, Duration.ofNanos(1), runs::incrementAndGet);
+            Eventually.until("warm", () -> runs.get() > 50_000);
+            long before = loop.allocatedBytes();
+            int from = runs.get();
+            Eventually.until("more runs", () -> runs.get() > from + 50_000);
+            long perRun = (loop.allocatedBytes() - before) / (runs.get() - from);
+            timer.cancel();
+            assertTrue(perRun < 8, "bytes allocated per run: " + perRun);
+        }
+    }
+
+    @Test
+    void aPeriodOfZeroIsRefused() throws Exception {
+        try (EventLoop loop = EventLoop.open()) {
+            assertThrows(IllegalArgumentException.class,
+                    () -> loop.scheduleAtFixedRate(Duration.ZERO, Duration.ZERO, () -> {}));
+        }
+    }
+
     private static Timer schedule(LoopThread loop, long millis, String name, List<String> fired, CountDownLatch done) {
         return loop.loop().schedule(Duration.ofMillis(millis), () -> {
             fired.add(name);

@@ -26,6 +26,9 @@ public final class Dispatcher {
     private long waited;
     /** Tasks run before this turn's, while a recording times the turn. */
     private long tasksBefore;
+    /** The loop's clock for this turn (see {@link #now()}), read once, when first asked. */
+    private long now;
+    private boolean nowRead;
     /** Sources with output to send at the end of this turn (datagrams, batched). */
     private Source[] flushes = new Source[8];
     private int flushCount;
@@ -48,6 +51,7 @@ public final class Dispatcher {
         EpollEvents events = io.events;
         boolean idle = tasks.isEmpty() && foreign.isEmpty() && !timers.hasIncoming();
         int n = idle ? waitIdle(events) : io.epoll.wait(events, 0);
+        nowRead = false;
         counters.turn();
         LoopEvents.LongTurn timing = LoopEvents.timingTurns() ? turnBegins() : null;
         for (int i = 0; i < n; i++) {
@@ -95,6 +99,18 @@ public final class Dispatcher {
             timing.tasksRun = counters.tasks() - tasksBefore;
             timing.commit();
         }
+    }
+
+    /**
+     * {@link System#nanoTime}, as of the first time it is asked in this turn: a clock for
+     * what notes activity often (a connection's idle timeouts), at most one read a turn.
+     */
+    long now() {
+        if (!nowRead) {
+            now = System.nanoTime();
+            nowRead = true;
+        }
+        return now;
     }
 
     /** Has {@code source}'s {@link Source#endOfTurn()} run at the end of this turn; once, however often asked. */

@@ -272,6 +272,11 @@ public final class Loop {
         return dispatcher.counters;
     }
 
+    /** The loop's clock ({@link System#nanoTime}) as of the first time it was asked in this turn. Loop thread. */
+    public long now() {
+        return dispatcher.now();
+    }
+
     /** Releases the loop on the calling thread, which is the loop's from now on: handlers' onClose run here. */
     private void release() {
         lifecycle.releasing();

@@ -97,6 +97,12 @@ public final class Timers {
             queue.poll();
             if (first.fire()) {
                 loop.runTask(first.task, "a timer");
+                if (first.period > 0 && first.pendingAgain()) {
+                    // The next deadline on its rhythm after now: runs missed while the loop was busy are not made up.
+                    long late = now - first.deadline;
+                    first.deadline += first.period * (late / first.period + 1);
+                    insert(first);
+                }
             } else if (cancelled > 0) {
                 cancelled--; // a count only: one cancelled while it waited in incoming may have been reset by a purge
             }
@@ -119,6 +125,19 @@ public final class Timers {
             queue.removeIf(TimerEntry::isDone);
             cancelled = 0;
         }
+    }
+
+    /**
+     * Queues {@code timer}, which has run (and is not periodic), again for {@code deadline}
+     * ({@link System#nanoTime}); false if it was cancelled meanwhile. Loop thread.
+     */
+    public boolean rearm(TimerEntry timer, long deadline) {
+        if (!timer.pendingAgain()) {
+            return false;
+        }
+        timer.deadline = deadline;
+        insert(timer);
+        return true;
     }
 
     /** Timers waiting in the queue, cancelled ones included. */

@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import org.epoll4j.Connection;
 import org.epoll4j.ConnectionHandler;
 import org.epoll4j.EventLoop;
+import org.epoll4j.Idle;
 import org.epoll4j.ListenOption;
 import org.epoll4j.PeerCredentials;
 import org.epoll4j.Server;
@@ -97,28 +98,42 @@ final class EventLoopSnippets {
     // @start region="idle-timeout"
     /** Echoes, and closes a connection that has sent nothing for 30 seconds. */
     static final class IdleTimeout implements ConnectionHandler {
-        private static final Duration IDLE = Duration.ofSeconds(30);
-
         @Override
         public void onOpen(Connection connection) {
-            connection.attach(connection.loop().schedule(IDLE, connection::close));
+            connection.setIdleTimeout(Idle.READ, Duration.ofSeconds(30)); // reads only note the time
         }
 
         @Override
         public void onData(Connection connection, ByteBuffer data) {
-            ((Timer) connection.attachment()).cancel();   // put the deadline off
-            connection.attach(connection.loop().schedule(IDLE, connection::close));
             connection.write(data);
         }
 
         @Override
-        public void onClose(Connection connection, IOException cause) {
-            if (connection.attachment() instanceof Timer idle) {
-                idle.cancel();                             // a timer holds its task until it is cancelled or runs
-            }
+        public void onIdle(Connection connection, Idle kind) {
+            connection.abort();                            // an idle client may never end its output: no linger
         }
     }
     // @end
+
+    static void timeout(Connection upstream) {
+        // @start region="timeout"
+        // An answer due within 5 s: unless it comes first (and cancels the timer), give up.
+        Timer deadline = upstream.loop().schedule(Duration.ofSeconds(5), upstream::abort);
+        // ... when the answer comes: deadline.cancel();
+        // @end
+        deadline.cancel();
+    }
+
+    static Timer periodic(EventLoop loop, byte[] date) {
+        // @start region="periodic"
+        // Once a second, on the loop's thread: what every response of the second shares.
+        return loop.scheduleAtFixedRate(Duration.ZERO, Duration.ofSeconds(1), () -> {
+            byte[] now = java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME
+                    .format(java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC)).getBytes(StandardCharsets.US_ASCII);
+            System.arraycopy(now, 0, date, 0, Math.min(now.length, date.length));
+        });
+        // @end
+    }
 
     static void stopOnShutdown(EventLoop loop) {
         // @start region="stop"

@@ -36,7 +36,7 @@ class LoopGateTest {
             // State with no native side.
             "Counters()", "Timers()", "Request()",
             // These need an open Loop, which only the gate gives (or a source made with one).
-            "TimerEntry(Loop,Duration,Runnable)",
+            "TimerEntry(Loop,Duration,Runnable)", "TimerEntry(Loop,Duration,Duration,Runnable)", "TimerEntry(Loop,long,Runnable)",
             "Connector.connect(Loop,SocketAddress,ConnectionFactory)",
             "Listener.open(Loop,SocketAddress,ConnectionFactory,Set,Supplier)",
             "Listener.openOwnPort(Loop,SocketAddress,ConnectionFactory)",

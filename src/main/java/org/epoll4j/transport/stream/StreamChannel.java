@@ -3,9 +3,11 @@ package org.epoll4j.transport.stream;
 
 import java.io.IOException;
 import java.net.SocketTimeoutException;
+import java.time.Duration;
 import org.epoll4j.Connection;
 import org.epoll4j.ConnectionHandler;
 import org.epoll4j.HandlerFactory;
+import org.epoll4j.Idle;
 import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.loop.Interest;
 import org.epoll4j.loop.Loop;
@@ -45,6 +47,8 @@ abstract sealed class StreamChannel extends StreamSocket permits StreamInput {
     private boolean connected;
     /** While CLOSING: the timer that resets the connection if it does not close in time. */
     private TimerEntry closeDeadline;
+    /** Its idle timeouts, once one is set (see {@link IdleWatch}); else null. */
+    IdleWatch idle;
 
     StreamChannel(Loop loop, ConnectionHandler handler, HandlerFactory handlers, int fd, boolean connected) {
         super(loop, fd, connected ? Interest.READ : Interest.WRITE);
@@ -183,6 +187,9 @@ abstract sealed class StreamChannel extends StreamSocket permits StreamInput {
             closeDeadline.cancel();
             closeDeadline = null;
         }
+        if (idle != null) {
+            idle.stop();
+        }
         // Closing the fd also removes it from the epoll set: it is never duplicated.
         loop.registry().remove(this);
         if (LoopEvents.recording()) {
@@ -232,6 +239,40 @@ abstract sealed class StreamChannel extends StreamSocket permits StreamInput {
 
     final boolean isConnected() {
         return connected;
+    }
+
+    final boolean isClosedNow() {
+        return state == State.CLOSED;
+    }
+
+    /** See {@link Connection#setIdleTimeout}. */
+    protected final void idleTimeout(Idle kind, Duration timeout) {
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("an idle timeout must not be negative: " + timeout);
+        }
+        if (state == State.CLOSED) {
+            return;
+        }
+        if (idle == null) {
+            if (timeout.isZero()) {
+                return;
+            }
+            idle = new IdleWatch(this, loop);
+        }
+        idle.timeout(kind, timeout);
+    }
+
+    /** An idle timeout of {@code kind} passed: the handler is told. */
+    final void idle(Idle kind) {
+        LoopEvents.SlowHandler timing = LoopEvents.handlerBegins();
+        try {
+            handler.onIdle(self(), kind);
+        } catch (RuntimeException | Error e) {
+            handlerFailed("onIdle", e);
+        } finally {
+            LoopEvents.handlerEnds(timing, handler, "onIdle", this);
+        }
+        sendStaged();
     }
 
 

@@ -120,6 +120,9 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
             if (state() != State.OPEN) {
                 continue; // closing: dropped
             }
+            if (idle != null) {
+                idle.read(loop.now());
+            }
             ByteBuffer data = io.input.view(n);
             LoopEvents.SlowHandler timing = LoopEvents.handlerBegins();
             try {
@@ -157,6 +160,9 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
         if (n < 0) {
             endOfInput(); // a message cut short: the kept start of it is dropped with the connection
             return false;
+        }
+        if (idle != null) {
+            idle.read(loop.now());
         }
         return deliverKept(kept, n);
     }

@@ -63,6 +63,9 @@ public abstract sealed class StreamOutput extends StreamInput permits StreamRequ
                 closed(e, false);
                 return false;
             }
+            if (idle != null && src.position() > start) {
+                idle.wrote(loop.now());
+            }
         }
         if (!src.hasRemaining()) {
             return true;
@@ -91,7 +94,9 @@ public abstract sealed class StreamOutput extends StreamInput permits StreamRequ
         }
         if (queue == null && isConnected()) {
             try {
-                staged.flush(fd, io);
+                if (staged.flush(fd, io) > 0 && idle != null) {
+                    idle.wrote(loop.now());
+                }
             } catch (ErrnoException e) {
                 staged.clear(io);
                 closed(e, false);
@@ -313,6 +318,9 @@ public abstract sealed class StreamOutput extends StreamInput permits StreamRequ
         long left = queue.size();
         if (left == before) {
             return;
+        }
+        if (idle != null) {
+            idle.wrote(loop.now());
         }
         loop.counters().queued(left - before);
         if (left == 0) {
