@@ -35,7 +35,7 @@ class LicenseHeaderTest {
      * The folders that hold hand-written sources (every source set under src, so a new one is
      * checked too); build output (target/) under them is skipped.
      */
-    private static final List<String> ROOTS = List.of("src", "bench", "headers", ".ci");
+    private static final List<String> ROOTS = List.of("src", "bench", "headers", ".ci", "jcstress");
     private static final String GENERATED = "src/main/java/org/epoll4j/ffi";
     private static final Set<PosixFilePermission> EXECUTE = EnumSet.of(PosixFilePermission.OWNER_EXECUTE,
             PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.OTHERS_EXECUTE);
@@ -54,7 +54,8 @@ class LicenseHeaderTest {
                 "src/examples/java/org/epoll4j/examples/EchoServer.java",
                 "src/snippets/java/org/epoll4j/snippets/EventLoopSnippets.java", "bench/c/echo_server.c",
                 "bench/src/main/java/org/epoll4j/bench/NettyEchoServer.java", "bench/run", "bench/micro/build.sh",
-                "headers/epoll4j.h", "headers/generate", ".ci/run")) {
+                "headers/epoll4j.h", "headers/generate", ".ci/run", "jcstress/run",
+                "jcstress/src/main/java/org/epoll4j/loop/OwnerCallVersusForeignClose.java")) {
             assertTrue(checked.contains(file), file + " is not checked; checked: " + checked);
         }
         assertTrue(checked.stream().noneMatch(file -> file.startsWith(GENERATED + "/")),
