@@ -12,7 +12,6 @@ import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
-import java.util.function.Supplier;
 import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.transport.stream.ConnectionFactory;
 
@@ -266,10 +265,10 @@ public final class EventLoopGroup implements AutoCloseable {
     /**
      * Listens on {@code address}, as {@link #listen(SocketAddress, ConnectionHandler, Sharing,
      * ListenOption...)}, with a {@link HandlerFactory} per loop: {@code perLoop} runs once
-     * on each loop's thread, before the server opens, and the factory it returns makes the
-     * handler of each connection of that loop, on that thread. State that a loop's
-     * connections share (a cache, a buffer, a keyspace) lives in that factory, with no
-     * {@code ThreadLocal} and no lock.
+     * on each loop's thread, given that loop, before the server opens, and the factory it
+     * returns makes the handler of each connection of that loop, on that thread. State that
+     * a loop's connections share (a cache, a buffer, a date that a timer of the loop's
+     * renews) lives in that factory, with no {@code ThreadLocal} and no lock.
      *
      * {@snippet class="org.epoll4j.snippets.ProtocolSnippets" region="per-loop"}
      *
@@ -282,8 +281,8 @@ public final class EventLoopGroup implements AutoCloseable {
      * @throws IllegalStateException if called from one of the group's loops, or the group is closed
      * @throws NullPointerException if perLoop returns null
      */
-    public Server listen(SocketAddress address, Supplier<? extends HandlerFactory> perLoop, Sharing sharing,
-                         ListenOption... options) throws ErrnoException {
+    public Server listen(SocketAddress address, Function<EventLoop, ? extends HandlerFactory> perLoop,
+                         Sharing sharing, ListenOption... options) throws ErrnoException {
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(perLoop, "perLoop");
         Objects.requireNonNull(sharing, "sharing");
@@ -291,7 +290,7 @@ public final class EventLoopGroup implements AutoCloseable {
         checkNotOwnLoop("listen");
         Map<EventLoop, ConnectionFactory> factories = new IdentityHashMap<>();
         for (EventLoop loop : loops) {
-            HandlerFactory handlers = LoopThreads.call(loop, perLoop::get);
+            HandlerFactory handlers = LoopThreads.call(loop, () -> perLoop.apply(loop));
             factories.put(loop, EventLoop.connections(Objects.requireNonNull(handlers, "perLoop returned null")));
         }
         return SharedPort.listen(this, address, factories, sharing, chosen);

@@ -96,7 +96,8 @@ class HandlerFactoryTest {
         Map<Thread, Object> perLoop = new ConcurrentHashMap<>();
         Map<Connection, Object> seen = new ConcurrentHashMap<>();
         try (EventLoopGroup group = EventLoopGroup.open(2)) {
-            Server server = group.listen(LoopThread.LOOPBACK, () -> {
+            Server server = group.listen(LoopThread.LOOPBACK, loop -> {
+                assertTrue(loop.inLoop(), "on the loop it is given");
                 Object state = new Object();
                 assertSame(null, perLoop.put(Thread.currentThread(), state), "once per loop");
                 return connection -> {

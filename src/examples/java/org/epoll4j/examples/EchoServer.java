@@ -1,15 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 package org.epoll4j.examples;
 
-import java.io.PrintStream;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
-import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.file.InvalidPathException;
-import java.util.concurrent.CountDownLatch;
 import org.epoll4j.Connection;
 import org.epoll4j.ConnectionHandler;
 import org.epoll4j.Datagram;
@@ -18,7 +14,6 @@ import org.epoll4j.ListenOption;
 import org.epoll4j.LoopMetrics;
 import org.epoll4j.UdpEndpoint;
 import org.epoll4j.epoll.ErrnoException;
-import sun.misc.Signal;
 
 /**
  * The example echo server: writes back every byte it reads, in order, on an
@@ -52,31 +47,26 @@ public final class EchoServer {
     private EchoServer() {}
 
     public static void main(String[] args) throws ErrnoException, InterruptedException {
-        Options options = parse(args);
+        Cli cli = new Cli("echo server", USAGE, args);
+        Options options = parse(cli);
         try (EventLoopGroup group = EventLoopGroup.open(options.threads())) {
             String listening;
             try {
                 ListenOption[] share = options.reusePort() ? new ListenOption[] {ListenOption.REUSE_PORT}
                         : new ListenOption[0];
                 listening = options.udp()
-                        ? "udp " + format(group.bindUdp((InetSocketAddress) options.address(), MAX_DATAGRAM,
+                        ? "udp " + Cli.format(group.bindUdp((InetSocketAddress) options.address(), MAX_DATAGRAM,
                                 EchoServer::echo, share).getFirst().localAddress())
-                        : format(group.listen(options.address(), new Echo(), options.sharing(), share).localAddress());
+                        : Cli.format(group.listen(options.address(), new Echo(), options.sharing(), share)
+                                .localAddress());
             } catch (ErrnoException e) {
-                System.err.println("echo server: cannot listen on " + format(options.address()) + ": "
-                        + e.getMessage());
-                System.exit(1);
+                cli.cannotListen(options.address(), e);
                 return;
             }
-            CountDownLatch stop = new CountDownLatch(1);
-            Signal.handle(new Signal("INT"), signal -> stop.countDown());
-            Signal.handle(new Signal("TERM"), signal -> stop.countDown());
-            System.out.println("listening on " + listening);
-            System.out.flush();
             if (options.statsSeconds() > 0) {
                 Thread.ofPlatform().daemon().name("echo-stats").start(() -> printStats(group, options.statsSeconds()));
             }
-            stop.await();
+            Cli.serveUntilSignalled(listening);
         } // closes the servers, connections and loops, and waits for their threads
         System.exit(0);
     }
@@ -132,7 +122,7 @@ public final class EchoServer {
         }
     }
 
-    private static Options parse(String[] args) {
+    private static Options parse(Cli cli) {
         String host = "127.0.0.1";
         int port = 7007;
         int threads = Runtime.getRuntime().availableProcessors();
@@ -141,89 +131,43 @@ public final class EchoServer {
         boolean udp = false;
         boolean reusePort = false;
         int statsSeconds = 0;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--help", "-h" -> {
-                    System.out.println(USAGE);
-                    System.exit(0);
-                }
-                case "--host" -> host = value(args, ++i);
-                case "--port" -> port = number(value(args, ++i), 0, 65535, "port");
-                case "--threads" -> threads = number(value(args, ++i), 1, 1024, "threads");
-                case "--sharing" -> sharing = sharing(value(args, ++i));
-                case "--unix" -> unix = value(args, ++i);
+        for (String arg; (arg = cli.next()) != null; ) {
+            switch (arg) {
+                case "--host" -> host = cli.value();
+                case "--port" -> port = cli.number(0, 65535, "port");
+                case "--threads" -> threads = cli.number(1, 1024, "threads");
+                case "--sharing" -> sharing = sharing(cli, cli.value());
+                case "--unix" -> unix = cli.value();
                 case "--udp" -> udp = true;
                 case "--reuse-port" -> reusePort = true;
-                case "--stats" -> statsSeconds = number(value(args, ++i), 1, 3600, "stats seconds");
-                default -> usage("unknown argument: " + args[i]);
+                case "--stats" -> statsSeconds = cli.number(1, 3600, "stats seconds");
+                default -> cli.fail("unknown argument: " + arg);
             }
         }
         if (unix != null && udp) {
-            usage("--unix and --udp do not go together");
+            cli.fail("--unix and --udp do not go together");
         }
         if (unix != null && reusePort) {
-            usage("--reuse-port is for TCP and UDP ports, not --unix");
+            cli.fail("--reuse-port is for TCP and UDP ports, not --unix");
         }
         if (unix != null) {
             try {
                 return new Options(UnixDomainSocketAddress.of(unix), threads, sharing, reusePort, false, statsSeconds);
             } catch (InvalidPathException e) {
-                usage("not a path: " + unix);
+                cli.fail("not a path: " + unix);
             }
         }
-        try {
-            return new Options(new InetSocketAddress(InetAddress.getByName(host), port), threads, sharing, reusePort,
-                    udp, statsSeconds);
-        } catch (UnknownHostException e) {
-            usage("unknown host: " + host);
-            return null;
-        }
+        return new Options(cli.address(host, port), threads, sharing, reusePort, udp, statsSeconds);
     }
 
-    private static String value(String[] args, int i) {
-        if (i >= args.length) {
-            usage(args[i - 1] + " needs a value");
-        }
-        return args[i];
-    }
-
-    private static EventLoopGroup.Sharing sharing(String value) {
+    private static EventLoopGroup.Sharing sharing(Cli cli, String value) {
         return switch (value) {
             case "reuse-port" -> EventLoopGroup.Sharing.REUSE_PORT;
             case "hand-off" -> EventLoopGroup.Sharing.HAND_OFF;
             default -> {
-                usage("sharing must be reuse-port or hand-off: " + value);
+                cli.fail("sharing must be reuse-port or hand-off: " + value);
                 yield null;
             }
         };
-    }
-
-    private static int number(String value, int min, int max, String what) {
-        try {
-            int number = Integer.parseInt(value);
-            if (number >= min && number <= max) {
-                return number;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        usage(what + " must be a number from " + min + " to " + max + ": " + value);
-        return -1;
-    }
-
-    private static void usage(String problem) {
-        PrintStream err = System.err;
-        err.println("echo server: " + problem);
-        err.println(USAGE);
-        System.exit(2);
-    }
-
-    private static String format(SocketAddress address) {
-        if (address instanceof UnixDomainSocketAddress unix) {
-            return "unix:" + unix.getPath();
-        }
-        InetSocketAddress inet = (InetSocketAddress) address;
-        String host = inet.getAddress().getHostAddress();
-        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + inet.getPort();
     }
 }

@@ -74,7 +74,7 @@ final class ProtocolSnippets {
     static Server perLoop(EventLoopGroup group) throws ErrnoException {
         // @start region="per-loop"
         // Once per loop, on its thread: what the loop's connections share needs no lock.
-        return group.listen(new InetSocketAddress(7000), () -> {
+        return group.listen(new InetSocketAddress(7000), loop -> {
             Map<String, byte[]> cache = new HashMap<>();  // this loop's, on its thread only
             return connection -> new CacheHandler(cache);
         }, EventLoopGroup.Sharing.REUSE_PORT);

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: Apache-2.0
+package org.epoll4j.examples;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import org.epoll4j.EventLoop;
+import org.epoll4j.EventLoopGroup;
+import org.epoll4j.epoll.ErrnoException;
+
+/**
+ * The example HTTP/1.1 server: TechEmpower's plaintext test ({@code GET /plaintext} answers
+ * {@code Hello, World!}), with keep-alive and pipelining, on an {@link EventLoopGroup} of one
+ * loop per processor (or {@code --threads N}). Each connection is an {@link HttpConnection};
+ * each loop has its {@link HttpResponses}, whose Date a timer of the loop's renews every second.
+ *
+ * <pre>
+ * java -jar target/epoll4j-http-server.jar [--host 127.0.0.1] [--port 8080] [--threads N] [--idle-timeout SECONDS]
+ * </pre>
+ *
+ * <p>It prints {@code listening on HOST:PORT} once ready; SIGINT or SIGTERM stops it with exit
+ * 0. Bad arguments exit 2; a failure to listen (EADDRINUSE, ...) exits 1.
+ */
+public final class HttpServer {
+    private static final String USAGE = """
+            usage: java -jar epoll4j-http-server.jar [--host HOST] [--port PORT] [--threads N] [--idle-timeout SECONDS]
+              --host HOST              address to listen on (default 127.0.0.1)
+              --port PORT              port to listen on, 0 for any free port (default 8080)
+              --threads N              event loops, each on a thread of its own (default: one per processor)
+              --idle-timeout SECONDS   close a connection that sends nothing for that long (default 60)
+              --help                   print this and exit""";
+
+    private HttpServer() {}
+
+    public static void main(String[] args) throws ErrnoException, InterruptedException {
+        Cli cli = new Cli("http server", USAGE, args);
+        String host = "127.0.0.1";
+        int port = 8080;
+        int threads = Runtime.getRuntime().availableProcessors();
+        int idleSeconds = 60;
+        for (String arg; (arg = cli.next()) != null; ) {
+            switch (arg) {
+                case "--host" -> host = cli.value();
+                case "--port" -> port = cli.number(0, 65535, "port");
+                case "--threads" -> threads = cli.number(1, 1024, "threads");
+                case "--idle-timeout" -> idleSeconds = cli.number(1, 86_400, "idle timeout");
+                default -> cli.fail("unknown argument: " + arg);
+            }
+        }
+        InetSocketAddress address = cli.address(host, port);
+        Duration idle = Duration.ofSeconds(idleSeconds);
+        try (EventLoopGroup group = EventLoopGroup.open(threads)) {
+            String listening;
+            try {
+                listening = Cli.format(group.listen(address, loop -> {
+                    HttpResponses responses = new HttpResponses();
+                    renewDates(loop, responses);
+                    return connection -> new HttpConnection(responses, idle);
+                }, EventLoopGroup.Sharing.REUSE_PORT).localAddress());
+            } catch (ErrnoException e) {
+                cli.cannotListen(address, e);
+                return;
+            }
+            Cli.serveUntilSignalled(listening);
+        }
+        System.exit(0);
+    }
+
+    /** Writes the date into the loop's responses now, then at the start of every second. */
+    private static void renewDates(EventLoop loop, HttpResponses responses) {
+        long millis = System.currentTimeMillis();
+        responses.date(millis);
+        loop.scheduleAtFixedRate(Duration.ofMillis(1000 - millis % 1000), Duration.ofSeconds(1),
+                () -> responses.date(System.currentTimeMillis()));
+    }
+}
