@@ -3,10 +3,14 @@ package org.epoll4j.snippets;
 
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.epoll4j.Connection;
 import org.epoll4j.ConnectionHandler;
 import org.epoll4j.EventLoopGroup;
+import org.epoll4j.Frames;
 import org.epoll4j.Server;
 import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.snippets.EventLoopSnippets.Echo;
@@ -37,20 +41,32 @@ final class GroupSnippets {
         return server;
     }
 
-    // @start region="virtual-threads"
-    /** Answers each request on a virtual thread, so that the blocking work stays off the loop. */
-    static final class OffLoop implements ConnectionHandler {
-        @Override
-        public void onData(Connection connection, ByteBuffer data) {
-            byte[] request = new byte[data.remaining()];   // one read as one request, for brevity:
-            data.get(request);                             // data is lent for this call only, so copy it
-            Thread.startVirtualThread(() -> {
-                byte[] response = lookUp(request);         // blocking work, off the loop's thread
-                connection.write(ByteBuffer.wrap(response)); // any thread: copied before it returns
-            });
-        }
+    static Server offLoop(EventLoopGroup group) throws ErrnoException {
+        // @start region="virtual-threads"
+        ExecutorService virtual = Executors.newVirtualThreadPerTaskExecutor();
+        Server server = group.listen(new InetSocketAddress(8080), connection -> new ConnectionHandler() {
+            private CompletableFuture<Void> answered = CompletableFuture.completedFuture(null); // this connection's
+
+            @Override
+            public void onOpen(Connection connection) {
+                connection.keepUnread(64 * 1024);          // a request cut by a read comes back whole
+            }
+
+            @Override
+            public void onData(Connection connection, ByteBuffer data) {
+                for (int end; (end = Frames.delimited(data, NEWLINE, 64 * 1024)) >= 0; ) { // a request a line
+                    byte[] request = new byte[end - data.position()];
+                    data.get(request);                     // data is lent for this call only: copy
+                    answered = answered.thenRunAsync(() -> // blocking work off the loop, answers in order
+                            connection.write(ByteBuffer.wrap(lookUp(request))), virtual); // any thread
+                }                                          // the start of a line stays in data: kept
+            }
+        });
+        // @end
+        return server;
     }
-    // @end
+
+    private static final byte[] NEWLINE = {'\n'};
 
     /** Stands for a database query, a file read, a call to another service. */
     static byte[] lookUp(byte[] request) {
