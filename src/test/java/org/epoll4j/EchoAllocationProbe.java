@@ -14,11 +14,7 @@ final class EchoAllocationProbe {
     public static void main(String[] args) throws Exception {
         try (LoopThread loop = LoopThread.serve((connection, data) -> connection.write(data));
              Socket client = EchoClient.connect(loop.address())) {
-            byte[] message = new byte[64];
-            EchoClient.roundTrips(client, message, 60_000); // warm: the JIT compiles the echo path
-            long before = loop.allocatedBytes();
-            int trips = EchoClient.roundTrips(client, message, 20_000);
-            System.out.println("bytes per round trip: " + (loop.allocatedBytes() - before) / trips);
+            System.out.println("bytes per round trip: " + loop.bytesPerRoundTrip(client));
         }
     }
 }

@@ -61,6 +61,21 @@ final class EchoServerProcess implements AutoCloseable {
         return start(wrapper, jvmOptions, List.of(library, examples()), MAIN_CLASS, args);
     }
 
+    /** Starts the example {@code mainClass} (from target/classes and target/examples-classes) with {@code args}. */
+    static EchoServerProcess startExample(String mainClass, String... args) throws IOException {
+        return start(List.of(), List.of(), List.of(classes(), examples()), mainClass, args);
+    }
+
+    /** Stops it with SIGTERM; fails unless it exits 0 having written nothing to stderr. */
+    void stopCleanly() throws InterruptedException, IOException {
+        process.destroy();
+        int status = awaitExit();
+        if (status != 0 || !stderr().isEmpty()) {
+            fail("exit status " + status + " on SIGTERM; stderr: " + stderr());
+        }
+        close();
+    }
+
     /** As {@link #start(List, List, Path, String...)}, running {@code mainClass} from {@code classPath}. */
     static EchoServerProcess start(List<String> wrapper, List<String> jvmOptions, List<Path> classPath,
                                    String mainClass, String... args) throws IOException {

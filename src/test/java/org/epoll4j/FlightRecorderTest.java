@@ -140,11 +140,7 @@ class FlightRecorderTest {
         assertFalse(LoopEvents.recording(), "a recording runs in this JVM");
         try (LoopThread loop = LoopThread.serve((connection, data) -> connection.write(data));
              Socket client = EchoClient.connect(loop.address())) {
-            byte[] message = new byte[64];
-            EchoClient.roundTrips(client, message, 60_000); // warm: the JIT compiles the echo path
-            long before = loop.allocatedBytes();
-            int trips = EchoClient.roundTrips(client, message, 20_000);
-            long perTrip = (loop.allocatedBytes() - before) / trips;
+            long perTrip = loop.bytesPerRoundTrip(client);
             assertTrue(perTrip < 8, "bytes allocated per round trip on the loop thread: " + perTrip);
         }
     }

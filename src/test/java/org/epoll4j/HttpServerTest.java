@@ -42,15 +42,11 @@ class HttpServerTest {
 
     @AfterAll
     static void stop() throws Exception {
-        server.process().destroy();
-        assertEquals(0, server.awaitExit(), "exit status on SIGTERM; stderr: " + server.stderr());
-        assertEquals("", server.stderr());
-        server.close();
+        server.stopCleanly();
     }
 
     static EchoServerProcess start(String... args) throws IOException {
-        return EchoServerProcess.start(List.of(), List.of(),
-                List.of(EchoServerProcess.classes(), EchoServerProcess.examples()), MAIN, args);
+        return EchoServerProcess.startExample(MAIN, args);
     }
 
     /** A response: its status line, its headers (names in lower case), its body. */

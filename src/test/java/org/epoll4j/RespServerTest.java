@@ -28,18 +28,13 @@ class RespServerTest {
 
     @BeforeAll
     static void start() throws Exception {
-        server = EchoServerProcess.start(List.of(), List.of(),
-                List.of(EchoServerProcess.classes(), EchoServerProcess.examples()), "org.epoll4j.examples.RespServer",
-                "--port", "0", "--threads", "2");
+        server = EchoServerProcess.startExample("org.epoll4j.examples.RespServer", "--port", "0", "--threads", "2");
         address = server.awaitListening();
     }
 
     @AfterAll
     static void stop() throws Exception {
-        server.process().destroy();
-        assertEquals(0, server.awaitExit(), "exit status on SIGTERM; stderr: " + server.stderr());
-        assertEquals("", server.stderr());
-        server.close();
+        server.stopCleanly();
     }
 
     @Test

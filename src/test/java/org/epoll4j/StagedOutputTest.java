@@ -127,11 +127,7 @@ class StagedOutputTest {
             connection.stage(reply.clear().limit(0)); // an empty one too
         };
         try (LoopThread loop = LoopThread.serve(handler); Socket client = EchoClient.connect(loop.address())) {
-            byte[] message = new byte[64];
-            EchoClient.roundTrips(client, message, 60_000);
-            long before = loop.allocatedBytes();
-            int trips = EchoClient.roundTrips(client, message, 20_000);
-            long perTrip = (loop.allocatedBytes() - before) / trips;
+            long perTrip = loop.bytesPerRoundTrip(client);
             assertTrue(perTrip < 8, "bytes allocated per round trip on the loop thread: " + perTrip);
         }
     }

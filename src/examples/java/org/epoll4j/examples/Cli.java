@@ -7,6 +7,10 @@ import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
 import java.net.UnknownHostException;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Function;
+import org.epoll4j.EventLoop;
+import org.epoll4j.EventLoopGroup;
+import org.epoll4j.HandlerFactory;
 import org.epoll4j.epoll.ErrnoException;
 import sun.misc.Signal;
 
@@ -85,6 +89,26 @@ final class Cli {
     void cannotListen(SocketAddress address, ErrnoException e) {
         System.err.println(name + ": cannot listen on " + format(address) + ": " + e.getMessage());
         System.exit(1);
+    }
+
+    /**
+     * Serves {@code address} on a group of {@code threads} loops, each connection's handler
+     * made by the factory that {@code perLoop} makes for its loop, until SIGINT or SIGTERM;
+     * then closes everything and exits 0 (1 if it cannot listen).
+     */
+    void serve(int threads, InetSocketAddress address, Function<EventLoop, HandlerFactory> perLoop)
+            throws ErrnoException, InterruptedException {
+        try (EventLoopGroup group = EventLoopGroup.open(threads)) {
+            String listening;
+            try {
+                listening = format(group.listen(address, perLoop, EventLoopGroup.Sharing.REUSE_PORT).localAddress());
+            } catch (ErrnoException e) {
+                cannotListen(address, e);
+                return;
+            }
+            serveUntilSignalled(listening);
+        } // closes the server, the connections and the loops, and waits for their threads
+        System.exit(0);
     }
 
     /** Prints {@code listening on ADDRESS}, then waits for SIGINT or SIGTERM. */

@@ -48,21 +48,11 @@ public final class HttpServer {
         }
         InetSocketAddress address = cli.address(host, port);
         Duration idle = Duration.ofSeconds(idleSeconds);
-        try (EventLoopGroup group = EventLoopGroup.open(threads)) {
-            String listening;
-            try {
-                listening = Cli.format(group.listen(address, loop -> {
-                    HttpResponses responses = new HttpResponses();
-                    renewDates(loop, responses);
-                    return connection -> new HttpConnection(responses, idle);
-                }, EventLoopGroup.Sharing.REUSE_PORT).localAddress());
-            } catch (ErrnoException e) {
-                cli.cannotListen(address, e);
-                return;
-            }
-            Cli.serveUntilSignalled(listening);
-        }
-        System.exit(0);
+        cli.serve(threads, address, loop -> {
+            HttpResponses responses = new HttpResponses(); // this loop's, on its thread only
+            renewDates(loop, responses);
+            return connection -> new HttpConnection(responses, idle);
+        });
     }
 
     /** Writes the date into the loop's responses now, then at the start of every second. */

@@ -48,19 +48,9 @@ public final class RespServer {
         }
         InetSocketAddress address = cli.address(host, port);
         Keyspace keyspace = new Keyspace();
-        try (EventLoopGroup group = EventLoopGroup.open(threads)) {
-            String listening;
-            try {
-                listening = Cli.format(group.listen(address, loop -> {
-                    ByteBuffer replies = ByteBuffer.allocateDirect(REPLY_BUFFER); // this loop's, reused by each call
-                    return connection -> new RespConnection(keyspace, replies);
-                }, EventLoopGroup.Sharing.REUSE_PORT).localAddress());
-            } catch (ErrnoException e) {
-                cli.cannotListen(address, e);
-                return;
-            }
-            Cli.serveUntilSignalled(listening);
-        }
-        System.exit(0);
+        cli.serve(threads, address, loop -> {
+            ByteBuffer replies = ByteBuffer.allocateDirect(REPLY_BUFFER); // this loop's, reused by each call
+            return connection -> new RespConnection(keyspace, replies);
+        });
     }
 }
