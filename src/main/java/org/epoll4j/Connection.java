@@ -90,8 +90,9 @@ public final class Connection extends StreamRequests {
 
     /**
      * Stages {@code src}'s remaining bytes: they go out with the other bytes staged by
-     * this handler call, in one writev(2), when the call returns (or at the end of the
-     * loop's turn, if staged outside one). A handler that answers several requests in one
+     * this handler call, in one writev(2), when the call returns, if it was a call of this
+     * connection's handler; otherwise (from another connection's handler, a task or a timer)
+     * at the end of the loop's turn. A handler that answers several requests in one
      * {@code onData} (pipelining) makes one system call for all of them; {@link #write}
      * makes one per call. Staged bytes count as queued output (water marks, output limit),
      * and go out before anything written after them.
@@ -124,11 +125,16 @@ public final class Connection extends StreamRequests {
      * read; but when reading resumes after {@link #pauseReading()}, they are handed back in
      * that turn, without one: a handler that pauses in the middle of pipelined requests gets
      * the rest once it resumes (such a handler leaves the rest of a read, up to 64 KiB, and
-     * its limit must allow for it). While bytes are kept, {@code data}'s capacity may be more than
-     * its limit. Without this call (or with 0), what onData leaves is dropped.
+     * its limit must allow for it; a read after kept bytes never brings more than the limit).
+     * Kept bytes handed back so, and left again untouched, are not handed back on the next
+     * resume: only new input. While bytes are kept, {@code data}'s capacity may be more than
+     * its limit. Without this call (or with 0), what onData leaves is dropped. The memory of
+     * kept bytes is the connection's own while any are kept, and {@code data} stays readable
+     * until the call returns, whatever the handler does to the connection meanwhile.
      *
      * @param maxBytes the most bytes kept, the longest message the handler waits for; 0 to
-     *     stop keeping them (those kept are dropped). Applies from the end of the call under way
+     *     stop keeping them (those kept are dropped, at once, or once the call under way
+     *     returns if its data holds them). A new limit applies from the end of the call under way
      * @throws IllegalArgumentException if maxBytes is negative
      * @throws WrongThreadException unless called on the loop's thread
      */

@@ -69,8 +69,8 @@ public interface ConnectionHandler {
     /**
      * An idle timeout set with {@link Connection#setIdleTimeout} passed: the connection has
      * read nothing, written nothing to the kernel, or neither, as {@code kind} says, for
-     * that long. It is told again after each further timeout with no activity. By default
-     * the connection is closed.
+     * that long. It is told again after each further timeout with no activity, while the
+     * connection is open (not once it is closing). By default the connection is closed.
      *
      * @param connection the idle connection
      * @param kind what it has been idle in

@@ -268,7 +268,9 @@ public final class EventLoopGroup implements AutoCloseable {
      * on each loop's thread, given that loop, before the server opens, and the factory it
      * returns makes the handler of each connection of that loop, on that thread. State that
      * a loop's connections share (a cache, a buffer, a date that a timer of the loop's
-     * renews) lives in that factory, with no {@code ThreadLocal} and no lock.
+     * renews) lives in that factory, with no {@code ThreadLocal} and no lock. It runs before
+     * the port is bound: if the listen then fails, what it set up stays (a timer goes on
+     * until cancelled), and nothing tells it when the server closes.
      *
      * {@snippet class="org.epoll4j.snippets.ProtocolSnippets" region="per-loop"}
      *

@@ -13,7 +13,9 @@ package org.epoll4j;
  * <p>Notes: called on the connection's loop's thread, once the connection is accepted and
  * before its {@code onOpen}; its addresses can be read. If it throws or returns null,
  * the connection is reset (it never opens) and what it threw goes to the loop's
- * {@link ErrorHandler}.
+ * {@link ErrorHandler}. If it closes the connection itself, the handler it returns gets
+ * no {@code onOpen} (it gets the {@code onClose} of a {@code close()}, not of an
+ * {@code abort()}, which ends the connection before the handler is known).
  */
 @FunctionalInterface
 public interface HandlerFactory {

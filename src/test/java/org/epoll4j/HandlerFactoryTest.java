@@ -89,6 +89,44 @@ class HandlerFactoryTest {
         }
     }
 
+    @Test
+    void aFactoryThatClosesItsConnectionGetsNoOnOpen() throws Exception {
+        // Found in review (#19): the handler made got onOpen on a connection the factory had
+        // already aborted (and then no onClose), or closed.
+        List<String> calls = new CopyOnWriteArrayList<>();
+        HandlerFactory handlers = connection -> {
+            if (calls.isEmpty()) {
+                connection.abort();
+            } else {
+                connection.close();
+            }
+            calls.add("made");
+            return new ConnectionHandler() {
+                @Override
+                public void onOpen(Connection connection) {
+                    calls.add("onOpen");
+                }
+
+                @Override
+                public void onData(Connection connection, ByteBuffer data) {}
+            };
+        };
+        try (LoopThread loop = LoopThread.start()) {
+            InetSocketAddress address = loop.call(() -> (InetSocketAddress) loop.loop()
+                    .listen(LoopThread.LOOPBACK, handlers).localAddress());
+            for (int i = 0; i < 2; i++) {
+                try (Socket client = EchoClient.connect(address)) {
+                    assertTrue(EchoClient.hasEnded(client));
+                } catch (SocketException e) {
+                    // reset as the client set it up: ended all the same
+                }
+            }
+            Eventually.until("both made", () -> calls.size() >= 2);
+            loop.call(() -> null);
+            assertEquals(List.of("made", "made"), calls);
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(EventLoopGroup.Sharing.class)
     void aGroupMakesAFactoryPerLoopOnItsThreadAndItsConnectionsShareIt(EventLoopGroup.Sharing sharing)

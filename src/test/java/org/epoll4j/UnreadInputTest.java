@@ -13,6 +13,7 @@ import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -196,6 +197,109 @@ class UnreadInputTest {
             }
             assertInstanceOf(IOException.class, lines.closes.poll(20, TimeUnit.SECONDS));
         } // LoopThread.close fails if the loop reported anything, its memory's release included
+    }
+
+    @Test
+    void dataHandedBackFromKeptBytesStaysReadableAfterTheHandlerAbortsDuringTheCall() throws Exception {
+        // Found in review (#19): closing the connection inside onData freed the kept bytes'
+        // memory while data was still a view of it: the handler read freed memory, and a
+        // handler that wrote into data corrupted malloc's heap (the JVM aborted).
+        java.util.concurrent.CompletableFuture<String> seen = new java.util.concurrent.CompletableFuture<>();
+        ConnectionHandler handler = new ConnectionHandler() {
+            @Override
+            public void onOpen(Connection connection) {
+                connection.keepUnread(64);
+            }
+
+            @Override
+            public void onData(Connection connection, ByteBuffer data) {
+                if (Frames.delimited(data, NEWLINE, 64) < 0) {
+                    return; // kept: "abcdefgh" waits for its newline
+                }
+                connection.abort();
+                byte[] bytes = new byte[data.remaining()];
+                data.get(bytes);
+                data.put(0, (byte) 'X'); // a write into data too, after the abort
+                seen.complete(new String(bytes, StandardCharsets.US_ASCII));
+            }
+        };
+        try (LoopThread server = LoopThread.serve(handler); Socket client = EchoClient.connect(server.address())) {
+            client.getOutputStream().write("abcdefghijklmnop".getBytes(StandardCharsets.US_ASCII));
+            Thread.sleep(100); // read apart: the first part is kept
+            client.getOutputStream().write("qrstuvwxyz\n".getBytes(StandardCharsets.US_ASCII));
+            assertEquals("abcdefghijklmnopqrstuvwxyz\n", seen.get(20, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
+    void aHandlerThatTakesOneLinePerCallAndPausesIsNeverOverItsLimit() throws Exception {
+        // Found in review (#19): a read after kept bytes could bring up to 16 KiB more than the
+        // limit, so a handler that left the rest of a read, as the Javadoc advises, was reset.
+        Lines oneAtATime = new Lines() {
+            @Override
+            public void onOpen(Connection connection) {
+                connection.keepUnread(64 * 1024);
+            }
+
+            @Override
+            public void onData(Connection connection, ByteBuffer data) {
+                int end = Frames.delimited(data, NEWLINE, maxLine);
+                if (end >= 0) {
+                    line(connection, data, end);
+                    connection.pauseReading();
+                    connection.loop().schedule(Duration.ZERO, connection::resumeReading);
+                }
+            }
+        };
+        try (LoopThread server = LoopThread.serve(oneAtATime); Socket client = EchoClient.connect(server.address())) {
+            StringBuilder sent = new StringBuilder();
+            StringBuilder expected = new StringBuilder();
+            for (int i = 0; i < 40_000; i++) {
+                sent.append(i).append('\n');
+                expected.append(i).append("!\n");
+            }
+            Thread writer = Thread.ofPlatform().start(() -> {
+                try {
+                    client.getOutputStream().write(sent.toString().getBytes(StandardCharsets.US_ASCII));
+                } catch (IOException e) {
+                    // the read below fails too
+                }
+            });
+            assertEquals(expected.toString(), read(client.getInputStream(), expected.length()));
+            writer.join();
+            assertEquals(List.of(), List.copyOf(oneAtATime.closes), "not reset");
+        }
+    }
+
+    @Test
+    void aHandlerThatPausesAndResumesInEachCallWithoutTakingKeptBytesDoesNotSpinTheLoop() throws Exception {
+        // Found in review (#19): each resume handed the kept bytes back within the same turn,
+        // and the handler resumed again: the loop never waited, nor ran its tasks.
+        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        ConnectionHandler handler = new ConnectionHandler() {
+            @Override
+            public void onOpen(Connection connection) {
+                connection.keepUnread(64);
+            }
+
+            @Override
+            public void onData(Connection connection, ByteBuffer data) {
+                calls.incrementAndGet();
+                connection.pauseReading(); // takes nothing: no newline yet
+                connection.resumeReading();
+            }
+        };
+        try (LoopThread server = LoopThread.serve(handler); Socket client = EchoClient.connect(server.address())) {
+            client.getOutputStream().write("no ".getBytes(StandardCharsets.US_ASCII));
+            Eventually.until("the bytes reached the handler", () -> calls.get() == 1);
+            client.getOutputStream().write("newline".getBytes(StandardCharsets.US_ASCII)); // after the kept "no "
+            Eventually.until("those reached it too", () -> calls.get() >= 2);
+            server.call(() -> null); // a task runs: the loop is not stuck in one turn
+            Thread.sleep(100);
+            assertTrue(calls.get() < 10, "handed back again and again: " + calls.get() + " calls");
+            client.getOutputStream().write("\n".getBytes(StandardCharsets.US_ASCII));
+            Eventually.until("new input is handed over", () -> calls.get() >= 3);
+        }
     }
 
     static ByteBuffer ascii(String text) {

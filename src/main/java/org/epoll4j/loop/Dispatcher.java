@@ -49,7 +49,7 @@ public final class Dispatcher {
      */
     void turn() throws ErrnoException {
         EpollEvents events = io.events;
-        boolean idle = tasks.isEmpty() && foreign.isEmpty() && !timers.hasIncoming();
+        boolean idle = tasks.isEmpty() && foreign.isEmpty() && !timers.hasIncoming() && flushCount == 0;
         int n = idle ? waitIdle(events) : io.epoll.wait(events, 0);
         nowRead = false;
         counters.turn();
@@ -121,8 +121,14 @@ public final class Dispatcher {
         flushes[flushCount++] = source;
     }
 
+    /**
+     * Runs the end of turn of the sources that asked for it during the turn. Those that ask
+     * while these run (a handler called from one asks again) wait for the next turn, whose
+     * wait then does not block: asked again and again, they cannot keep this turn from ending.
+     */
     private void flush() {
-        for (int i = 0; i < flushCount; i++) {
+        int asked = flushCount;
+        for (int i = 0; i < asked; i++) {
             Source source = flushes[i];
             flushes[i] = null;
             try {
@@ -134,7 +140,10 @@ public final class Dispatcher {
                 report("the end-of-turn flush of " + source, e);
             }
         }
-        flushCount = 0;
+        int later = flushCount - asked;
+        System.arraycopy(flushes, asked, flushes, 0, later);
+        Arrays.fill(flushes, later, flushCount, null);
+        flushCount = later;
     }
 
     /**

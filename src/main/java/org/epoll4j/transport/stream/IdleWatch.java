@@ -73,13 +73,14 @@ final class IdleWatch implements Runnable {
         long now = System.nanoTime();
         for (Idle kind : KINDS) {
             long timeout = timeouts[kind.ordinal()];
-            if (timeout > 0 && !connection.isClosedNow() && now - last(kind) >= timeout) {
+            if (timeout > 0 && connection.isOpenNow() && now - last(kind) >= timeout) {
                 since[kind.ordinal()] = now; // told: the next time is a whole timeout from now
                 connection.idle(kind);
             }
         }
-        // Unless onIdle set a timeout, which queued an entry of its own, or closed the connection.
-        if (entry == ran && ran != null && !connection.isClosedNow()) {
+        // Unless onIdle set a timeout, which queued an entry of its own, or closed the connection
+        // (a closing one is not idle: it is on its way out, within its close timeout).
+        if (entry == ran && ran != null && connection.isOpenNow()) {
             long next = next();
             if (next == Long.MAX_VALUE || !loop.timers().rearm(ran, next)) {
                 entry = null;

@@ -321,8 +321,8 @@ abstract sealed class StreamChannel extends StreamSocket permits StreamInput {
     }
 
     final void opened() {
-        if (handlers != null && !handlerMade()) {
-            return;
+        if (handlers != null && (!handlerMade() || state != State.OPEN)) {
+            return; // the factory failed, or closed the connection: the application is done with it
         }
         if (LoopEvents.recording()) {
             StreamEvents.connectionOpened(self());
@@ -335,6 +335,7 @@ abstract sealed class StreamChannel extends StreamSocket permits StreamInput {
         } finally {
             LoopEvents.handlerEnds(timing, handler, "onOpen", this);
         }
+        sendStaged();
     }
 
     /** Has the factory make the handler; if it cannot, the connection resets (onClose goes to no handler). */

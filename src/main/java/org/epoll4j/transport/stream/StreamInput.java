@@ -28,6 +28,10 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
     private UnreadInput unread;
     /** Kept bytes wait to be handed back without a read: reading resumed after a pause that left them. */
     private boolean redeliver;
+    /** The handler's data is the kept bytes' memory: closing meanwhile must not free it (it is freed after). */
+    private boolean deliveringKept;
+    /** The kept bytes were handed back without a read and the handler took none: only new input can help. */
+    private boolean stalled;
     /** Out of the epoll set: hung up while reading was paused, until reading resumes. */
     private boolean parked;
 
@@ -50,7 +54,7 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
             } else {
                 updateInterest();
             }
-            if (unread != null && !unread.isEmpty() && !redeliver) {
+            if (unread != null && !unread.isEmpty() && !redeliver && !stalled) {
                 // What the handler left when it paused may be whole messages, and no more
                 // input may come until they are answered: they are handed back this turn.
                 redeliver = true;
@@ -147,6 +151,11 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
      * buffer and copies nothing: {@link #read}.)
      */
     private boolean readAfterKept(UnreadInput kept, IoContext io) {
+        if (kept.isFull()) {
+            // The handler took nothing of a full limit's bytes: the message is longer than the limit.
+            closed(unreadLimitExceeded(kept.size(), kept.limit()), true);
+            return false;
+        }
         int n;
         try {
             n = kept.read(fd, io);
@@ -164,6 +173,7 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
         if (idle != null) {
             idle.read(loop.now());
         }
+        stalled = false;
         return deliverKept(kept, n);
     }
 
@@ -171,6 +181,7 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
     private boolean deliverKept(UnreadInput kept, int n) {
         int length = kept.size() + n;
         ByteBuffer data = kept.view(n);
+        deliveringKept = true;
         LoopEvents.SlowHandler timing = LoopEvents.handlerBegins();
         try {
             handler.onData(self(), data);
@@ -178,9 +189,16 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
             handlerFailed("onData", e);
             return false;
         } finally {
+            deliveringKept = false;
             LoopEvents.handlerEnds(timing, handler, "onData", this);
+            if (state() == State.CLOSED) {
+                dropUnread(); // closed during the call: the memory goes now that the handler is done with it
+            }
         }
         sendStaged();
+        // Handed back without a read, and none taken: handing them back again on the next
+        // resume would only spin (a handler that pauses and resumes in each call).
+        stalled = n == 0 && UnreadInput.unread(data, length) == length;
         return keepUnread(data, length, true);
     }
 
@@ -225,6 +243,9 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
         }
         if (unread != null) {
             unread.limit(bytes);
+            if (bytes == 0 && !deliveringKept) {
+                dropUnread(); // what is kept is dropped now (while it is data, once the call returns)
+            }
         } else if (bytes > 0) {
             unread = new UnreadInput(bytes);
         }
@@ -235,9 +256,12 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
         return unread == null ? 0 : unread.size();
     }
 
-    /** Frees the memory of the unread bytes kept: the connection is closed. */
+    /**
+     * Frees the memory of the unread bytes kept: the connection is closed, or keeps no more.
+     * Not while the handler's data is that memory: {@link #deliverKept} frees it after.
+     */
     final void dropUnread() {
-        if (unread != null) {
+        if (unread != null && !deliveringKept) {
             unread.free(loop.io());
             unread = null;
         }
@@ -265,6 +289,7 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
                 } finally {
                     LoopEvents.handlerEnds(timing, handler, "onEndOfInput", this);
                 }
+                sendStaged();
             }
         } finally {
             // Even as a VirtualMachineError ends run(): a run() after it must not read the end again.

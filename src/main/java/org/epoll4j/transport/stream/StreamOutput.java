@@ -344,6 +344,7 @@ public abstract sealed class StreamOutput extends StreamInput permits StreamRequ
             } finally {
                 LoopEvents.handlerEnds(timing, handler, "onWritable", this);
             }
+            sendStaged();
         }
     }
 

@@ -13,16 +13,14 @@ import org.epoll4j.loop.IoContext;
  * next bytes (see {@link Connection#keepUnread}): the start of a message that the read did
  * not hold whole. A read that holds only whole messages is handed over in the loop's read
  * buffer and copies nothing; once bytes are kept, the next reads land right after them, in
- * memory of the connection's own, so that the handler sees one run of bytes.
+ * memory of the connection's own, so that the handler sees one run of bytes, never more than
+ * the limit.
  *
- * <p>The memory is {@code limit} bytes and room for a read of {@link #READ_ROOM} more, taken
- * with the first bytes kept and freed when the connection closes (or the handler stops
- * keeping unread bytes). Loop thread.
+ * <p>The memory is {@code limit} bytes, taken when bytes are first kept and freed as soon as
+ * none are (the handler took them all), when the connection closes, or when the handler
+ * stops keeping unread bytes: an idle connection holds none. Loop thread.
  */
 final class UnreadInput {
-    /** The least a read after kept bytes may take. */
-    static final int READ_ROOM = 16 * 1024;
-
     /** The most bytes kept; 0 once the handler stopped keeping them. */
     private int limit;
     private MemorySegment memory;
@@ -64,19 +62,26 @@ final class UnreadInput {
      */
     void keep(ByteBuffer data, int length, IoContext io) {
         int left = unread(data, length);
-        if (memory == null || memory.byteSize() < (long) limit + READ_ROOM) {
+        if (memory == null || memory.byteSize() < limit) {
             free(io);
-            memory = io.malloc((long) limit + READ_ROOM);
+            memory = io.malloc(limit);
             whole = memory.asByteBuffer();
         }
         MemorySegment.copy(io.input.segment(), length - left, memory, 0, left);
         kept = left;
     }
 
-    /** Reads what {@code fd} has into the room after the kept bytes: bytes read, 0 would block, -1 end of stream. */
+    /** Whether the kept bytes fill the limit: no read can add to them. */
+    boolean isFull() {
+        return kept >= limit;
+    }
+
+    /**
+     * Reads what {@code fd} has into the room after the kept bytes, up to the limit: bytes
+     * read, 0 would block, -1 end of stream. Not {@link #isFull()}.
+     */
     int read(int fd, IoContext io) throws ErrnoException {
-        MemorySegment room = memory.asSlice(kept);
-        return (int) io.sys.read(fd, room, room.byteSize());
+        return (int) io.sys.read(fd, memory.asSlice(kept), (long) limit - kept);
     }
 
     /** The kept bytes and the {@code read} after them, as the handler sees them: position 0, big-endian. */
@@ -91,12 +96,16 @@ final class UnreadInput {
      */
     void consumed(ByteBuffer data, int length, IoContext io) {
         int left = unread(data, length);
-        if (left > 0 && left < length) {
+        if (left == 0) {
+            free(io); // all taken: the memory goes back until a message is cut again
+            return;
+        }
+        if (left < length) {
             MemorySegment.copy(memory, length - left, memory, 0, left);
         }
         kept = left;
-        if (memory.byteSize() < (long) limit + READ_ROOM) { // the limit grew during the call: more room
-            MemorySegment larger = io.malloc((long) limit + READ_ROOM);
+        if (memory.byteSize() < limit) { // the limit grew during the call: more room
+            MemorySegment larger = io.malloc(limit);
             MemorySegment.copy(memory, 0, larger, 0, left);
             io.free(memory);
             memory = larger;
