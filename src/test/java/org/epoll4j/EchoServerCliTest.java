@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,6 +31,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** The echo server from the command line, as a child JVM: its output, its echo, its exit codes. */
+@Tag("host") // not under emulation: see the "emulated" profile in pom.xml (.ci/echo-jar runs the jar there)
 class EchoServerCliTest {
     @Test
     @Timeout(60)

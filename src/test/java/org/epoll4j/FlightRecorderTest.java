@@ -19,6 +19,7 @@ import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingFile;
 import org.epoll4j.loop.LoopEvents;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -152,6 +153,7 @@ class FlightRecorderTest {
      * (a recording started later, in this JVM, or with the default settings, changes what
      * the JIT makes of the events: before the fix, 0 to 88 bytes a trip, run to run).
      */
+    @Tag("host") // not under emulation: see the "emulated" profile in pom.xml
     @Test
     @Timeout(180)
     void withARecordingOfOtherEventsAnEchoRoundTripAllocatesNothing() throws Exception {

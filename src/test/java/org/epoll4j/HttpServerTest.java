@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.Timeout;
  * test's that reads responses by their Content-Length: TechEmpower's plaintext, keep-alive,
  * pipelining, requests cut at every byte, and what it refuses (#19).
  */
+@Tag("host") // not under emulation: see the "emulated" profile in pom.xml
 @Timeout(120)
 class HttpServerTest {
     private static final String MAIN = "org.epoll4j.examples.HttpServer";
@@ -123,12 +125,27 @@ class HttpServerTest {
     void aMalformedRequestLineGets400AndTheConnectionCloses() throws Exception {
         for (String bad : List.of("GET\r\n\r\n", "GET /plaintext\r\nHost: x\r\n\r\n", "GET  /plaintext HTTP/1.1\r\n\r\n",
                 "GET plaintext HTTP/1.1\r\nHost: x\r\n\r\n", "GET /plaintext HTTP/1.1\r\nno colon\r\n\r\n",
-                "GET /plaintext HTTP/1.1\r\n\r\n", "\u00ff\u00fe / HTTP/1.1\r\n\r\n")) {
+                "GET /plaintext HTTP/1.1\r\n\r\n", "\u00ff\u00fe / HTTP/1.1\r\n\r\n",
+                // Found in review (#19): what a lenient proxy in front could read otherwise.
+                "GET /plaintext HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 5\r\n\r\nhello",
+                "GET /plaintext HTTP/1.1\r\nHost: x\r\nX: a\nContent-Length: 5\r\n\r\nhello",
+                "GET /plaintext HTTP/1.1\r\nHost: x\r\nX: a\u0000b\r\n\r\n",
+                "GET /plaintext HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n")) {
             try (Socket client = EchoClient.connect(address)) {
                 client.getOutputStream().write(bad.getBytes(StandardCharsets.ISO_8859_1));
                 assertEquals("HTTP/1.1 400 Bad Request", read(client.getInputStream(), false).status(), bad);
                 assertEquals(-1, client.getInputStream().read(), "closed after: " + bad);
             }
+        }
+    }
+
+    @Test
+    void emptyLinesBeforeARequestAndAnAbsoluteFormTargetAreTaken() throws Exception {
+        try (Socket client = EchoClient.connect(address)) {
+            client.getOutputStream().write(ascii("\r\n\r\n" + GET + "GET http://localhost:8080/plaintext HTTP/1.1\r\n"
+                    + "Host: localhost\r\n\r\n"));
+            assertEquals("Hello, World!", read(client.getInputStream(), false).body());
+            assertEquals("Hello, World!", read(client.getInputStream(), false).body());
         }
     }
 

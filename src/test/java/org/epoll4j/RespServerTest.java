@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.Timeout;
  * of the test's that speaks RESP2: every command's reply, pipelining, commands cut at every
  * byte, inline commands, protocol errors, one keyspace for every loop (#19).
  */
+@Tag("host") // not under emulation: see the "emulated" profile in pom.xml
 @Timeout(120)
 class RespServerTest {
     private static EchoServerProcess server;
@@ -114,6 +116,32 @@ class RespServerTest {
             client.getOutputStream().write(ascii("*1\r\n$999999999\r\n"));
             assertEquals("-ERR Protocol error: invalid bulk length\r\n", readReply(client.getInputStream()));
             assertEquals(-1, client.getInputStream().read());
+        }
+    }
+
+    @Test
+    void aCommandTooLongToKeepOrALoneCrIsAProtocolErrorNotASilentReset() throws Exception {
+        // Found in review (#19): past the kept input's limit the library reset the connection,
+        // and the client got no -ERR; a lone CR waited for 32 bytes before it was refused.
+        try (Socket client = EchoClient.connect(address)) {
+            StringBuilder keys = new StringBuilder("*50001\r\n$4\r\nMGET\r\n");
+            for (int i = 0; i < 50_000; i++) {
+                keys.append("$40\r\n").append("k".repeat(40)).append("\r\n"); // 2.4 MB in all
+            }
+            Thread writer = Thread.ofPlatform().start(() -> {
+                try {
+                    client.getOutputStream().write(ascii(keys.toString()));
+                } catch (IOException e) {
+                    // the server closed
+                }
+            });
+            String reply = readReply(client.getInputStream());
+            assertTrue(reply.startsWith("-ERR Protocol error: command longer than"), reply);
+            writer.join();
+        }
+        try (Socket client = EchoClient.connect(address)) {
+            client.getOutputStream().write(ascii("*1\rX"));
+            assertEquals("-ERR Protocol error: invalid multibulk length\r\n", readReply(client.getInputStream()));
         }
     }
 

@@ -254,7 +254,9 @@ class TimerTest {
             Eventually.until("more runs", () -> runs.get() > from + 50_000);
             long perRun = (loop.allocatedBytes() - before) / (runs.get() - from);
             timer.cancel();
-            assertTrue(perRun < 8, "bytes allocated per run: " + perRun);
+            // Under qemu, C2 may leave a turn's errno capture slice in place (as UdpEndpointTest says).
+            long slack = System.getProperty("epoll4j.test.emulator", "").isEmpty() ? 8 : 48;
+            assertTrue(perRun < slack, "bytes allocated per run: " + perRun);
         }
     }
 

@@ -48,9 +48,10 @@ final class HttpConnection implements ConnectionHandler {
     private boolean http10;
     private boolean askedClose;
     private boolean askedKeepAlive;
-    private boolean hasHost;
+    private int hosts;
     private boolean chunked;
     private long contentLength;
+    private boolean hasContentLength;
 
     HttpConnection(HttpResponses responses, Duration idleTimeout) {
         this.responses = responses;
@@ -65,7 +66,11 @@ final class HttpConnection implements ConnectionHandler {
 
     @Override
     public void onData(Connection connection, ByteBuffer data) {
-        while (data.hasRemaining()) {
+        while (data.hasRemaining() && connection.isOpen()) {
+            skipEmptyLines(data); // RFC 9112 2.2: empty lines before a request line are ignored
+            if (!data.hasRemaining()) {
+                return;
+            }
             int start = data.position();
             int end = Frames.delimited(data, END_OF_HEAD, MAX_HEAD);
             if (end == Frames.INCOMPLETE) {
@@ -117,9 +122,10 @@ final class HttpConnection implements ConnectionHandler {
         http10 = false;
         askedClose = false;
         askedKeepAlive = false;
-        hasHost = false;
+        hosts = 0;
         chunked = false;
         contentLength = 0;
+        hasContentLength = false;
         int lineEnd = lineEnd(data, start, end);
         status = requestLine(data, start, lineEnd);
         if (status == Status.BAD_REQUEST || status == Status.VERSION_NOT_SUPPORTED) {
@@ -133,8 +139,8 @@ final class HttpConnection implements ConnectionHandler {
             }
             line = next + 2;
         }
-        if (!http10 && !hasHost) {
-            status = Status.BAD_REQUEST; // RFC 9112: an HTTP/1.1 request without Host
+        if (!http10 && hosts != 1 || hosts > 1) {
+            status = Status.BAD_REQUEST; // RFC 9112 3.2: an HTTP/1.1 request without Host, or any with two
         } else if (chunked) {
             status = Status.NOT_IMPLEMENTED;
         } else if (contentLength > MAX_BODY) {
@@ -152,7 +158,11 @@ final class HttpConnection implements ConnectionHandler {
         head = matches(data, start, space, HEAD);
         int target = space + 1;
         int targetEnd = indexOf(data, target, end, (byte) ' ');
-        if (targetEnd <= target || data.get(target) != '/' || !isVisible(data, target, targetEnd)) {
+        if (targetEnd <= target || !isVisible(data, target, targetEnd)) {
+            return Status.BAD_REQUEST;
+        }
+        target = originForm(data, target, targetEnd);
+        if (target < 0) {
             return Status.BAD_REQUEST;
         }
         int version = targetEnd + 1;
@@ -172,11 +182,34 @@ final class HttpConnection implements ConnectionHandler {
         return get || head ? Status.OK : Status.METHOD_NOT_ALLOWED;
     }
 
+    /**
+     * Where the path of a request target starts: itself in origin form ({@code /path}); in
+     * absolute form ({@code http://host/path}), which RFC 9112 3.2.2 says to accept, after
+     * the authority (its end if it has no path, which then counts as {@code /}); -1 otherwise.
+     */
+    private static int originForm(ByteBuffer data, int target, int end) {
+        if (data.get(target) == '/') {
+            return target;
+        }
+        int scheme = indexOf(data, target, end, (byte) ':');
+        if (scheme <= target || end - scheme < 3 || data.get(scheme + 1) != '/' || data.get(scheme + 2) != '/') {
+            return -1;
+        }
+        int path = indexOf(data, scheme + 3, end, (byte) '/');
+        return path < 0 ? end : path;
+    }
+
     /** One header line, {@code name: value}; false if malformed. Notes what the server needs of it. */
     private boolean header(ByteBuffer data, int start, int end) {
         int colon = indexOf(data, start, end, (byte) ':');
         if (colon <= start || !isToken(data, start, colon)) {
             return false; // no name, a name with spaces, or a folded line (obsolete, refused)
+        }
+        for (int i = colon + 1; i < end; i++) {
+            byte b = data.get(i);
+            if (b < ' ' && b != '\t' || b == 0x7f) {
+                return false; // a control byte: CR, LF or NUL inside a value (RFC 9110 5.5), refused
+            }
         }
         int value = colon + 1;
         while (value < end && (data.get(value) == ' ' || data.get(value) == '\t')) {
@@ -187,13 +220,14 @@ final class HttpConnection implements ConnectionHandler {
             valueEnd--;
         }
         if (equalsIgnoreCase(data, start, colon, HOST)) {
-            hasHost = true;
+            hosts++;
         } else if (equalsIgnoreCase(data, start, colon, CONTENT_LENGTH)) {
             long length = digits(data, value, valueEnd);
-            if (length < 0 || contentLength != 0 && contentLength != length) {
-                return false; // not a number, or two that differ
+            if (length < 0 || hasContentLength && contentLength != length) {
+                return false; // not a number, or two that differ (RFC 9112 6.3)
             }
             contentLength = length;
+            hasContentLength = true;
         } else if (equalsIgnoreCase(data, start, colon, TRANSFER_ENCODING)) {
             chunked = true; // any coding: this server reads none
         } else if (equalsIgnoreCase(data, start, colon, CONNECTION)) {
@@ -201,6 +235,16 @@ final class HttpConnection implements ConnectionHandler {
             askedKeepAlive |= containsToken(data, value, valueEnd, KEEP_ALIVE);
         }
         return true;
+    }
+
+    /** Moves past the empty lines (CRLF, or a bare LF) at {@code data}'s position. */
+    private static void skipEmptyLines(ByteBuffer data) {
+        int at = data.position();
+        while (at < data.limit() && (data.get(at) == '\n'
+                || data.get(at) == '\r' && at + 1 < data.limit() && data.get(at + 1) == '\n')) {
+            at += data.get(at) == '\n' ? 1 : 2;
+        }
+        data.position(at);
     }
 
     /** Where the line from {@code start} ends (its CR), before {@code end}, which ends with CRLF. */

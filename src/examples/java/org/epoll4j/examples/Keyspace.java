@@ -3,6 +3,7 @@ package org.epoll4j.examples;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
 
 /**
  * The keys and values of {@link RespServer}, shared by all its loops: byte strings, looked up
@@ -15,6 +16,7 @@ import java.nio.charset.StandardCharsets;
  */
 final class Keyspace {
     private static final int STRIPES = 64;
+    private static final int BASIS = new SecureRandom().nextInt();
 
     private final Table[] tables = new Table[STRIPES];
 
@@ -101,9 +103,9 @@ final class Keyspace {
         return tables[(hash >>> 16 ^ hash) & (STRIPES - 1)];
     }
 
-    /** FNV-1a over the key's bytes. */
+    /** FNV-1a over the key's bytes, from a basis drawn at start: keys that collide cannot be chosen ahead. */
     private static int hash(ByteBuffer data, int start, int length) {
-        int hash = 0x811c9dc5;
+        int hash = BASIS;
         for (int i = start; i < start + length; i++) {
             hash = (hash ^ (data.get(i) & 0xff)) * 0x01000193;
         }

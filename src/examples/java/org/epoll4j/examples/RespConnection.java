@@ -12,9 +12,11 @@ import org.epoll4j.ConnectionHandler;
  * {@link Keyspace}, and the replies to all the commands of one read sent in one system call.
  * A command is parsed where its bytes are; only what the keyspace keeps is copied.
  *
- * <p>Commands: PING, ECHO, SET, GET, DEL, EXISTS, INCR, MGET; CONFIG GET and COMMAND answer
- * an empty array (redis-benchmark and redis-cli ask them); QUIT. A malformed request gets
- * {@code -ERR Protocol error: ...} and the connection closes, as Redis does.
+ * <p>Commands: PING, ECHO, SET, GET, DEL, EXISTS, INCR, MGET; CONFIG GET of save and
+ * appendonly, and COMMAND (an empty array), which redis-benchmark and redis-cli ask; QUIT. A
+ * malformed request gets {@code -ERR Protocol error: ...} and the connection closes, as Redis
+ * does; so does a bulk string over 512 KiB or a command over 2 MiB (this example's limits;
+ * Redis takes 512 MB).
  */
 final class RespConnection implements ConnectionHandler {
     /** The longest bulk string taken. */
@@ -25,6 +27,7 @@ final class RespConnection implements ConnectionHandler {
     private static final int MAX_INLINE = 64 * 1024;
     private static final int INCOMPLETE = -1;
     private static final int MALFORMED = -2;
+    private static final int BARE_CR = -3;
 
     private final Keyspace keyspace;
     /** The loop's reply buffer: replies are built here, then staged (copied) before onData returns. */
@@ -49,8 +52,11 @@ final class RespConnection implements ConnectionHandler {
     public void onData(Connection connection, ByteBuffer data) {
         out.clear();
         try {
-            while (data.hasRemaining()) {
+            while (data.hasRemaining() && connection.isOpen()) {
                 int end = data.get(data.position()) == '*' ? parseArray(data) : parseInline(data);
+                if (end == INCOMPLETE && data.remaining() >= MAX_COMMAND) {
+                    end = malformed("command longer than " + MAX_COMMAND + " bytes"); // it would never fit
+                }
                 if (end == INCOMPLETE) {
                     return; // the rest of the command comes with the next read
                 }
@@ -89,6 +95,9 @@ final class RespConnection implements ConnectionHandler {
     private int parseArray(ByteBuffer data) {
         int at = data.position() + 1;
         int lineEnd = lineEnd(data, at);
+        if (lineEnd == BARE_CR) {
+            return malformed("invalid multibulk length");
+        }
         if (lineEnd < 0) {
             return data.limit() - at > 32 ? malformed("invalid multibulk length") : INCOMPLETE;
         }
@@ -106,6 +115,9 @@ final class RespConnection implements ConnectionHandler {
                 return malformed("expected '$', got '" + (char) data.get(at) + "'");
             }
             lineEnd = lineEnd(data, at + 1);
+            if (lineEnd == BARE_CR) {
+                return malformed("invalid bulk length");
+            }
             if (lineEnd < 0) {
                 return data.limit() - at > 32 ? malformed("invalid bulk length") : INCOMPLETE;
             }
@@ -170,11 +182,11 @@ final class RespConnection implements ConnectionHandler {
         return MALFORMED;
     }
 
-    /** Where the CR of the line from {@code at} is; -1 if its CRLF is not here yet. */
+    /** Where the CR of the line from {@code at} is; -1 if its CRLF is not here yet, BARE_CR if a CR is not followed by LF. */
     private static int lineEnd(ByteBuffer data, int at) {
         for (int i = at; i < data.limit() - 1; i++) {
             if (data.get(i) == '\r') {
-                return data.get(i + 1) == '\n' ? i : -1;
+                return data.get(i + 1) == '\n' ? i : BARE_CR;
             }
         }
         return -1;
