@@ -33,10 +33,13 @@ final class HttpResponses {
     private static final DateTimeFormatter DATE = DateTimeFormatter
             .ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US).withZone(ZoneOffset.UTC);
 
+    /* values() copies its array on each call: the lookup reads this count instead. */
+    private static final int PERSISTENCES = Persistence.values().length;
+
     private static volatile HttpResponses current = new HttpResponses(System.currentTimeMillis());
 
     /** By status and persistence. */
-    private final byte[][] responses = new byte[Status.values().length * Persistence.values().length][];
+    private final byte[][] responses = new byte[Status.values().length * PERSISTENCES][];
 
     private HttpResponses(long millis) {
         String date = DATE.format(Instant.ofEpochMilli(millis));
@@ -67,7 +70,7 @@ final class HttpResponses {
     }
 
     private static int index(Status status, Persistence persistence) {
-        return status.ordinal() * Persistence.values().length + persistence.ordinal();
+        return status.ordinal() * PERSISTENCES + persistence.ordinal();
     }
 
     private static byte[] encode(Status status, Persistence persistence, String date) {
