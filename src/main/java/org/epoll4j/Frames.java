@@ -2,6 +2,7 @@
 package org.epoll4j;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 
 /**
  * The two framings that most protocols use, read in the {@code data} a handler is given:
@@ -42,13 +43,41 @@ public final class Frames {
         }
         int start = data.position();
         int end = (int) Math.min(data.limit(), (long) start + maxFrame);
-        byte first = delimiter[0];
-        for (int i = start; i <= end - delimiter.length; i++) {
-            if (data.get(i) == first && matches(data, i, delimiter)) {
-                return i + delimiter.length;
+        int lastStart = end - delimiter.length;
+        for (int at = indexOf(data, delimiter[0], start, lastStart + 1); at >= 0;
+                at = indexOf(data, delimiter[0], at + 1, lastStart + 1)) {
+            if (matches(data, at, delimiter)) {
+                return at + delimiter.length;
             }
         }
         return data.limit() - start >= maxFrame ? TOO_LONG : INCOMPLETE;
+    }
+
+    /**
+     * The first index from {@code from} (included) to {@code to} (excluded) that holds
+     * {@code b}, or -1. It reads eight bytes at a time, in whichever order {@code data} has:
+     * a buffer lent by the loop checks its memory is still open on each access, so one
+     * access per byte would cost that check eight times over.
+     */
+    private static int indexOf(ByteBuffer data, byte b, int from, int to) {
+        long pattern = (b & 0xffL) * 0x0101010101010101L;
+        boolean bigEndian = data.order() == ByteOrder.BIG_ENDIAN;
+        int i = from;
+        for (; i <= to - Long.BYTES; i += Long.BYTES) {
+            long x = data.getLong(i) ^ pattern; // a zero byte where b is
+            // 0x80 in each zero byte of x and 0 in every other: exact, no borrow from byte to byte.
+            long zeros = ~((x & 0x7f7f7f7f7f7f7f7fL) + 0x7f7f7f7f7f7f7f7fL | x | 0x7f7f7f7f7f7f7f7fL);
+            if (zeros != 0) {
+                int bit = bigEndian ? Long.numberOfLeadingZeros(zeros) : Long.numberOfTrailingZeros(zeros);
+                return i + bit / Byte.SIZE;
+            }
+        }
+        for (; i < to; i++) {
+            if (data.get(i) == b) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private static boolean matches(ByteBuffer data, int at, byte[] delimiter) {
