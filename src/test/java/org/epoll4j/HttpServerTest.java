@@ -140,6 +140,40 @@ class HttpServerTest {
     }
 
     @Test
+    void aValueMayHoldTabsAndBytesAbove127ButNoOtherControlByte() throws Exception {
+        // RFC 9110 5.5: field-vchar includes obs-text (0x80 to 0xff), which a recipient keeps as opaque data.
+        try (Socket client = EchoClient.connect(address)) {
+            client.getOutputStream().write("GET /plaintext HTTP/1.1\r\nHost: x\r\nX: \t\u00e9t\u00e9\u00ff \r\n\r\n"
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            assertEquals("Hello, World!", read(client.getInputStream(), false).body());
+        }
+        for (String bad : List.of("X: a\rb", "X: a\u007fb", "X: a\u001bb", "X: a\rContent-Length: 5")) {
+            try (Socket client = EchoClient.connect(address)) {
+                client.getOutputStream().write(("GET /plaintext HTTP/1.1\r\nHost: x\r\n" + bad + "\r\n\r\n")
+                        .getBytes(StandardCharsets.ISO_8859_1));
+                assertEquals("HTTP/1.1 400 Bad Request", read(client.getInputStream(), false).status(), bad);
+                assertEquals(-1, client.getInputStream().read(), "closed after: " + bad);
+            }
+        }
+    }
+
+    @Test
+    void anotherVersionAChunkedBodyAndABodyOver64KiBAreRefusedAndTheConnectionCloses() throws Exception {
+        Map<String, String> refusals = Map.of(
+                "GET /plaintext HTTP/2.0\r\nHost: x\r\n\r\n", "HTTP/1.1 505 HTTP Version Not Supported",
+                "GET /plaintext HTTP/1.9\r\nHost: x\r\n\r\n", "HTTP/1.1 505 HTTP Version Not Supported",
+                "POST /plaintext HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", "HTTP/1.1 501 Not Implemented",
+                "POST /plaintext HTTP/1.1\r\nHost: x\r\nContent-Length: 65537\r\n\r\n", "HTTP/1.1 413 Content Too Large");
+        for (Map.Entry<String, String> refusal : refusals.entrySet()) {
+            try (Socket client = EchoClient.connect(address)) {
+                client.getOutputStream().write(ascii(refusal.getKey()));
+                assertEquals(refusal.getValue(), read(client.getInputStream(), false).status(), refusal.getKey());
+                assertEquals(-1, client.getInputStream().read(), "closed after: " + refusal.getKey());
+            }
+        }
+    }
+
+    @Test
     void emptyLinesBeforeARequestAndAnAbsoluteFormTargetAreTaken() throws Exception {
         try (Socket client = EchoClient.connect(address)) {
             client.getOutputStream().write(ascii("\r\n\r\n" + GET + "GET http://localhost:8080/plaintext HTTP/1.1\r\n"

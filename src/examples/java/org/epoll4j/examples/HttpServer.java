@@ -11,7 +11,8 @@ import org.epoll4j.epoll.ErrnoException;
  * The example HTTP/1.1 server: TechEmpower's plaintext test ({@code GET /plaintext} answers
  * {@code Hello, World!}), with keep-alive and pipelining, on an {@link EventLoopGroup} of one
  * loop per processor (or {@code --threads N}). Each connection is an {@link HttpConnection};
- * each loop has its {@link HttpResponses}, whose Date a timer of the loop's renews every second.
+ * each loop has its {@link HttpResponses}, whose Date a timer of the loop's renews every
+ * second, and its {@link RequestHead} parser.
  *
  * <pre>
  * java -jar target/epoll4j-http-server.jar [--host 127.0.0.1] [--port 8080] [--threads N] [--idle-timeout SECONDS]
@@ -50,8 +51,9 @@ public final class HttpServer {
         Duration idle = Duration.ofSeconds(idleSeconds);
         cli.serve(threads, address, loop -> {
             HttpResponses responses = new HttpResponses(); // this loop's, on its thread only
+            RequestHead request = new RequestHead(); // the same: a loop parses one head at a time
             renewDates(loop, responses);
-            return connection -> new HttpConnection(responses, idle);
+            return connection -> new HttpConnection(responses, request, idle);
         });
     }
 
