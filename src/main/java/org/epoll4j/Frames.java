@@ -44,6 +44,9 @@ public final class Frames {
         int start = data.position();
         int end = (int) Math.min(data.limit(), (long) start + maxFrame);
         int lastStart = end - delimiter.length;
+        if (lastStart < start) { // no room for the delimiter (and no index arithmetic near overflow below)
+            return data.limit() - start >= maxFrame ? TOO_LONG : INCOMPLETE;
+        }
         for (int at = indexOf(data, delimiter[0], start, lastStart + 1); at >= 0;
                 at = indexOf(data, delimiter[0], at + 1, lastStart + 1)) {
             if (matches(data, at, delimiter)) {

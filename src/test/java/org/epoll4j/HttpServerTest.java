@@ -140,6 +140,35 @@ class HttpServerTest {
     }
 
     @Test
+    void closeInAConnectionHeaderWinsOverKeepAliveAndMayFollowATab() throws Exception {
+        // Found in review (#19): RFC 9112 9.3 and 9.6, close ends the connection whatever else the list says.
+        for (String request : List.of("GET /plaintext HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n",
+                "GET /plaintext HTTP/1.1\r\nHost: x\r\nConnection: te,\tclose\r\n\r\n")) {
+            try (Socket client = EchoClient.connect(address)) {
+                client.getOutputStream().write(ascii(request));
+                Response response = read(client.getInputStream(), false);
+                assertEquals("Hello, World!", response.body(), request);
+                assertEquals("close", response.headers().get("connection"), request);
+                assertEquals(-1, client.getInputStream().read(), "closed after: " + request);
+            }
+        }
+    }
+
+    @Test
+    void aShortHeadAfterALongOneIsReadAloneThoughTheLoopsParserHeldTheLongOne() throws Exception {
+        // The loop's parser copies each head into the same 8 KiB array (#19). Were the second head read past its
+        // end, the first's Host, further on in the array, would make two: 400.
+        String longHead = "GET /plaintext HTTP/1.1\r\n" + ("X-Padding: " + "p".repeat(70) + "\r\n").repeat(90)
+                + "Host: x\r\n\r\n";
+        try (Socket client = EchoClient.connect(address)) {
+            client.getOutputStream().write(ascii(longHead));
+            assertEquals("Hello, World!", read(client.getInputStream(), false).body());
+            client.getOutputStream().write(ascii("GET /plaintext HTTP/1.1\r\nHost: y\r\n\r\n"));
+            assertEquals("HTTP/1.1 200 OK", read(client.getInputStream(), false).status());
+        }
+    }
+
+    @Test
     void aValueMayHoldTabsAndBytesAbove127ButNoOtherControlByte() throws Exception {
         // RFC 9110 5.5: field-vchar includes obs-text (0x80 to 0xff), which a recipient keeps as opaque data.
         try (Socket client = EchoClient.connect(address)) {

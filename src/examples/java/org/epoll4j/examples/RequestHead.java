@@ -13,7 +13,10 @@ import org.epoll4j.examples.HttpResponses.Status;
  * <p>The head is copied out of the read first, in one bulk copy: a buffer the loop lends
  * checks that its memory is still open on every access, and the parser reads each byte
  * once or twice, so reading an array costs less than the copy saves. Each line is read in
- * one pass that checks its bytes as it looks for its end.
+ * one pass that checks its bytes as it looks for its end. No scan checks the head's length:
+ * each stops at a CR at the latest, and a head ends with CRLF CRLF ({@link
+ * HttpConnection} finds it with {@code Frames.delimited}), so no scan reaches the bytes of
+ * an earlier, longer head still in the array.
  */
 final class RequestHead {
     private static final byte[] PLAINTEXT = ascii("/plaintext");
@@ -59,9 +62,12 @@ final class RequestHead {
         return head;
     }
 
-    /** Whether the connection ends after the answer: HTTP/1.0 unless kept alive, or Connection: close. */
+    /**
+     * Whether the connection ends after the answer: on Connection: close, whatever else the
+     * header says (RFC 9112 9.6), and for HTTP/1.0 unless it asks to be kept alive.
+     */
     boolean closes() {
-        return http10 ? !askedKeepAlive : askedClose;
+        return askedClose || http10 && !askedKeepAlive;
     }
 
     /** Whether the request is HTTP/1.0 (its answer says keep-alive when the connection stays). */
@@ -82,6 +88,10 @@ final class RequestHead {
     void parse(ByteBuffer data, int start, int end) {
         int length = end - start;
         data.get(start, bytes, 0, length);
+        if (length < 4 || bytes[length - 4] != '\r' || bytes[length - 3] != '\n' || bytes[length - 2] != '\r'
+                || bytes[length - 1] != '\n') {
+            throw new IllegalArgumentException("not a head: it does not end with CRLF CRLF"); // what the scans stop at
+        }
         head = false;
         http10 = false;
         askedClose = false;
@@ -281,11 +291,11 @@ final class RequestHead {
             int comma = indexOf(at, end, (byte) ',');
             int itemEnd = comma < 0 ? end : comma;
             int from = at;
-            while (from < itemEnd && bytes[from] == ' ') {
+            while (from < itemEnd && (bytes[from] == ' ' || bytes[from] == '\t')) { // OWS
                 from++;
             }
             int to = itemEnd;
-            while (to > from && bytes[to - 1] == ' ') {
+            while (to > from && (bytes[to - 1] == ' ' || bytes[to - 1] == '\t')) {
                 to--;
             }
             if (equalsIgnoreCase(from, to, token)) {
