@@ -248,7 +248,7 @@ ext_table() {
     BEGIN { while ((getline line < skips) > 0) { split(line, f, "\t"); if (f[1] == group) why[f[2], f[3]] = f[4] } }
     $1 == group {
         key = $2 SUBSEP $3 SUBSEP $4
-        rt[key] = $5; p50[key] = $6; p99[key] = $7; cpu[key] = $9; client[key] = $10; other[key] = $12 / ($13 > 0 ? $13 : 1)
+        rt[key] = $5; p50[key] = $6; p99[key] = $7; p999[key] = $8; cpu[key] = $9; client[key] = $10; other[key] = $12 / ($13 > 0 ? $13 : 1)
         lost[key] = $14; late[key] = $15; sent[key] = $16
         if ($4 > rounds) rounds = $4
     }
@@ -256,22 +256,22 @@ ext_table() {
         ns = split(servers, name, " "); nsc = split(scenarios, scs, " ")
         udp = group == "udp"
         units = unit "s"
-        columns = udp ? 14 : 12
+        columns = udp ? 15 : 13
         for (s = 1; s <= nsc; s++) {
             sc = scs[s]
             printf "\n#### %s\n\n", ext_label(group, sc)
-            printf "| server | server CPU µs per %s | CPU ratio to C | %s/s | throughput ratio to C | load generator CPU µs per %s | server + load generator µs per %s | p50 µs | p99 µs |%s rounds | neighbour CPUs |\n",
+            printf "| server | server CPU µs per %s | CPU ratio to C | %s/s | throughput ratio to C | load generator CPU µs per %s | server + load generator µs per %s | p50 µs | p99 µs | p99.9 µs |%s rounds | neighbour CPUs |\n",
                 unit, units, unit, unit, (udp ? " lost (of sent) | late |" : "")
-            printf "|---|---:|---:|---:|---:|---:|---:|---:|---:|%s---:|---:|\n", (udp ? "---:|---:|" : "")
+            printf "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|%s---:|---:|\n", (udp ? "---:|---:|" : "")
             for (k = 1; k <= ns; k++) {
                 sv = name[k]
-                cl = ""; rl = ""; tl = ""; trl = ""; ll = ""; sl = ""; l50 = ""; l99 = ""; ol = ""; count = 0; tlost = 0; tlate = 0; tsent = 0
+                cl = ""; rl = ""; tl = ""; trl = ""; ll = ""; sl = ""; l50 = ""; l99 = ""; l999 = ""; ol = ""; count = 0; tlost = 0; tlate = 0; tsent = 0
                 for (r = 1; r <= rounds; r++) {
                     key = sc SUBSEP sv SUBSEP r
                     if (!(key in cpu)) continue
                     count++
                     cl = cl " " cpu[key]; tl = tl " " rt[key]; ll = ll " " client[key]; sl = sl " " (cpu[key] + client[key])
-                    l50 = l50 " " p50[key]; l99 = l99 " " p99[key]; ol = ol " " other[key]
+                    l50 = l50 " " p50[key]; l99 = l99 " " p99[key]; l999 = l999 " " p999[key]; ol = ol " " other[key]
                     tlost += lost[key]; tlate += late[key]; tsent += sent[key]
                     ckey = sc SUBSEP "c" SUBSEP r
                     if ((ckey in cpu) && cpu[ckey] > 0) { rl = rl " " cpu[key] / cpu[ckey]; trl = trl " " rt[key] / rt[ckey] }
@@ -285,8 +285,9 @@ ext_table() {
                     continue
                 }
                 mc = median(cl); mr = median(rl)
-                printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |", sv, fmt(mc, 2), fmt(mr, 3), fmt(median(tl), 0), fmt(median(trl), 3),
-                    fmt(median(ll), 2), fmt(median(sl), 2), fmt(median(l50), 1), fmt(median(l99), 1)
+                printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |", sv, fmt(mc, 2), fmt(mr, 3), fmt(median(tl), 0),
+                    fmt(median(trl), 3), fmt(median(ll), 2), fmt(median(sl), 2), fmt(median(l50), 1), fmt(median(l99), 1),
+                    fmt(median(l999), 1)
                 if (udp) printf " %d (%s%%) | %d |", tlost, (tsent > 0 ? sprintf("%.3f", 100 * tlost / tsent) : "–"), tlate
                 printf " %d | %s |\n", count, fmt(median(ol), 2)
                 printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", group, sc, sv, mc, mr, median(tl), median(trl), count >> summary

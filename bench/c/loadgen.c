@@ -36,6 +36,10 @@
 // truncated or a corrupt echo exits 1, as does ECONNREFUSED (no server on the port).
 // Batches go out with sendmmsg and come in with recvmmsg. Adds lost= late= sent=
 // send_errors= (counted over the measured window: datagrams sent in it).
+//
+// -t FILE (tcp round trips): also writes every measured round trip to FILE, one line each,
+// "start_us latency_us connection", start counted from the window's start: which
+// connections and which moments the slow round trips belong to (bench/tail-trace reads it).
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -288,11 +292,41 @@ static double print_window(void) {
     return elapsed;
 }
 
+struct trace_entry {
+    uint64_t start_ns; // from measure_from
+    uint64_t latency_ns;
+    uint32_t connection;
+};
+static struct trace_entry *trace;
+static size_t trace_count, trace_capacity;
+
 static void record_latency(uint64_t started_ns, uint64_t end_ns) {
     if (started_ns < measure_from) return;
     histogram[bucket_of(end_ns - started_ns)]++;
     histogram_count++;
     completed++;
+}
+
+// record_latency for a tcp round trip of connection c, traced with -t.
+static void record_round_trip(const struct conn *c, uint64_t end_ns) {
+    if (c->started_ns < measure_from) return;
+    record_latency(c->started_ns, end_ns);
+    if (trace_capacity == 0) return;
+    if (trace_count == trace_capacity) {
+        trace_capacity *= 2;
+        trace = realloc(trace, trace_capacity * sizeof *trace);
+        if (trace == NULL) fail("realloc");
+    }
+    trace[trace_count++] = (struct trace_entry){c->started_ns - measure_from, end_ns - c->started_ns,
+                                                (uint32_t)(c - conns)};
+}
+
+static void write_trace(const char *path) {
+    FILE *out = fopen(path, "w");
+    if (out == NULL) fail("fopen(-t)");
+    for (size_t i = 0; i < trace_count; i++)
+        fprintf(out, "%.1f %.1f %u\n", trace[i].start_ns / 1e3, trace[i].latency_ns / 1e3, trace[i].connection);
+    if (fclose(out) != 0) fail("fclose(-t)");
 }
 
 // ---------------------------------------------------------------- tcp: round trips
@@ -472,7 +506,7 @@ static void run_round_trips(void) {
             if (c->state == SENDING) {
                 send_some(c);
             } else if (receive_echo(c)) {
-                record_latency(c->started_ns, now_ns());
+                record_round_trip(c, now_ns());
                 start_round_trip(c);
                 send_some(c);
             }
@@ -730,7 +764,7 @@ static void usage(const char *self) {
     fprintf(stderr,
             "usage: %s (-h HOST -p PORT | -U UNIX_PATH) [-m tcp|churn|udp] [-c CONNECTIONS] [-s MESSAGE_BYTES]\n"
             "          [-d SECONDS] [-w WARMUP_SECONDS] [-P SERVER_PID]\n"
-            "          tcp:   [-B FIRST_SOURCE_ADDR [-A CONNECTIONS_PER_ADDR]] [-i IDLE_CONNECTIONS]\n"
+            "          tcp:   [-B FIRST_SOURCE_ADDR [-A CONNECTIONS_PER_ADDR]] [-i IDLE_CONNECTIONS] [-t TRACE_FILE]\n"
             "          churn: [-B FIRST_SOURCE_ADDR [-R SOURCE_ADDRS]]\n"
             "          udp:   [-W WINDOW] [-T LOSS_TIMEOUT_MS]\n",
             self);
@@ -738,11 +772,11 @@ static void usage(const char *self) {
 }
 
 int main(int argc, char **argv) {
-    const char *host = "127.0.0.1", *source_base = NULL, *mode = "tcp", *unix_path = NULL;
+    const char *host = "127.0.0.1", *source_base = NULL, *mode = "tcp", *unix_path = NULL, *trace_path = NULL;
     int port = -1, connections = 1, per_source = 1000, idle_connections = 0;
     double duration = 5, warmup = 1;
     int opt;
-    while ((opt = getopt(argc, argv, "h:p:c:s:d:w:P:B:A:i:m:U:R:W:T:")) != -1) {
+    while ((opt = getopt(argc, argv, "h:p:c:s:d:w:P:B:A:i:m:U:R:W:T:t:")) != -1) {
         switch (opt) {
         case 'h': host = optarg; break;
         case 'p': port = atoi(optarg); break;
@@ -759,6 +793,7 @@ int main(int argc, char **argv) {
         case 'R': churn_sources = atoi(optarg); break;
         case 'W': udp_window = atoi(optarg); break;
         case 'T': udp_timeout_ms = atoi(optarg); break;
+        case 't': trace_path = optarg; break;
         default: usage(argv[0]);
         }
     }
@@ -772,6 +807,10 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (idle_connections > 0 && !tcp) usage(argv[0]);
+    if (trace_path != NULL && (!tcp || idle_connections > 0)) {
+        fprintf(stderr, "-t traces the tcp mode's round trips only\n");
+        return 2;
+    }
     if (udp && (message_size < UDP_HEADER || message_size > 65507)) {
         fprintf(stderr, "-m udp needs -s from %d to 65507 bytes\n", UDP_HEADER);
         return 2;
@@ -821,6 +860,11 @@ int main(int argc, char **argv) {
     scratch = malloc(scratch_size);
     if (scratch == NULL) fail("malloc");
     set_window(warmup, duration);
+    if (trace_path != NULL) {
+        trace_capacity = 1 << 16;
+        trace = malloc(trace_capacity * sizeof *trace);
+        if (trace == NULL) fail("malloc");
+    }
     if (tcp) {
         run_round_trips();
     } else if (churn) {
@@ -836,6 +880,7 @@ int main(int argc, char **argv) {
         printf(" window=%d lost=%llu late=%llu sent=%llu send_errors=%llu", udp_window, (unsigned long long)udp_lost,
                (unsigned long long)udp_late, (unsigned long long)udp_sent, (unsigned long long)udp_send_errors);
     printf(" connections=%d message_bytes=%zu seconds=%.2f\n", conn_count, message_size, elapsed);
+    if (trace_path != NULL) write_trace(trace_path);
     if (completed == 0) fprintf(stderr, "nothing echoed in the measured window (%s mode)\n", mode);
     return completed > 0 ? 0 : 1;
 }
