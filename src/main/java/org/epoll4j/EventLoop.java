@@ -36,8 +36,9 @@ import org.epoll4j.transport.stream.Connector;
  *     methods of its servers, connections and timers that say so; every other method
  *     throws {@link WrongThreadException} elsewhere.
  * <li>Readiness is level-triggered: a connection is read up to 64 KiB per event, and
- *     what the kernel still holds comes in the next turn; nothing forces a handler to
- *     drain a socket.
+ *     what the kernel still holds comes in a later turn; nothing forces a handler to
+ *     drain a socket. A turn serves at most 256 ready fds; with more ready, the kernel
+ *     hands them out round robin, so each waits at most a pass over the others.
  * <li>An exception from a task or timer goes to the loop's {@link ErrorHandler} (by
  *     default, a {@link System.Logger}), and the loop goes on.
  * </ul>

@@ -23,8 +23,9 @@ import org.epoll4j.transport.watch.WatchedFd;
  * <p>Notes:
  * <ul>
  * <li>Threading: every method belongs to the loop's thread, as the handler does.
- * <li>Triggering is chosen per watch: {@link Trigger#LEVEL} reports the fd on every turn
- *     while it stays ready; {@link Trigger#EDGE} once per change, so the handler must read
+ * <li>Triggering is chosen per watch: {@link Trigger#LEVEL} reports the fd again and
+ *     again while it stays ready (every turn, or every pass over the ready fds when more
+ *     than a turn's 256 are); {@link Trigger#EDGE} once per change, so the handler must read
  *     (or write) until it would block; {@link Trigger#ONE_SHOT} once, then not again until
  *     {@link #rearm()}.
  * <li>{@link #ERROR} and {@link #HANGUP} are reported whatever the interest.
@@ -52,7 +53,7 @@ public final class Watch extends WatchedFd {
      * {@snippet class="org.epoll4j.snippets.WatchSnippets" region="edge"}
      */
     public enum Trigger {
-        /** On every turn while it is ready (level-triggered). */
+        /** Again and again while it is ready (level-triggered). */
         LEVEL(0),
         /** Once each time it becomes ready (edge-triggered, EPOLLET). */
         EDGE(Interest.EDGE),
