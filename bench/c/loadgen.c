@@ -39,7 +39,7 @@
 //
 // -t FILE (tcp round trips): also writes every measured round trip to FILE, one line each,
 // "start_us latency_us connection", start counted from the window's start: which
-// connections and which moments the slow round trips belong to (bench/tail-trace reads it).
+// connections and which moments the slow round trips belong to (bench/tail reads it).
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -321,12 +321,11 @@ static void record_round_trip(const struct conn *c, uint64_t end_ns) {
                                                 (uint32_t)(c - conns)};
 }
 
-static void write_trace(const char *path) {
-    FILE *out = fopen(path, "w");
-    if (out == NULL) fail("fopen(-t)");
+// Writes the trace to out, opened before the run so that a bad path fails at once.
+static void write_trace(FILE *out) {
     for (size_t i = 0; i < trace_count; i++)
         fprintf(out, "%.1f %.1f %u\n", trace[i].start_ns / 1e3, trace[i].latency_ns / 1e3, trace[i].connection);
-    if (fclose(out) != 0) fail("fclose(-t)");
+    if (ferror(out) || fclose(out) != 0) fail("writing the -t trace");
 }
 
 // ---------------------------------------------------------------- tcp: round trips
@@ -860,7 +859,10 @@ int main(int argc, char **argv) {
     scratch = malloc(scratch_size);
     if (scratch == NULL) fail("malloc");
     set_window(warmup, duration);
+    FILE *trace_file = NULL;
     if (trace_path != NULL) {
+        trace_file = fopen(trace_path, "w");
+        if (trace_file == NULL) fail("fopen(-t)");
         trace_capacity = 1 << 16;
         trace = malloc(trace_capacity * sizeof *trace);
         if (trace == NULL) fail("malloc");
@@ -880,7 +882,7 @@ int main(int argc, char **argv) {
         printf(" window=%d lost=%llu late=%llu sent=%llu send_errors=%llu", udp_window, (unsigned long long)udp_lost,
                (unsigned long long)udp_late, (unsigned long long)udp_sent, (unsigned long long)udp_send_errors);
     printf(" connections=%d message_bytes=%zu seconds=%.2f\n", conn_count, message_size, elapsed);
-    if (trace_path != NULL) write_trace(trace_path);
+    if (trace_file != NULL) write_trace(trace_file);
     if (completed == 0) fprintf(stderr, "nothing echoed in the measured window (%s mode)\n", mode);
     return completed > 0 ? 0 : 1;
 }

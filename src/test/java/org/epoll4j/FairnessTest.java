@@ -138,7 +138,7 @@ class FairnessTest {
         }
     }
 
-    interface Step {
+    private interface Step {
         void run() throws IOException;
     }
 
@@ -159,8 +159,8 @@ class FairnessTest {
                 Thread.currentThread().interrupt();
             }
         });
-        assertTrue(held.await(20, TimeUnit.SECONDS), "the loop ran the holding task");
         try {
+            assertTrue(held.await(20, TimeUnit.SECONDS), "the loop ran the holding task");
             step.run();
         } finally {
             release.countDown();
