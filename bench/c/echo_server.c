@@ -16,6 +16,9 @@
 // new connections over the listeners. With 1 (the default) there is one listener,
 // without SO_REUSEPORT, served by the main thread.
 //
+// --events N (TCP and Unix, default MAX_EVENTS): the event array of each epoll_wait, and so
+// the most fds a turn serves (bench/tail compares 1024 with epoll4j's 256, issue #21).
+//
 // --udp: one non-blocking socket on epoll. Each time it is readable, recvmmsg takes up
 // to UDP_BATCH datagrams and sendmmsg sends each back to its sender in one call. A
 // datagram the kernel won't take (EAGAIN) is dropped, as UDP may.
@@ -38,7 +41,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-// MAX_EVENTS as large as the JDK selector's (1024): 1000 ready connections take one epoll_wait.
+// MAX_EVENTS as large as the JDK selector's (1024): 1000 ready connections take one epoll_wait
+// (unless --events says fewer).
 enum { READ_BUFFER_SIZE = 64 * 1024, MAX_EVENTS = 1024, BACKLOG = 4096, MAX_THREADS = 64 };
 enum { UDP_BATCH = 32, UDP_MAX_DATAGRAM = 64 * 1024 };
 
@@ -199,6 +203,8 @@ static void on_terminate(int sig) {
 }
 
 // One loop: an epoll set with one listener, serving until the process ends.
+static int max_events = MAX_EVENTS;
+
 static void *serve(void *listener_arg) {
     int listener = (int)(intptr_t)listener_arg;
     epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -209,7 +215,7 @@ static void *serve(void *listener_arg) {
     if (buf == NULL) die("malloc");
     struct epoll_event events[MAX_EVENTS];
     for (;;) {
-        int ready = epoll_wait(epfd, events, MAX_EVENTS, -1);
+        int ready = epoll_wait(epfd, events, max_events, -1);
         if (ready < 0) {
             if (errno == EINTR) continue;
             die("epoll_wait");
@@ -278,7 +284,7 @@ static void serve_udp(int fd) {
 }
 
 static void usage(const char *self) {
-    fprintf(stderr, "usage: %s [--host ADDR] [--port PORT] [--threads N | --udp] | --unix PATH\n", self);
+    fprintf(stderr, "usage: %s [--host ADDR] [--port PORT] [--threads N | --udp] [--events N] | --unix PATH [--events N]\n", self);
     exit(2);
 }
 
@@ -294,6 +300,8 @@ int main(int argc, char **argv) {
             threads = atoi(argv[++i]);
         } else if (strcmp(argv[i], "--unix") == 0 && i + 1 < argc) {
             unix_path = argv[++i];
+        } else if (strcmp(argv[i], "--events") == 0 && i + 1 < argc) {
+            max_events = atoi(argv[++i]);
         } else if (strcmp(argv[i], "--udp") == 0) {
             udp = 1;
         } else {
@@ -302,6 +310,10 @@ int main(int argc, char **argv) {
     }
     if (threads < 1 || threads > MAX_THREADS) {
         fprintf(stderr, "--threads must be 1..%d\n", MAX_THREADS);
+        return 2;
+    }
+    if (max_events < 1 || max_events > MAX_EVENTS) {
+        fprintf(stderr, "--events must be 1..%d\n", MAX_EVENTS);
         return 2;
     }
     if ((threads > 1 && (udp || unix_path != NULL)) || (udp && unix_path != NULL)) {
