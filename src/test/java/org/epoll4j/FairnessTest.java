@@ -111,8 +111,8 @@ class FairnessTest {
                         assertEquals(1, ping.read(echo), "the ping's echo");
                         assertEquals(PING, echo.get(0), "the ping's echo");
                         long[] at = loop.call(pingServed::clone);
-                        // The flood and the ping are both ready at the first wait after the hold;
-                        // the flood, ready first, is read once there, then the ping is answered.
+                        // The flood and the ping are both ready at the first wait after the hold:
+                        // the ping is answered there, after at most one read of the flood.
                         assertEquals(heldIn + 1, at[0], "the turn of the ping (the loop was held in turn " + heldIn + ")");
                         assertTrue(at[1] - readsBefore[0] <= 1, (at[1] - readsBefore[0]) + " flood reads before the ping");
                     }
@@ -154,21 +154,26 @@ class FairnessTest {
 
     /**
      * Holds the loop thread in a task while {@code step} runs on this thread, then lets it
-     * go on; returns the turn the loop was held in.
+     * go on; returns the turn the loop was held in. The loop may run a task before the
+     * wake-up that {@code execute} sends for it reaches the loop's eventfd; had it reached it
+     * during the hold, the eventfd would be the first ready fd after it. So the first task
+     * waits until {@code execute} has returned, and queues the holding task from the loop,
+     * which sends no wake-up: the wait before it takes the eventfd if it is still ready.
      */
     private static long hold(LoopThread loop, Step step) throws Exception {
+        CountDownLatch woken = new CountDownLatch(1);
         CountDownLatch held = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         long[] turn = new long[1];
         loop.loop().execute(() -> {
-            turn[0] = loop.loop().metrics().turns();
-            held.countDown();
-            try {
-                release.await(20, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            await(woken);
+            loop.loop().execute(() -> {
+                turn[0] = loop.loop().metrics().turns();
+                held.countDown();
+                await(release);
+            });
         });
+        woken.countDown();
         try {
             assertTrue(held.await(20, TimeUnit.SECONDS), "the loop ran the holding task");
             step.run();
@@ -176,5 +181,13 @@ class FairnessTest {
             release.countDown();
         }
         return turn[0];
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            latch.await(20, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }
