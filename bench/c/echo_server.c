@@ -284,13 +284,13 @@ static void serve_udp(int fd) {
 }
 
 static void usage(const char *self) {
-    fprintf(stderr, "usage: %s [--host ADDR] [--port PORT] [--threads N | --udp] [--events N] | --unix PATH [--events N]\n", self);
+    fprintf(stderr, "usage: %s [--host ADDR] [--port PORT] [--threads N] [--events N] | [--host ADDR] [--port PORT] --udp | --unix PATH [--events N]\n", self);
     exit(2);
 }
 
 int main(int argc, char **argv) {
     const char *host = "127.0.0.1";
-    int port = 0, threads = 1, udp = 0;
+    int port = 0, threads = 1, udp = 0, events_given = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--host") == 0 && i + 1 < argc) {
             host = argv[++i];
@@ -301,7 +301,10 @@ int main(int argc, char **argv) {
         } else if (strcmp(argv[i], "--unix") == 0 && i + 1 < argc) {
             unix_path = argv[++i];
         } else if (strcmp(argv[i], "--events") == 0 && i + 1 < argc) {
-            max_events = atoi(argv[++i]);
+            char *end;
+            long n = strtol(argv[++i], &end, 10);
+            max_events = *end == '\0' && n >= 1 && n <= MAX_EVENTS ? (int)n : 0;
+            events_given = 1;
         } else if (strcmp(argv[i], "--udp") == 0) {
             udp = 1;
         } else {
@@ -312,8 +315,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "--threads must be 1..%d\n", MAX_THREADS);
         return 2;
     }
-    if (max_events < 1 || max_events > MAX_EVENTS) {
-        fprintf(stderr, "--events must be 1..%d\n", MAX_EVENTS);
+    if (max_events < 1 || (events_given && udp)) {
+        fprintf(stderr, "--events takes a number from 1 to %d, and is for TCP and Unix sockets\n", MAX_EVENTS);
         return 2;
     }
     if ((threads > 1 && (udp || unix_path != NULL)) || (udp && unix_path != NULL)) {

@@ -801,6 +801,10 @@ int main(int argc, char **argv) {
     }
     int tcp = strcmp(mode, "tcp") == 0, churn = strcmp(mode, "churn") == 0, udp = strcmp(mode, "udp") == 0;
     if (!tcp && !churn && !udp) usage(argv[0]);
+    if (!(duration > 0 && duration <= 3600) || !(warmup >= 0 && warmup <= 3600)) {
+        fprintf(stderr, "-d must be above 0 and -w at least 0, both at most 3600 seconds\n");
+        return 2;
+    }
     if ((unix_path == NULL && port <= 0) || connections < 1 || message_size < 1 || per_source < 1 ||
         idle_connections < 0 || churn_sources < 1 || udp_window < 1 || udp_window > 1024 || udp_timeout_ms < 1)
         usage(argv[0]);
@@ -861,7 +865,6 @@ int main(int argc, char **argv) {
     scratch_size = message_size < 256 * 1024 ? message_size : 256 * 1024;
     scratch = malloc(scratch_size);
     if (scratch == NULL) fail("malloc");
-    set_window(warmup, duration);
     FILE *trace_file = NULL;
     if (trace_path != NULL) {
         trace_file = fopen(trace_path, "w");
@@ -872,6 +875,7 @@ int main(int argc, char **argv) {
         // Every page faulted in now, not in the window (not 0: malloc and a zero memset may become calloc).
         memset(trace, 0xff, trace_capacity * sizeof *trace);
     }
+    set_window(warmup, duration); // after the trace's memory is touched: the warm-up starts now
     if (tcp) {
         run_round_trips();
     } else if (churn) {
