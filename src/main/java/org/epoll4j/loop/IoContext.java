@@ -31,11 +31,12 @@ public final class IoContext implements AutoCloseable {
      * of its ready list. When one wait takes every ready fd, the fds served last in a turn
      * are polled again at once, before their peers can answer, drop off the list, and join
      * it again behind all the others: each of their requests then waits two whole turns,
-     * turn after turn (at 1,000 connections, up to 2.7% of round trips took over 1.75 times
-     * the median). With fewer events than ready fds, an fd is polled again only after the
-     * others have had their turn, so the oldest wait least; the extra waits cost about one
-     * epoll_wait per 256 events, and a turn's timers and tasks come round sooner. With 256
-     * or fewer ready, a wait still takes them all, and the same can happen.
+     * turn after turn (at 1,000 connections, in one run, the least served connection
+     * completed 22% fewer round trips than the median one). With fewer events than ready
+     * fds, an fd is polled again only after the others have had their turn, so the oldest
+     * wait least; the extra waits cost about one epoll_wait per 256 events, and a turn's
+     * timers and tasks come round sooner. With 256 or fewer ready, a wait still takes them
+     * all, and the same can happen (bench/RESULTS.md, "Tail latency").
      */
     static final int EVENTS = 256;
     static final int READ_BUFFER_SIZE = 64 * 1024;
