@@ -3,6 +3,7 @@
 //
 //   echo_server [--host 127.0.0.1] [--port 0] [--threads N]   TCP
 //   echo_server --unix PATH                                   Unix domain stream socket
+//   ... [--events N] [--edge]                                 (TCP and Unix; see below)
 //   echo_server [--host 127.0.0.1] [--port 0] --udp           UDP, each datagram echoed to its sender
 //
 // TCP and Unix: level-triggered epoll, non-blocking accept4. Every read lands in
@@ -19,6 +20,13 @@
 // --events N (TCP and Unix, default MAX_EVENTS): the event array of each epoll_wait, and so
 // the most fds a turn serves (bench/tail compares 1024 with epoll4j's 256, issue #21).
 //
+// --edge (TCP and Unix): connections edge-triggered (EPOLLIN | EPOLLOUT | EPOLLET), served in the
+// order their data arrived, as the kernel's ready list has them with EPOLLET; a read that fills
+// the buffer may have left more, so its fd goes to the back of the loop's own FIFO and is read
+// again after the others, and a connection whose echo is blocked is read again once it drains.
+// The question it answers for issue #21: does the kernel's arrival order alone serve connections
+// evenly, where level-triggered waits that take every ready fd do not?
+//
 // --udp: one non-blocking socket on epoll. Each time it is readable, recvmmsg takes up
 // to UDP_BATCH datagrams and sendmmsg sends each back to its sender in one call. A
 // datagram the kernel won't take (EAGAIN) is dropped, as UDP may.
@@ -27,6 +35,7 @@
 // once ready and serves until SIGTERM; with --unix it removes the socket file then.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -53,17 +62,29 @@ struct pending {
     char *data;
     size_t offset;
     size_t length;
+    int edge_queued;   // --edge: in the loop's FIFO
+    int edge_wants_in; // --edge: readable, but not read until the pending bytes are written
 };
 
 static struct pending *pending_by_fd;
 static size_t pending_capacity;
 static __thread int epfd; // each loop thread's own epoll set
 static int is_tcp = 1;    // TCP_NODELAY on accepted sockets (not for Unix sockets)
+static int edge;          // --edge
+// --edge: each loop's FIFO of connections to read again (a ring of fds, capacity pending_capacity).
+static __thread int *fifo;
+static __thread size_t fifo_head, fifo_count;
 static const char *unix_path;
 
 static void die(const char *what) {
     perror(what);
     exit(1);
+}
+
+static void fifo_push(int fd) {
+    if (pending_by_fd[fd].edge_queued) return;
+    pending_by_fd[fd].edge_queued = 1;
+    fifo[(fifo_head + fifo_count++) % pending_capacity] = fd;
 }
 
 static void set_interest(int fd, uint32_t events) {
@@ -97,7 +118,7 @@ static void accept_all(int listener) {
             int one = 1;
             setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         }
-        struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+        struct epoll_event ev = {.events = edge ? EPOLLIN | EPOLLOUT | EPOLLET : EPOLLIN, .data.fd = fd};
         if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) die("epoll_ctl(ADD)");
     }
 }
@@ -116,7 +137,7 @@ static int write_or_queue(int fd, const char *buf, size_t length) {
     p->data = malloc(p->length);
     if (p->data == NULL) die("malloc");
     memcpy(p->data, buf + written, p->length);
-    set_interest(fd, EPOLLOUT);
+    if (!edge) set_interest(fd, EPOLLOUT); // edge: EPOLLOUT is always watched
     return 0;
 }
 
@@ -129,18 +150,50 @@ static void on_readable(int fd, char *buf) {
     }
 }
 
-static void on_writable(int fd) {
+// Writes what is pending; returns -1 if that closed the connection.
+static int on_writable(int fd) {
     struct pending *p = &pending_by_fd[fd];
     ssize_t written = write(fd, p->data + p->offset, p->length - p->offset);
     if (written < 0) {
-        if (errno != EAGAIN && errno != EINTR) close_connection(fd);
-        return;
+        if (errno != EAGAIN && errno != EINTR) {
+            close_connection(fd);
+            return -1;
+        }
+        return 0;
     }
     p->offset += (size_t)written;
     if (p->offset == p->length) {
         free(p->data);
-        *p = (struct pending){0};
-        set_interest(fd, EPOLLIN);
+        p->data = NULL;
+        p->offset = p->length = 0;
+        if (!edge) {
+            set_interest(fd, EPOLLIN);
+        } else if (p->edge_wants_in) {
+            p->edge_wants_in = 0;
+            fifo_push(fd); // what arrived meanwhile raised no new edge
+        }
+    }
+    return 0;
+}
+
+// --edge: one read; a full buffer may have left more, so the fd goes to the back of the FIFO.
+static void on_readable_edge(int fd, char *buf) {
+    struct pending *p = &pending_by_fd[fd];
+    if (p->data != NULL) {
+        p->edge_wants_in = 1; // the echo is blocked: read after it drains
+        return;
+    }
+    ssize_t n = read(fd, buf, READ_BUFFER_SIZE);
+    if (n > 0) {
+        if (write_or_queue(fd, buf, (size_t)n) < 0) {
+            close_connection(fd);
+        } else if (n == READ_BUFFER_SIZE) {
+            fifo_push(fd);
+        }
+    } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+        close_connection(fd);
+    } else if (errno == EINTR) {
+        fifo_push(fd);
     }
 }
 
@@ -213,18 +266,33 @@ static void *serve(void *listener_arg) {
     if (epoll_ctl(epfd, EPOLL_CTL_ADD, listener, &listen_event) < 0) die("epoll_ctl(ADD listener)");
     char *buf = malloc(READ_BUFFER_SIZE);
     if (buf == NULL) die("malloc");
+    if (edge && (fifo = malloc(pending_capacity * sizeof *fifo)) == NULL) die("malloc");
     struct epoll_event events[MAX_EVENTS];
     for (;;) {
-        int ready = epoll_wait(epfd, events, max_events, -1);
+        int ready = epoll_wait(epfd, events, max_events, fifo_count > 0 ? 0 : -1);
         if (ready < 0) {
             if (errno == EINTR) continue;
             die("epoll_wait");
+        }
+        // The FIFO's fds were ready before this wait's: they go first, each read once.
+        for (size_t left = fifo_count; left > 0; left--) {
+            int fd = fifo[fifo_head];
+            fifo_head = (fifo_head + 1) % pending_capacity;
+            fifo_count--;
+            if (pending_by_fd[fd].edge_queued) { // not closed since
+                pending_by_fd[fd].edge_queued = 0;
+                on_readable_edge(fd, buf);
+            }
         }
         for (int i = 0; i < ready; i++) {
             int fd = events[i].data.fd;
             uint32_t ev = events[i].events;
             if (fd == listener) {
                 accept_all(listener);
+            } else if (edge) {
+                if (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP) && pending_by_fd[fd].data != NULL && on_writable(fd) < 0)
+                    continue; // closed
+                if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) on_readable_edge(fd, buf);
             } else if (ev & EPOLLOUT) {
                 on_writable(fd);
             } else if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
@@ -284,8 +352,20 @@ static void serve_udp(int fd) {
 }
 
 static void usage(const char *self) {
-    fprintf(stderr, "usage: %s [--host ADDR] [--port PORT] [--threads N] [--events N] | [--host ADDR] [--port PORT] --udp | --unix PATH [--events N]\n", self);
+    fprintf(stderr, "usage: %s [--host ADDR] [--port PORT] [--threads N] [--events N] [--edge] | [--host ADDR] [--port PORT] --udp | --unix PATH [--events N] [--edge]\n", self);
     exit(2);
+}
+
+// The value of a flag as a whole number from min to max, or exit 2.
+static int flag_number(const char *flag, const char *text, long min, long max) {
+    char *end;
+    errno = 0;
+    long value = strtol(text, &end, 10);
+    if (!(isdigit((unsigned char)text[0]) || (text[0] == '-' && isdigit((unsigned char)text[1]))) || *end != '\0' || errno != 0 || value < min || value > max) {
+        fprintf(stderr, "%s takes a number from %ld to %ld, not '%s'\n", flag, min, max, text);
+        exit(2);
+    }
+    return (int)value;
 }
 
 int main(int argc, char **argv) {
@@ -295,28 +375,28 @@ int main(int argc, char **argv) {
         if (strcmp(argv[i], "--host") == 0 && i + 1 < argc) {
             host = argv[++i];
         } else if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) {
-            port = atoi(argv[++i]);
+            port = flag_number("--port", argv[++i], 0, 65535);
         } else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
-            threads = atoi(argv[++i]);
+            threads = flag_number("--threads", argv[++i], 1, MAX_THREADS);
         } else if (strcmp(argv[i], "--unix") == 0 && i + 1 < argc) {
             unix_path = argv[++i];
         } else if (strcmp(argv[i], "--events") == 0 && i + 1 < argc) {
-            char *end;
-            long n = strtol(argv[++i], &end, 10);
-            max_events = *end == '\0' && n >= 1 && n <= MAX_EVENTS ? (int)n : 0;
+            max_events = flag_number("--events", argv[++i], 1, MAX_EVENTS);
             events_given = 1;
         } else if (strcmp(argv[i], "--udp") == 0) {
             udp = 1;
+        } else if (strcmp(argv[i], "--edge") == 0) {
+            edge = 1;
         } else {
             usage(argv[0]);
         }
     }
-    if (threads < 1 || threads > MAX_THREADS) {
-        fprintf(stderr, "--threads must be 1..%d\n", MAX_THREADS);
+    if (edge && udp) {
+        fprintf(stderr, "--edge is for TCP and Unix sockets\n");
         return 2;
     }
-    if (max_events < 1 || (events_given && udp)) {
-        fprintf(stderr, "--events takes a number from 1 to %d, and is for TCP and Unix sockets\n", MAX_EVENTS);
+    if (events_given && udp) {
+        fprintf(stderr, "--events is for TCP and Unix sockets\n");
         return 2;
     }
     if ((threads > 1 && (udp || unix_path != NULL)) || (udp && unix_path != NULL)) {

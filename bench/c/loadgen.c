@@ -43,11 +43,18 @@
 // Room for a million round trips a second of -d is allocated and touched before the run,
 // so that tracing takes no page fault or realloc in the measured window; a run that
 // completes more than that exits 1 rather than keep a partial trace.
+//
+// -e N: events per epoll_wait (1 to 512, the default). A level-triggered wait that takes
+// every ready connection serves them unevenly (issue #21): with fewer connections than
+// that, the load generator's own waits do, whatever the server does (bench/RESULTS.md,
+// "Tail latency"); fewer events than connections make its waits round robin.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -63,6 +70,7 @@
 #include <unistd.h>
 
 enum { MAX_EVENTS = 512, CONNECTS_IN_FLIGHT = 256, PATTERN_SHIFTS = 251 };
+static int max_events = MAX_EVENTS; // -e
 
 // Log-linear latency histogram in nanoseconds: values below 64 exactly, then
 // 64 buckets per power of two (under 1.6% error). Fixed size: no allocation per sample.
@@ -453,7 +461,7 @@ static void connect_all(const char *source_base, int per_source, int idle) {
             opened++;
             in_flight++;
         }
-        int n = epoll_wait(epfd, events, MAX_EVENTS, 10000);
+        int n = epoll_wait(epfd, events, max_events, 10000);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {
             fprintf(stderr, "connecting stalled: %d of %d ready\n", ready, conn_count);
@@ -498,7 +506,7 @@ static void run_round_trips(void) {
     struct epoll_event events[MAX_EVENTS];
     int timeout_ms;
     while ((timeout_ms = window_tick(-1)) >= 0) {
-        int n = epoll_wait(epfd, events, MAX_EVENTS, timeout_ms);
+        int n = epoll_wait(epfd, events, max_events, timeout_ms);
         if (n < 0) {
             if (errno == EINTR) continue;
             fail("epoll_wait");
@@ -544,7 +552,7 @@ static void run_churn(void) {
     struct epoll_event events[MAX_EVENTS];
     int timeout_ms;
     while ((timeout_ms = window_tick(-1)) >= 0) {
-        int n = epoll_wait(epfd, events, MAX_EVENTS, timeout_ms);
+        int n = epoll_wait(epfd, events, max_events, timeout_ms);
         if (n < 0) {
             if (errno == EINTR) continue;
             fail("epoll_wait");
@@ -746,7 +754,7 @@ static void run_udp(void) {
     uint64_t next_scan = now_ns() + UDP_SCAN_MS * 1000000ull;
     int timeout_ms;
     while ((timeout_ms = window_tick(UDP_SCAN_MS)) >= 0) {
-        int n = epoll_wait(epfd, events, MAX_EVENTS, timeout_ms);
+        int n = epoll_wait(epfd, events, max_events, timeout_ms);
         if (n < 0) {
             if (errno == EINTR) continue;
             fail("epoll_wait");
@@ -765,7 +773,7 @@ static void run_udp(void) {
 static void usage(const char *self) {
     fprintf(stderr,
             "usage: %s (-h HOST -p PORT | -U UNIX_PATH) [-m tcp|churn|udp] [-c CONNECTIONS] [-s MESSAGE_BYTES]\n"
-            "          [-d SECONDS] [-w WARMUP_SECONDS] [-P SERVER_PID]\n"
+            "          [-d SECONDS] [-w WARMUP_SECONDS] [-P SERVER_PID] [-e EVENTS_PER_WAIT]\n"
             "          tcp:   [-B FIRST_SOURCE_ADDR [-A CONNECTIONS_PER_ADDR]] [-i IDLE_CONNECTIONS] [-t TRACE_FILE]\n"
             "          churn: [-B FIRST_SOURCE_ADDR [-R SOURCE_ADDRS]]\n"
             "          udp:   [-W WINDOW] [-T LOSS_TIMEOUT_MS]\n",
@@ -773,29 +781,58 @@ static void usage(const char *self) {
     exit(2);
 }
 
+// The value of option -opt as a whole number in int's range, or exit 2.
+static int whole(const char *text, int opt) {
+    char *end;
+    errno = 0;
+    long value = strtol(text, &end, 10);
+    if (!(isdigit((unsigned char)text[0]) || (text[0] == '-' && isdigit((unsigned char)text[1]))) || *end != '\0' || errno != 0 || value < INT_MIN || value > INT_MAX) {
+        fprintf(stderr, "-%c takes a whole number, not '%s'\n", opt, text);
+        exit(2);
+    }
+    return (int)value;
+}
+
+// The value of option -opt as a number of seconds, or exit 2.
+static double seconds(const char *text, int opt) {
+    char *end;
+    errno = 0;
+    double value = strtod(text, &end);
+    if (end == text || *end != '\0' || errno != 0) {
+        fprintf(stderr, "-%c takes a number of seconds, not '%s'\n", opt, text);
+        exit(2);
+    }
+    return value;
+}
+
 int main(int argc, char **argv) {
     const char *host = "127.0.0.1", *source_base = NULL, *mode = "tcp", *unix_path = NULL, *trace_path = NULL;
     int port = -1, connections = 1, per_source = 1000, idle_connections = 0;
     double duration = 5, warmup = 1;
     int opt;
-    while ((opt = getopt(argc, argv, "h:p:c:s:d:w:P:B:A:i:m:U:R:W:T:t:")) != -1) {
+    while ((opt = getopt(argc, argv, "h:p:c:s:d:w:P:B:A:i:m:U:R:W:T:t:e:")) != -1) {
         switch (opt) {
         case 'h': host = optarg; break;
-        case 'p': port = atoi(optarg); break;
-        case 'c': connections = atoi(optarg); break;
-        case 's': message_size = (size_t)atol(optarg); break;
-        case 'd': duration = atof(optarg); break;
-        case 'w': warmup = atof(optarg); break;
-        case 'P': server_pid = atoi(optarg); break;
+        case 'p': port = whole(optarg, 'p'); break;
+        case 'c': connections = whole(optarg, 'c'); break;
+        case 's': {
+            int size = whole(optarg, 's');
+            message_size = size < 1 ? 0 : (size_t)size; // 0: refused below
+            break;
+        }
+        case 'd': duration = seconds(optarg, 'd'); break;
+        case 'w': warmup = seconds(optarg, 'w'); break;
+        case 'P': server_pid = whole(optarg, 'P'); break;
         case 'B': source_base = optarg; break;
-        case 'A': per_source = atoi(optarg); break;
-        case 'i': idle_connections = atoi(optarg); break;
+        case 'A': per_source = whole(optarg, 'A'); break;
+        case 'i': idle_connections = whole(optarg, 'i'); break;
         case 'm': mode = optarg; break;
         case 'U': unix_path = optarg; break;
-        case 'R': churn_sources = atoi(optarg); break;
-        case 'W': udp_window = atoi(optarg); break;
-        case 'T': udp_timeout_ms = atoi(optarg); break;
+        case 'R': churn_sources = whole(optarg, 'R'); break;
+        case 'W': udp_window = whole(optarg, 'W'); break;
+        case 'T': udp_timeout_ms = whole(optarg, 'T'); break;
         case 't': trace_path = optarg; break;
+        case 'e': max_events = whole(optarg, 'e'); break;
         default: usage(argv[0]);
         }
     }
@@ -806,7 +843,8 @@ int main(int argc, char **argv) {
         return 2;
     }
     if ((unix_path == NULL && port <= 0) || connections < 1 || message_size < 1 || per_source < 1 ||
-        idle_connections < 0 || churn_sources < 1 || udp_window < 1 || udp_window > 1024 || udp_timeout_ms < 1)
+        idle_connections < 0 || churn_sources < 1 || udp_window < 1 || udp_window > 1024 || udp_timeout_ms < 1 ||
+        max_events < 1 || max_events > MAX_EVENTS)
         usage(argv[0]);
     if (unix_path != NULL && (!tcp || idle_connections > 0 || source_base != NULL)) {
         fprintf(stderr, "-U is for the tcp mode's round trips only\n");
@@ -815,6 +853,11 @@ int main(int argc, char **argv) {
     if (idle_connections > 0 && !tcp) usage(argv[0]);
     if (trace_path != NULL && (!tcp || idle_connections > 0)) {
         fprintf(stderr, "-t traces the tcp mode's round trips only\n");
+        return 2;
+    }
+    if (trace_path != NULL && duration > 60) {
+        fprintf(stderr, "-t holds at most 60 s of round trips (-d): %.0f MB a second\n",
+                TRACE_PER_SECOND * (double)sizeof(struct trace_entry) / 1e6);
         return 2;
     }
     if (udp && (message_size < UDP_HEADER || message_size > 65507)) {
