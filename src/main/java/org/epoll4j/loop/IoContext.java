@@ -30,9 +30,9 @@ public final class IoContext implements AutoCloseable {
      * ready fds oldest first and puts each one it reports (level-triggered) back at the end
      * of its ready list. When one wait takes every ready fd, the fds served last in a turn
      * are polled again at once, before their peers can answer, drop off the list, and join
-     * it again behind all the others: each of their requests then waits two whole turns,
-     * turn after turn (at 1,000 connections, in one run, the least served connection
-     * completed 22% fewer round trips than the median one). With fewer events than ready
+     * it again behind all the others: many of their requests then wait two whole turns
+     * where the others' wait one (at 1,000 connections, in one run, the least served
+     * connection completed 22% fewer round trips than the median one). With fewer events than ready
      * fds, an fd is polled again only after the others have had their turn, so the oldest
      * wait least; the extra waits cost about one epoll_wait per 256 events, and a turn's
      * timers and tasks come round sooner. With 256 or fewer ready, a wait still takes them
