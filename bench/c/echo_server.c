@@ -20,10 +20,13 @@
 // --events N (TCP and Unix, default MAX_EVENTS): the event array of each epoll_wait, and so
 // the most fds a turn serves (bench/tail compares 1024 with epoll4j's 256, issue #21).
 //
-// --edge (TCP and Unix): connections edge-triggered (EPOLLIN | EPOLLOUT | EPOLLET), served in the
-// order their data arrived, as the kernel's ready list has them with EPOLLET; a read that fills
-// the buffer may have left more, so its fd goes to the back of the loop's own FIFO and is read
-// again after the others, and a connection whose echo is blocked is read again once it drains.
+// --edge (TCP and Unix, one loop): connections edge-triggered (EPOLLIN | EPOLLOUT | EPOLLRDHUP |
+// EPOLLET), served in the order their data arrived, as the kernel's ready list has them with
+// EPOLLET (over TCP; over a Unix socket the client's every read of an echo raises an EPOLLOUT
+// edge too, and so moves the fd). A read that fills the buffer may have left more, and one after
+// the peer's FIN may not have seen the end yet, so the fd goes to the back of the loop's own FIFO
+// and is read again next turn, before that turn's events; a connection whose echo is blocked is
+// read again once it drains.
 // The question it answers for issue #21: does the kernel's arrival order alone serve connections
 // evenly, where level-triggered waits that take every ready fd do not?
 //
@@ -64,6 +67,7 @@ struct pending {
     size_t length;
     int edge_queued;   // --edge: in the loop's FIFO
     int edge_wants_in; // --edge: readable, but not read until the pending bytes are written
+    int edge_peer_done; // --edge: EPOLLRDHUP seen: read until read(2) says 0
 };
 
 static struct pending *pending_by_fd;
@@ -118,7 +122,7 @@ static void accept_all(int listener) {
             int one = 1;
             setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         }
-        struct epoll_event ev = {.events = edge ? EPOLLIN | EPOLLOUT | EPOLLET : EPOLLIN, .data.fd = fd};
+        struct epoll_event ev = {.events = edge ? EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET : EPOLLIN, .data.fd = fd};
         if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) die("epoll_ctl(ADD)");
     }
 }
@@ -176,7 +180,8 @@ static int on_writable(int fd) {
     return 0;
 }
 
-// --edge: one read; a full buffer may have left more, so the fd goes to the back of the FIFO.
+// --edge: one read; a full buffer may have left more, and after the peer's FIN the end is still to
+// be read, so the fd goes to the back of the FIFO.
 static void on_readable_edge(int fd, char *buf) {
     struct pending *p = &pending_by_fd[fd];
     if (p->data != NULL) {
@@ -187,7 +192,7 @@ static void on_readable_edge(int fd, char *buf) {
     if (n > 0) {
         if (write_or_queue(fd, buf, (size_t)n) < 0) {
             close_connection(fd);
-        } else if (n == READ_BUFFER_SIZE) {
+        } else if (n == READ_BUFFER_SIZE || p->edge_peer_done) {
             fifo_push(fd);
         }
     } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
@@ -274,7 +279,8 @@ static void *serve(void *listener_arg) {
             if (errno == EINTR) continue;
             die("epoll_wait");
         }
-        // The FIFO's fds were ready before this wait's: they go first, each read once.
+        // The FIFO's fds were read in an earlier turn and may hold more: each is read once, before
+        // this wait's events, which skip an fd queued again meanwhile (read next turn).
         for (size_t left = fifo_count; left > 0; left--) {
             int fd = fifo[fifo_head];
             fifo_head = (fifo_head + 1) % pending_capacity;
@@ -292,7 +298,9 @@ static void *serve(void *listener_arg) {
             } else if (edge) {
                 if (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP) && pending_by_fd[fd].data != NULL && on_writable(fd) < 0)
                     continue; // closed
-                if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) on_readable_edge(fd, buf);
+                if (ev & (EPOLLRDHUP | EPOLLHUP)) pending_by_fd[fd].edge_peer_done = 1;
+                if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR) && !pending_by_fd[fd].edge_queued)
+                    on_readable_edge(fd, buf);
             } else if (ev & EPOLLOUT) {
                 on_writable(fd);
             } else if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
@@ -391,8 +399,9 @@ int main(int argc, char **argv) {
             usage(argv[0]);
         }
     }
-    if (edge && udp) {
-        fprintf(stderr, "--edge is for TCP and Unix sockets\n");
+    if (edge && (udp || threads > 1)) {
+        // Loops share the fd table: one loop's queued fd, closed and reused by another, would be its.
+        fprintf(stderr, "--edge is for TCP and Unix sockets, one loop\n");
         return 2;
     }
     if (events_given && udp) {

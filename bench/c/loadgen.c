@@ -798,7 +798,7 @@ static double seconds(const char *text, int opt) {
     char *end;
     errno = 0;
     double value = strtod(text, &end);
-    if (end == text || *end != '\0' || errno != 0) {
+    if (!(isdigit((unsigned char)text[0]) || text[0] == '.') || end == text || *end != '\0' || errno != 0) {
         fprintf(stderr, "-%c takes a number of seconds, not '%s'\n", opt, text);
         exit(2);
     }
@@ -842,7 +842,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "-d must be above 0 and -w at least 0, both at most 3600 seconds\n");
         return 2;
     }
-    if ((unix_path == NULL && port <= 0) || connections < 1 || message_size < 1 || per_source < 1 ||
+    if ((unix_path == NULL && (port <= 0 || port > 65535)) || server_pid < 0 || connections < 1 || message_size < 1 || per_source < 1 ||
         idle_connections < 0 || churn_sources < 1 || udp_window < 1 || udp_window > 1024 || udp_timeout_ms < 1 ||
         max_events < 1 || max_events > MAX_EVENTS)
         usage(argv[0]);
