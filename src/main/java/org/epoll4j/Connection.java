@@ -6,6 +6,7 @@ import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Objects;
+import javax.net.ssl.SSLSession;
 import org.epoll4j.epoll.ErrnoException;
 import org.epoll4j.loop.Loop;
 import org.epoll4j.transport.stream.StreamRequests;
@@ -401,6 +402,35 @@ public final class Connection extends StreamRequests {
      *
      * @return the attachment, or null if none
      */
+    /**
+     * The TLS session of this connection, once its handshake is done; null for a plaintext
+     * connection (or one whose handshake is under way: the session it will have is
+     * incomplete until then). Its peer certificates, protocol and cipher suite can be read.
+     *
+     * @return the session, or null
+     */
+    public SSLSession tlsSession() {
+        loop.checkInLoop();
+        return establishedSession();
+    }
+
+    /**
+     * The application protocol TLS's ALPN chose (see {@link Tls#withApplicationProtocols}),
+     * once the handshake is done; null if none was (no ALPN, or a plaintext connection).
+     *
+     * @return the protocol's name, or null
+     */
+    public String applicationProtocol() {
+        loop.checkInLoop();
+        return chosenProtocol();
+    }
+
+    /** Makes this a TLS connection, to or from {@code peer} (null if not known yet): before it opens. */
+    Connection secure(Tls tls, SocketAddress peer) {
+        secure(tls.newEngine(peer), tls.handshakeTimeout(), tls.delegatedTasks());
+        return this;
+    }
+
     public Object attachment() {
         loop.checkInLoop();
         return attachment;

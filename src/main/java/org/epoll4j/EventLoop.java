@@ -178,6 +178,57 @@ public final class EventLoop implements Executor, AutoCloseable {
     }
 
     /**
+     * Listens on {@code address} for TLS connections, as {@link #listen(SocketAddress,
+     * HandlerFactory, ListenOption...)}: each accepted connection does the handshake that
+     * {@code tls} sets up first, and its handler's {@code onOpen} runs once it is done. See
+     * {@link Tls}.
+     *
+     * {@snippet class="org.epoll4j.snippets.TlsSnippets" region="server"}
+     *
+     * @param address where to listen
+     * @param tls the server side of TLS ({@link Tls#server})
+     * @param handlers makes the handler of each accepted connection, on this loop's thread
+     * @param options {@link ListenOption}s, or none
+     * @return the server, listening
+     * @throws ErrnoException as {@link #listen(SocketAddress, ConnectionHandler, ListenOption...)}
+     * @throws IllegalArgumentException if {@code tls} is a client's, for an unresolved or
+     *     unserved address, or a path too long
+     * @throws IllegalStateException if the loop is closing or closed
+     */
+    public Server listen(SocketAddress address, Tls tls, HandlerFactory handlers, ListenOption... options)
+            throws ErrnoException {
+        return Server.listen(loop, address, connections(Objects.requireNonNull(handlers, "handlers"),
+                serverSide(tls)), options);
+    }
+
+    /**
+     * Connects to {@code address} with TLS, as {@link #connect(SocketAddress,
+     * ConnectionHandler)}: the handshake that {@code tls} sets up follows the connect, and
+     * {@code onOpen} runs once it is done; writes before then are queued, and go encrypted
+     * once it is. See {@link Tls}.
+     *
+     * {@snippet class="org.epoll4j.snippets.TlsSnippets" region="client"}
+     *
+     * @param address where to connect
+     * @param tls the client side of TLS ({@link Tls#client}), with the server's name
+     * @param handler what the connection does
+     * @return the connection, connecting
+     * @throws ErrnoException if no socket can be made (EMFILE, ENFILE, ...)
+     * @throws IllegalArgumentException if {@code tls} is a server's
+     * @throws IllegalStateException if the loop is closing or closed
+     */
+    public Connection connect(SocketAddress address, Tls tls, ConnectionHandler handler) throws ErrnoException {
+        Objects.requireNonNull(address, "address");
+        Objects.requireNonNull(tls, "tls");
+        Objects.requireNonNull(handler, "handler");
+        if (!tls.isClient()) {
+            throw new IllegalArgumentException("connect needs the client side of TLS (Tls.client): " + tls);
+        }
+        return Connector.connect(loop, address,
+                (loop, fd, connected) -> new Connection(loop, handler, null, fd, connected).secure(tls, address));
+    }
+
+    /**
      * Connects to {@code address} (TCP, or a Unix domain socket's, as for {@link #listen}).
      * The connection's {@code onOpen} runs once it is
      * established; if it cannot be (refused, unreachable), its {@code onClose} runs
@@ -340,6 +391,20 @@ public final class EventLoop implements Executor, AutoCloseable {
     /** The connections a server accepts, each with a handler of its own from {@code handlers}. */
     static ConnectionFactory connections(HandlerFactory handlers) {
         return (loop, fd, connected) -> new Connection(loop, null, handlers, fd, connected);
+    }
+
+    /** The TLS connections a server accepts, each with a handler of its own from {@code handlers}. */
+    static ConnectionFactory connections(HandlerFactory handlers, Tls tls) {
+        return (loop, fd, connected) -> new Connection(loop, null, handlers, fd, connected).secure(tls, null);
+    }
+
+    /** {@code tls}, checked to be a server's. */
+    static Tls serverSide(Tls tls) {
+        Objects.requireNonNull(tls, "tls");
+        if (tls.isClient()) {
+            throw new IllegalArgumentException("a server needs the server side of TLS (Tls.server): " + tls);
+        }
+        return tls;
     }
 
     /** The engine, for the loop's API types here. */

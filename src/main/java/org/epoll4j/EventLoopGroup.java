@@ -263,6 +263,29 @@ public final class EventLoopGroup implements AutoCloseable {
     }
 
     /**
+     * Listens on {@code address} for TLS connections on every loop, as
+     * {@link #listen(SocketAddress, HandlerFactory)} (the port is the group's own); each
+     * connection does the handshake that {@code tls} sets up before its {@code onOpen}. See
+     * {@link Tls}.
+     *
+     * @param address where to listen
+     * @param tls the server side of TLS ({@link Tls#server})
+     * @param handlers makes the handler of each accepted connection
+     * @return the server, listening on every loop
+     * @throws ErrnoException as {@link #listen(SocketAddress, ConnectionHandler)}
+     * @throws IllegalArgumentException if {@code tls} is a client's
+     * @throws IllegalStateException if called from one of the group's loops, or the group is closed
+     */
+    public Server listen(SocketAddress address, Tls tls, HandlerFactory handlers) throws ErrnoException {
+        Objects.requireNonNull(address, "address");
+        Objects.requireNonNull(handlers, "handlers");
+        EventLoop.serverSide(tls);
+        checkNotOwnLoop("listen");
+        ConnectionFactory connections = EventLoop.connections(handlers, tls);
+        return SharedPort.listen(this, address, everyLoop(loop -> connections), Sharing.REUSE_PORT, Set.of());
+    }
+
+    /**
      * Listens on {@code address}, as {@link #listen(SocketAddress, ConnectionHandler, Sharing,
      * ListenOption...)}, with a {@link HandlerFactory} per loop: {@code perLoop} runs once
      * on each loop's thread, given that loop, before the server opens, and the factory it
@@ -359,6 +382,31 @@ public final class EventLoopGroup implements AutoCloseable {
         }
         EventLoop loop = next();
         return LoopThreads.call(loop, () -> loop.connect(address, handler));
+    }
+
+    /**
+     * Connects to {@code address} with TLS on one of the group's loops, chosen as
+     * {@link #connect(SocketAddress, ConnectionHandler)} chooses. As
+     * {@link EventLoop#connect(SocketAddress, Tls, ConnectionHandler)}.
+     *
+     * @param address where to connect
+     * @param tls the client side of TLS ({@link Tls#client}), with the server's name
+     * @param handler what the connection does, on its loop's thread
+     * @return the connection, connecting
+     * @throws ErrnoException if no socket can be made (EMFILE, ENFILE, ...)
+     * @throws IllegalArgumentException if {@code tls} is a server's
+     * @throws IllegalStateException if the group is closed
+     */
+    public Connection connect(SocketAddress address, Tls tls, ConnectionHandler handler) throws ErrnoException {
+        Objects.requireNonNull(address, "address");
+        Objects.requireNonNull(tls, "tls");
+        Objects.requireNonNull(handler, "handler");
+        EventLoop own = threads.ownLoop();
+        if (own != null) {
+            return own.connect(address, tls, handler);
+        }
+        EventLoop loop = next();
+        return LoopThreads.call(loop, () -> loop.connect(address, tls, handler));
     }
 
     /**

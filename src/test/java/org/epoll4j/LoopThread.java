@@ -29,11 +29,21 @@ final class LoopThread implements AutoCloseable {
     private final Thread thread;
     private final List<Throwable> reported = new CopyOnWriteArrayList<>();
 
+    /** How a fixture's server listens. */
+    @FunctionalInterface
+    interface Listen {
+        Server on(EventLoop loop) throws ErrnoException;
+    }
+
     private LoopThread(InetSocketAddress listenOn, ConnectionHandler handler) throws ErrnoException {
+        this(handler == null ? null : loop -> loop.listen(listenOn, handler));
+    }
+
+    private LoopThread(Listen listen) throws ErrnoException {
         loop = EventLoop.open();
         loop.setErrorHandler((where, e) -> reported.add(e));
         try {
-            address = handler == null ? null : (InetSocketAddress) loop.listen(listenOn, handler).localAddress();
+            address = listen == null ? null : (InetSocketAddress) listen.on(loop).localAddress();
         } catch (ErrnoException | RuntimeException e) {
             loop.close();
             throw e;
@@ -52,6 +62,11 @@ final class LoopThread implements AutoCloseable {
     /** A loop with a server on 127.0.0.1, any free port. */
     static LoopThread serve(ConnectionHandler handler) throws ErrnoException {
         return new LoopThread(LOOPBACK, handler);
+    }
+
+    /** A loop with the server {@code listen} opens. */
+    static LoopThread serve(Listen listen) throws ErrnoException {
+        return new LoopThread(listen);
     }
 
     /** A loop with a server on {@code address}. */

@@ -63,6 +63,8 @@ public final class IoContext implements AutoCloseable {
     public final ChunkPool chunks = new ChunkPool(sys, arena);
     /** The fd kept back for EMFILE; see {@link FdReserve}. */
     public final FdReserve reserve = new FdReserve(this);
+    /** The memory of TLS records, made for the first TLS connection: a plaintext loop has none. */
+    private TlsBuffers tls;
 
     private IoContext(Epoll epoll, EpollEvents events) {
         this.epoll = epoll;
@@ -84,6 +86,14 @@ public final class IoContext implements AutoCloseable {
             Guarded.closeAll(e::addSuppressed, events, epoll);
             throw e;
         }
+    }
+
+    /** The loop's memory for TLS records; made on first use. Loop thread. */
+    public TlsBuffers tls() {
+        if (tls == null) {
+            tls = new TlsBuffers(arena, READ_BUFFER_SIZE);
+        }
+        return tls;
     }
 
     /** Reads what {@code fd} has, up to the buffer's size, into the read buffer: as {@link Syscalls#read}. */

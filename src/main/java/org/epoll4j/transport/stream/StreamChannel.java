@@ -4,6 +4,7 @@ package org.epoll4j.transport.stream;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
+import javax.net.ssl.SSLSession;
 import org.epoll4j.Connection;
 import org.epoll4j.ConnectionHandler;
 import org.epoll4j.HandlerFactory;
@@ -49,6 +50,8 @@ abstract sealed class StreamChannel extends StreamSocket permits StreamInput {
     private TimerEntry closeDeadline;
     /** Its idle timeouts, once one is set (see {@link IdleWatch}); else null. */
     IdleWatch idle;
+    /** Its TLS, if it speaks TLS (see {@link TlsLayer}); else null. */
+    TlsLayer tls;
 
     StreamChannel(Loop loop, ConnectionHandler handler, HandlerFactory handlers, int fd, boolean connected) {
         super(loop, fd, connected ? Interest.READ : Interest.WRITE);
@@ -70,6 +73,9 @@ abstract sealed class StreamChannel extends StreamSocket permits StreamInput {
 
     /** Whether output is queued. */
     abstract boolean hasQueuedOutput();
+
+    /** Whether the socket's writability matters: output is queued that can go. */
+    abstract boolean wantsWritable();
 
     /** Bytes of output queued. */
     abstract long queued();
@@ -109,9 +115,13 @@ abstract sealed class StreamChannel extends StreamSocket permits StreamInput {
 
     // ------------------------------------------------------------ transitions
 
-    /** OPEN becomes CLOSING until queued output has gone out, or CLOSED at once if none is queued. */
+    /**
+     * OPEN becomes CLOSING until queued output has gone out, or CLOSED at once if none is
+     * queued. Before a TLS handshake is done, the close waits for it: what was written
+     * before the close is sent.
+     */
     final void requestClose() {
-        if (state != State.OPEN) {
+        if (state != State.OPEN || (tls != null && tls.deferClose())) {
             return;
         }
         if (hasQueuedOutput()) {
@@ -183,6 +193,9 @@ abstract sealed class StreamChannel extends StreamSocket permits StreamInput {
         }
         dropOutput();
         dropUnread();
+        if (tls != null) {
+            tls.release();
+        }
         if (closeDeadline != null) {
             closeDeadline.cancel();
             closeDeadline = null;
@@ -278,6 +291,16 @@ abstract sealed class StreamChannel extends StreamSocket permits StreamInput {
 
     // ------------------------------------------------------------ for the API's Connection
 
+    /** See {@link Connection#tlsSession}. */
+    protected final SSLSession establishedSession() {
+        return tls == null || !tls.isEstablished() ? null : tls.session();
+    }
+
+    /** See {@link Connection#applicationProtocol}. */
+    protected final String chosenProtocol() {
+        return tls == null ? null : tls.applicationProtocol();
+    }
+
     /** Whether the connection is neither closed nor closing. */
     protected final boolean isOpenNow() {
         return state == State.OPEN;
@@ -324,6 +347,15 @@ abstract sealed class StreamChannel extends StreamSocket permits StreamInput {
         if (handlers != null && (!handlerMade() || state != State.OPEN)) {
             return; // the factory failed, or closed the connection: the application is done with it
         }
+        if (tls != null && !tls.isEstablished()) {
+            tls.start(); // onOpen once the handshake is done
+            return;
+        }
+        handlerOpened();
+    }
+
+    /** Runs the handler's onOpen: the connection is open, and its TLS handshake, if any, done. */
+    final void handlerOpened() {
         if (LoopEvents.recording()) {
             StreamEvents.connectionOpened(self());
         }

@@ -54,7 +54,9 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
             } else {
                 updateInterest();
             }
-            if (unread != null && !unread.isEmpty() && !redeliver && !stalled) {
+            boolean waiting = tls != null ? tls.hasKeptToRedeliver() || (unread != null && !unread.isEmpty())
+                    : unread != null && !unread.isEmpty() && !stalled;
+            if (waiting && !redeliver) {
                 // What the handler left when it paused may be whole messages, and no more
                 // input may come until they are answered: they are handed back this turn.
                 redeliver = true;
@@ -68,10 +70,33 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
         if (redeliver) {
             redeliver = false;
             UnreadInput kept = unread;
-            if (state() == State.OPEN && !readPaused && kept != null && !kept.isEmpty()) {
+            if (state() != State.OPEN || readPaused) {
+                return;
+            }
+            if (kept != null && !kept.isEmpty()) {
                 deliverKept(kept, 0);
+            } else if (tls != null) {
+                tls.redeliverKept();
             }
         }
+    }
+
+    /**
+     * Hands the TLS layer the records kept, without a read: a delegated task is done. Returns
+     * whether there were any.
+     */
+    final boolean redeliverCipher() {
+        UnreadInput kept = unread;
+        if (state() != State.OPEN || kept == null || kept.isEmpty()) {
+            return false;
+        }
+        deliverKept(kept, 0);
+        return true;
+    }
+
+    /** Keeps the records a read leaves, up to the TLS layer's limit: this is a TLS connection. */
+    final void keepCipher() {
+        unread = new UnreadInput(TlsLayer.CIPHER_KEPT_LIMIT);
     }
 
     protected final boolean isReadPaused() {
@@ -128,6 +153,17 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
                 idle.read(loop.now());
             }
             ByteBuffer data = io.input.view(n);
+            if (tls != null) {
+                try {
+                    tls.received(data);
+                } finally {
+                    io.input.release();
+                }
+                if (UnreadInput.unread(data, n) > 0 && !keepUnread(data, n, false)) {
+                    return;
+                }
+                continue;
+            }
             LoopEvents.SlowHandler timing = LoopEvents.handlerBegins();
             try {
                 handler.onData(self(), data);
@@ -182,6 +218,18 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
         int length = kept.size() + n;
         ByteBuffer data = kept.view(n);
         deliveringKept = true;
+        if (tls != null) {
+            try {
+                tls.received(data);
+            } finally {
+                deliveringKept = false;
+                if (state() == State.CLOSED) {
+                    dropUnread();
+                }
+            }
+            stalled = n == 0 && UnreadInput.unread(data, length) == length;
+            return keepUnread(data, length, true);
+        }
         LoopEvents.SlowHandler timing = LoopEvents.handlerBegins();
         try {
             handler.onData(self(), data);
@@ -241,6 +289,10 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
         if (bytes < 0) {
             throw new IllegalArgumentException("the most unread bytes kept must not be negative: " + bytes);
         }
+        if (tls != null) {
+            tls.keepUnread(bytes); // of the plaintext: this layer keeps records
+            return;
+        }
         if (unread != null) {
             unread.limit(bytes);
             if (bytes == 0 && !deliveringKept) {
@@ -253,6 +305,9 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
 
     /** Bytes kept unread, to be handed back ahead of the next. */
     protected final int unreadBytes0() {
+        if (tls != null) {
+            return tls.keptBytes();
+        }
         return unread == null ? 0 : unread.size();
     }
 
@@ -279,6 +334,21 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
             closed(null, false); // a lingering close: the peer has finished too
             return;
         }
+        if (tls != null && state() == State.OPEN && !tls.inboundDone()) {
+            closed(tls.truncated(), false);
+            return;
+        }
+        inputEndedNow();
+    }
+
+    /** The peer's close_notify came: the end of input, for a TLS connection. */
+    final void tlsEndOfInput() {
+        inputEnded = true;
+        inputEndedNow();
+    }
+
+    /** Tells the handler of the end of input, and stops reading. */
+    private void inputEndedNow() {
         try {
             if (state() == State.OPEN) {
                 LoopEvents.SlowHandler timing = LoopEvents.handlerBegins();
@@ -343,8 +413,8 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
         if (!isConnected()) {
             return Interest.WRITE;
         }
-        boolean reading = !inputEnded && (state() == State.CLOSING || !readPaused);
-        return (reading ? Interest.READ : 0) | (hasQueuedOutput() ? Interest.WRITE : 0);
+        boolean reading = !inputEnded && (state() == State.CLOSING || !readPaused) && (tls == null || tls.readsNow());
+        return (reading ? Interest.READ : 0) | (wantsWritable() ? Interest.WRITE : 0);
     }
 
     /** Takes the fd out of the epoll set; {@link #unpark()} puts it back. */

@@ -5,6 +5,9 @@ import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.concurrent.Executor;
+import javax.net.ssl.SSLEngine;
 import org.epoll4j.Connection;
 import org.epoll4j.ConnectionHandler;
 import org.epoll4j.HandlerFactory;
@@ -49,13 +52,30 @@ public abstract sealed class StreamOutput extends StreamInput permits StreamRequ
         super(loop, handler, handlers, fd, connected);
     }
 
+    /**
+     * Makes this a TLS connection, with {@code engine}; before the connection opens. See
+     * {@link TlsLayer}.
+     */
+    protected final void secure(SSLEngine engine, Duration handshakeTimeout, Executor delegatedTasks) {
+        tls = new TlsLayer(this, engine, handshakeTimeout, delegatedTasks);
+        keepCipher();
+    }
+
     /** Takes {@code src}'s remaining bytes, written or queued; false if output is closed or this failed. */
     protected final boolean accept(ByteBuffer src) {
         if (state() != State.OPEN || outputShutdown) {
             return false;
         }
         int start = src.position();
-        if (queue == null && isConnected() && src.hasRemaining()) {
+        if (tls != null) {
+            if (queue == null && tls.sendsNow() && src.hasRemaining()) {
+                long waiting = tls.cipherPlain();
+                if (!tls.writeNow(src)) {
+                    return false;
+                }
+                loop.counters().queued(tls.cipherPlain() - waiting);
+            }
+        } else if (queue == null && isConnected() && src.hasRemaining()) {
             try {
                 IoContext io = loop.io();
                 src.position(start + (int) io.sys.write(fd, io.bytesOf(src), src.remaining()));
@@ -92,7 +112,7 @@ public abstract sealed class StreamOutput extends StreamInput permits StreamRequ
             staged.clear(io);
             return;
         }
-        if (queue == null && isConnected()) {
+        if (queue == null && isConnected() && tls == null) {
             try {
                 if (staged.flush(fd, io) > 0 && idle != null) {
                     idle.wrote(loop.now());
@@ -112,6 +132,12 @@ public abstract sealed class StreamOutput extends StreamInput permits StreamRequ
         }
         loop.counters().queued(staged.size());
         staged.moveTo(queue(), io);
+        if (tls != null && tls.sendsNow()) {
+            flush(); // encrypted now, in a batch, as far as the kernel takes it
+            if (state() == State.CLOSED) {
+                return;
+            }
+        }
         queuedMore();
     }
 
@@ -204,10 +230,10 @@ public abstract sealed class StreamOutput extends StreamInput permits StreamRequ
     }
 
     private void aboveHighWater() {
-        if (!unwritable && queue.size() > limits().highWaterMark) {
+        if (!unwritable && queued() > limits().highWaterMark) {
             unwritable = true;
             if (LoopEvents.recording()) {
-                StreamEvents.outputAboveHighWater(self(), queue.size(), limits().highWaterMark);
+                StreamEvents.outputAboveHighWater(self(), queued(), limits().highWaterMark);
             }
         }
     }
@@ -228,12 +254,46 @@ public abstract sealed class StreamOutput extends StreamInput permits StreamRequ
 
     @Override
     protected final long queued() {
-        return queue == null ? 0 : queue.size();
+        long plain = queue == null ? 0 : queue.size();
+        return tls == null ? plain : plain + tls.cipherPlain();
     }
 
     @Override
     final boolean hasQueuedOutput() {
-        return queue != null;
+        return queue != null || (tls != null && tls.hasCipher());
+    }
+
+    @Override
+    final boolean wantsWritable() {
+        return tls == null ? queue != null : tls.wantsWrite(queue != null);
+    }
+
+    /** Bytes went to the kernel: the write-idle timeout starts again. */
+    final void wroteSome() {
+        if (idle != null) {
+            idle.wrote(loop.now());
+        }
+    }
+
+    /**
+     * The TLS handshake is done: output held back for it goes, then the handler's onOpen
+     * runs, unless the application closed meanwhile, in which case the close it asked for
+     * takes its course.
+     */
+    final void tlsEstablished(boolean closeAsked) {
+        if (hasQueuedOutput()) {
+            flush();
+        } else if (outputShutdown) {
+            shutdownNow();
+        }
+        if (state() != State.OPEN) {
+            return;
+        }
+        if (closeAsked) {
+            requestClose();
+        } else {
+            handlerOpened();
+        }
     }
 
     @Override
@@ -308,22 +368,35 @@ public abstract sealed class StreamOutput extends StreamInput permits StreamRequ
     /** The socket is writable: hands the kernel what it takes, and follows up on what went. */
     @Override
     final void flush() {
-        long before = queue.size();
-        try {
-            queue.flush(fd, loop.io());
-        } catch (ErrnoException e) {
-            closed(e, false);
+        long before = queued();
+        if (tls != null) {
+            if (!tls.flush(queue)) {
+                return; // closed
+            }
+            if (queue != null && queue.size() == 0) {
+                releaseQueue();
+            }
+        } else {
+            try {
+                queue.flush(fd, loop.io());
+            } catch (ErrnoException e) {
+                closed(e, false);
+                return;
+            }
+        }
+        long left = queued();
+        if (tls != null && left == before && hasQueuedOutput()) {
+            updateInterest(); // the handshake's records may have gone, and nothing else can yet
             return;
         }
-        long left = queue.size();
-        if (left == before) {
+        if (left == before && (tls == null || hasQueuedOutput())) {
             return;
         }
         if (idle != null) {
             idle.wrote(loop.now());
         }
         loop.counters().queued(left - before);
-        if (left == 0) {
+        if (tls == null ? left == 0 : !hasQueuedOutput()) { // (a TLS connection's empty queue went above)
             releaseQueue();
             if (outputShutdown) {
                 shutdownNow(); // the FIN asked for, now that what was written before it is out
@@ -333,6 +406,8 @@ public abstract sealed class StreamOutput extends StreamInput permits StreamRequ
                 return;
             }
             updateInterest();
+        } else if (tls != null) {
+            updateInterest(); // what can go depends on the handshake as well
         }
         if (unwritable && left <= limits().lowWaterMark && state() == State.OPEN) {
             unwritable = false;
@@ -349,6 +424,9 @@ public abstract sealed class StreamOutput extends StreamInput permits StreamRequ
     }
 
     private void shutdownNow() {
+        if (tls != null && tls.closeOutbound()) {
+            return; // close_notify goes first: the FIN follows once it has (see flush), or the handshake
+        }
         try {
             loop.io().sockets.shutdownOutput(fd);
         } catch (ErrnoException e) {

@@ -29,6 +29,11 @@ abstract sealed class StreamSocket extends Source permits StreamChannel {
         this.loop = loop;
     }
 
+    /** The socket's fd; -1 once closed. */
+    final int socketFd() {
+        return fd;
+    }
+
     final Limits limits() {
         return limits;
     }

@@ -63,6 +63,34 @@ final class WriteQueue {
         src.position(src.limit());
     }
 
+    /** Appends the {@code length} bytes of {@code bytes} from 0. Loop thread. */
+    void append(MemorySegment bytes, long length, IoContext io) {
+        long copied = 0;
+        while (copied < length) {
+            long n = Math.min(length - copied, room(io));
+            MemorySegment.copy(bytes, ValueLayout.JAVA_BYTE, copied, tail(), ValueLayout.JAVA_BYTE, tailEnd, n);
+            tailEnd += n;
+            copied += n;
+        }
+        size += length;
+    }
+
+    /**
+     * Moves the first bytes queued, at most {@code max}, to {@code dst} from 0; returns how
+     * many. Chunks emptied return to the pool.
+     */
+    long take(MemorySegment dst, long max, IoContext io) {
+        long taken = 0;
+        while (count > 0 && taken < max) {
+            long end = count == 1 ? tailEnd : ChunkPool.CHUNK_SIZE;
+            long n = Math.min(end - headStart, max - taken);
+            MemorySegment.copy(chunk(0), ValueLayout.JAVA_BYTE, headStart, dst, ValueLayout.JAVA_BYTE, taken, n);
+            taken += n;
+            consume(n, io);
+        }
+        return taken;
+    }
+
     /** Moves every byte queued here to the end of {@code target}, in order; this queue is then empty. */
     void moveTo(WriteQueue target, IoContext io) {
         while (count > 0) {
