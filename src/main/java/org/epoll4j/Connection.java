@@ -398,11 +398,6 @@ public final class Connection extends StreamRequests {
     }
 
     /**
-     * The object attached with {@link #attach}.
-     *
-     * @return the attachment, or null if none
-     */
-    /**
      * The TLS session of this connection, once its handshake is done; null for a plaintext
      * connection (or one whose handshake is under way: the session it will have is
      * incomplete until then). Its peer certificates, protocol and cipher suite can be read.
@@ -431,6 +426,11 @@ public final class Connection extends StreamRequests {
         return this;
     }
 
+    /**
+     * The object attached with {@link #attach}.
+     *
+     * @return the attachment, or null if none
+     */
     public Object attachment() {
         loop.checkInLoop();
         return attachment;

@@ -96,6 +96,13 @@ public final class Tls {
         if (serverName.isEmpty()) {
             throw new IllegalArgumentException("the server name must not be empty");
         }
+        if (!isIpAddress(serverName)) {
+            try {
+                new SNIHostName(serverName);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("not a host name that TLS can send (SNI): " + serverName, e);
+            }
+        }
         return new Tls(Objects.requireNonNull(context, "context"), serverName, List.of(), DEFAULT_HANDSHAKE_TIMEOUT,
                 VIRTUAL_THREADS);
     }
@@ -152,12 +159,20 @@ public final class Tls {
                 Objects.requireNonNull(executor, "executor"));
     }
 
-    /** Whether this is the client side. */
+    /**
+     * Whether this is the client side.
+     *
+     * @return true for {@link #client}, false for {@link #server}
+     */
     public boolean isClient() {
         return serverName != null;
     }
 
-    /** The handshake timeout. */
+    /**
+     * The handshake timeout.
+     *
+     * @return how long a handshake may take
+     */
     public Duration handshakeTimeout() {
         return handshakeTimeout;
     }

@@ -107,7 +107,10 @@ public final class IoContext implements AutoCloseable {
      * so a stale reference throws once the loop is closed.
      */
     public MemorySegment malloc(long size) {
-        return sys.malloc(size, arena);
+        MemorySegment memory = sys.malloc(size, arena);
+        // Zeroed: a handler's view of it must not show what another connection left in freed memory.
+        memory.fill((byte) 0);
+        return memory;
     }
 
     /** Frees memory from {@link #malloc}, which must not be used again. */

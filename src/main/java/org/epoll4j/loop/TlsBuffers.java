@@ -26,6 +26,8 @@ public final class TlsBuffers {
     public final ByteBuffer plain;
     /** The memory of {@link #plain}. */
     public final MemorySegment plainMemory;
+    /** The views of {@link #plain} that handlers are given: each exactly what was decrypted (see {@link ReadBuffer}). */
+    public final ReadBuffer plainViews;
     /** Where records are encrypted before one write: a few records, and room for one more. */
     public final ByteBuffer cipher;
     /** The memory of {@link #cipher}, to write from. */
@@ -38,6 +40,7 @@ public final class TlsBuffers {
     TlsBuffers(Arena arena, int readSize) {
         plainMemory = arena.allocate(readSize + MAX_PACKET);
         plain = plainMemory.asByteBuffer();
+        plainViews = new ReadBuffer(plainMemory, ReadBuffer.LOOP_VIEWS);
         cipherMemory = arena.allocate(64 * 1024 + MAX_PACKET);
         cipher = cipherMemory.asByteBuffer();
         outMemory = arena.allocate(64 * 1024);

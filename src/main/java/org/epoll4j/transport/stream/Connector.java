@@ -32,7 +32,13 @@ public final class Connector {
         loop.checkCanAdd();
         SocketCalls sockets = loop.io().sockets;
         int fd = sockets.streamSocket(address);
-        StreamOutput connection = connections.open(loop, fd, false);
+        StreamOutput connection;
+        try {
+            connection = connections.open(loop, fd, false);
+        } catch (RuntimeException | Error e) {
+            loop.io().sys.close(fd); // the connection could not be made (a TLS engine, say): its socket goes
+            throw e;
+        }
         connection.remote(0, address);
         try {
             if (!SocketCalls.isUnix(address)) {

@@ -242,7 +242,15 @@ public final class Listener extends Source {
     /** Registers an accepted socket with {@code loop}, on its thread, and opens its connection. */
     private static void adopt(Loop loop, ConnectionFactory connections, int accepted, long ipv4, SocketAddress peer,
                               boolean tcp) {
-        StreamOutput connection = connections.open(loop, accepted, true);
+        StreamOutput connection;
+        try {
+            connection = connections.open(loop, accepted, true);
+        } catch (RuntimeException e) {
+            // The connection could not be made (a TLS engine, say): the client sees it end.
+            loop.io().sys.close(accepted);
+            loop.report("making an accepted connection, which was closed", e);
+            return;
+        }
         connection.remote(ipv4, peer);
         try {
             if (tcp) {

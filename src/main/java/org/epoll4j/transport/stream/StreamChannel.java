@@ -117,11 +117,11 @@ abstract sealed class StreamChannel extends StreamSocket permits StreamInput {
 
     /**
      * OPEN becomes CLOSING until queued output has gone out, or CLOSED at once if none is
-     * queued. Before a TLS handshake is done, the close waits for it: what was written
+     * queued. Before a TLS handshake is done, CLOSING waits for it too: what was written
      * before the close is sent.
      */
     final void requestClose() {
-        if (state != State.OPEN || (tls != null && tls.deferClose())) {
+        if (state != State.OPEN) {
             return;
         }
         if (hasQueuedOutput()) {
@@ -143,6 +143,20 @@ abstract sealed class StreamChannel extends StreamSocket permits StreamInput {
     final void finishClose() {
         if (state == State.CLOSED) {
             return;
+        }
+        if (tls != null && tls.isEstablished() && connected) {
+            sendFin(); // close_notify first, whatever the peer did: the FIN follows it (see StreamOutput.flush)
+            if (state == State.CLOSED) {
+                return;
+            }
+            if (hasQueuedOutput()) {
+                if (state == State.OPEN) {
+                    startClosing();
+                } else {
+                    updateInterest();
+                }
+                return; // back here once it has gone
+            }
         }
         if (!connected || !discardInput()) {
             closed(null, false); // unless a reset found by the discard closed it already, with that cause
@@ -241,6 +255,8 @@ abstract sealed class StreamChannel extends StreamSocket permits StreamInput {
         updateInterest();
         if (state == State.OPEN) {
             opened();
+        } else if (state == State.CLOSING && tls != null) {
+            tls.start(); // closed while connecting: what was written before goes once the handshake is done
         }
     }
 

@@ -73,10 +73,14 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
             if (state() != State.OPEN || readPaused) {
                 return;
             }
+            if (tls != null) {
+                tls.redeliverKept(); // the plaintext kept is older than the records kept
+                if (state() != State.OPEN || readPaused) {
+                    return;
+                }
+            }
             if (kept != null && !kept.isEmpty()) {
                 deliverKept(kept, 0);
-            } else if (tls != null) {
-                tls.redeliverKept();
             }
         }
     }
@@ -87,11 +91,16 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
      */
     final boolean redeliverCipher() {
         UnreadInput kept = unread;
-        if (state() != State.OPEN || kept == null || kept.isEmpty()) {
+        if (!takesInput() || kept == null || kept.isEmpty()) {
             return false;
         }
         deliverKept(kept, 0);
         return true;
+    }
+
+    /** Whether input goes to the handler, or to TLS's handshake (see {@link TlsLayer#takesInput}), rather than dropped. */
+    private boolean takesInput() {
+        return tls == null ? state() == State.OPEN : tls.takesInput();
     }
 
     /** Keeps the records a read leaves, up to the TLS layer's limit: this is a TLS connection. */
@@ -125,7 +134,7 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
         int reads = hangup ? READS_AFTER_HANGUP : 1;
         for (int i = 0; i < reads && (interest & Interest.READ) != 0 && state() != State.CLOSED; i++) {
             UnreadInput kept = unread;
-            if (kept != null && !kept.isEmpty() && state() == State.OPEN) {
+            if (kept != null && !kept.isEmpty() && takesInput()) {
                 if (!readAfterKept(kept, io)) {
                     return;
                 }
@@ -134,7 +143,7 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
             int n;
             try {
                 // Closing, input is read and dropped, so that close(2) sends no reset.
-                n = state() == State.CLOSING ? io.discard(fd) : io.read(fd);
+                n = takesInput() ? io.read(fd) : io.discard(fd);
             } catch (ErrnoException e) {
                 closed(e, false);
                 return;
@@ -146,7 +155,7 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
                 endOfInput();
                 return;
             }
-            if (state() != State.OPEN) {
+            if (!takesInput()) {
                 continue; // closing: dropped
             }
             if (idle != null) {
@@ -257,7 +266,7 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
      */
     private boolean keepUnread(ByteBuffer data, int length, boolean fromKept) {
         UnreadInput kept = unread;
-        if (state() != State.OPEN || kept == null) {
+        if (!takesInput() || kept == null) {
             return false; // closed or closing meanwhile (its memory goes with it), or no longer keeping
         }
         int left = UnreadInput.unread(data, length);

@@ -63,17 +63,18 @@ public abstract sealed class StreamOutput extends StreamInput permits StreamRequ
 
     /** Takes {@code src}'s remaining bytes, written or queued; false if output is closed or this failed. */
     protected final boolean accept(ByteBuffer src) {
-        if (state() != State.OPEN || outputShutdown) {
+        if (state() != State.OPEN || outputClosed()) {
             return false;
         }
         int start = src.position();
         if (tls != null) {
             if (queue == null && tls.sendsNow() && src.hasRemaining()) {
-                long waiting = tls.cipherPlain();
                 if (!tls.writeNow(src)) {
                     return false;
                 }
-                loop.counters().queued(tls.cipherPlain() - waiting);
+                if (tls.hasCipher()) {
+                    aboveHighWater(); // a batch waits for the kernel, counted by its plaintext
+                }
             }
         } else if (queue == null && isConnected() && src.hasRemaining()) {
             try {
@@ -108,8 +109,8 @@ public abstract sealed class StreamOutput extends StreamInput permits StreamRequ
      */
     final void acceptStaged(WriteQueue staged) {
         IoContext io = loop.io();
-        if (state() == State.CLOSED) {
-            staged.clear(io);
+        if (state() == State.CLOSED || (tls != null && tls.outputDone())) {
+            staged.clear(io); // closed, or TLS output is over: as for a write now, the bytes are refused
             return;
         }
         if (queue == null && isConnected() && tls == null) {
@@ -172,7 +173,7 @@ public abstract sealed class StreamOutput extends StreamInput permits StreamRequ
      * is left alone: the bytes go before any wait.
      */
     protected final boolean stage0(ByteBuffer src) {
-        if (state() != State.OPEN || outputShutdown) {
+        if (state() != State.OPEN || outputClosed()) {
             return false;
         }
         int length = src.remaining();
@@ -249,7 +250,12 @@ public abstract sealed class StreamOutput extends StreamInput permits StreamRequ
 
     /** Whether a write now would be taken and queued output is not above the high-water mark. */
     protected final boolean takesOutputNow() {
-        return state() == State.OPEN && !outputShutdown && !unwritable;
+        return state() == State.OPEN && !outputClosed() && !unwritable;
+    }
+
+    /** Whether output is shut down, or, for TLS, over (close_notify made or received in TLS 1.2). */
+    private boolean outputClosed() {
+        return outputShutdown || (tls != null && tls.outputDone());
     }
 
     @Override
@@ -276,23 +282,21 @@ public abstract sealed class StreamOutput extends StreamInput permits StreamRequ
     }
 
     /**
-     * The TLS handshake is done: output held back for it goes, then the handler's onOpen
-     * runs, unless the application closed meanwhile, in which case the close it asked for
-     * takes its course.
+     * The TLS handshake is done: the handler's onOpen runs, unless the application closed
+     * meanwhile, then the output held back for the handshake goes (and a close asked for
+     * meanwhile takes its course as it does).
      */
-    final void tlsEstablished(boolean closeAsked) {
+    final void tlsEstablished() {
+        if (state() == State.OPEN) {
+            handlerOpened();
+        }
+        if (state() == State.CLOSED) {
+            return;
+        }
         if (hasQueuedOutput()) {
             flush();
         } else if (outputShutdown) {
             shutdownNow();
-        }
-        if (state() != State.OPEN) {
-            return;
-        }
-        if (closeAsked) {
-            requestClose();
-        } else {
-            handlerOpened();
         }
     }
 
@@ -395,7 +399,9 @@ public abstract sealed class StreamOutput extends StreamInput permits StreamRequ
         if (idle != null) {
             idle.wrote(loop.now());
         }
-        loop.counters().queued(left - before);
+        if (tls == null) {
+            loop.counters().queued(left - before); // (a TLS connection's layer counts as it goes)
+        }
         if (tls == null ? left == 0 : !hasQueuedOutput()) { // (a TLS connection's empty queue went above)
             releaseQueue();
             if (outputShutdown) {

@@ -51,10 +51,10 @@ final class TlsLayer {
     private boolean established;
     /** A delegated task runs on the executor: the engine is not touched here meanwhile. */
     private boolean taskRunning;
-    /** The application closed before the handshake was done: the close comes once it is. */
-    private boolean closeAfterHandshake;
     /** The peer's close_notify came: what follows it is dropped. */
     private boolean inboundDone;
+    /** The peer's close_notify came after plaintext kept unseen: the end of input follows its hand-over. */
+    private boolean endAfterKept;
     /** close_notify is made (or the engine closed its output): no more application data. */
     private boolean outboundDone;
 
@@ -71,6 +71,8 @@ final class TlsLayer {
     private MemorySegment kept;
     private ByteBuffer keptView;
     private int keptSize;
+    /** Some of the kept plaintext came while reading was paused: the handler has not seen it yet. */
+    private boolean keptUnseen;
     /** The handler's data is {@code kept}: a close meanwhile must not free it. */
     private boolean deliveringKept;
     /** The kept bytes were handed back without new ones and the handler took none: only new input helps. */
@@ -120,6 +122,20 @@ final class TlsLayer {
         return established && cipher == null && !outboundDone;
     }
 
+    /** Whether TLS output is over (close_notify made, or the engine closed it): no write is taken. */
+    boolean outputDone() {
+        return outboundDone;
+    }
+
+    /**
+     * Whether the connection's input goes to the engine: while it is open, and while it
+     * closes before its handshake is done (what was written before the close waits for it).
+     */
+    boolean takesInput() {
+        StreamChannel.State state = channel.state();
+        return state == StreamChannel.State.OPEN || (state == StreamChannel.State.CLOSING && !established);
+    }
+
     /** Whether the peer's close_notify came. */
     boolean inboundDone() {
         return inboundDone;
@@ -159,15 +175,6 @@ final class TlsLayer {
         }
     }
 
-    /** The application closed before the handshake was done: the close waits for it. Returns whether it waits. */
-    boolean deferClose() {
-        if (established) {
-            return false;
-        }
-        closeAfterHandshake = true;
-        return true;
-    }
-
     private boolean handshakeFinished() {
         if (established) {
             return true;
@@ -177,7 +184,7 @@ final class TlsLayer {
             handshakeDeadline.cancel();
             handshakeDeadline = null;
         }
-        channel.tlsEstablished(closeAfterHandshake);
+        channel.tlsEstablished();
         return channel.state() == StreamChannel.State.OPEN;
     }
 
@@ -251,7 +258,7 @@ final class TlsLayer {
         plain.clear();
         boolean peerClosed = false;
         try {
-            while (channel.state() == StreamChannel.State.OPEN && !taskRunning) {
+            while (takesInput() && !taskRunning) {
                 HandshakeStatus status = engine.getHandshakeStatus();
                 if (status == HandshakeStatus.NEED_TASK) {
                     startTasks();
@@ -313,7 +320,11 @@ final class TlsLayer {
             }
         }
         if (peerClosed && channel.state() == StreamChannel.State.OPEN) {
-            channel.tlsEndOfInput();
+            if (keptUnseen) {
+                endAfterKept = true; // the plaintext before the close_notify goes first, once reading resumes
+            } else {
+                channel.tlsEndOfInput();
+            }
         }
     }
 
@@ -333,14 +344,20 @@ final class TlsLayer {
         int fresh = plain.remaining();
         try {
             boolean paused = channel.isReadPaused();
+            TlsBuffers buffers = channel.loop.io().tls();
             if (keptSize == 0 && !paused) {
                 if (fresh == 0) {
                     return true;
                 }
-                return handOver(plain, fresh, false);
+                try {
+                    return handOver(buffers.plainViews.view(fresh), fresh, false);
+                } finally {
+                    buffers.plainViews.release();
+                }
             }
-            keep(channel.loop.io().tls().plainMemory, fresh);
+            keep(buffers.plainMemory, fresh);
             if (paused) {
+                keptUnseen |= fresh > 0;
                 return true; // handed over when reading resumes
             }
             return handOver(keptView.clear().limit(keptSize), fresh, true);
@@ -373,6 +390,9 @@ final class TlsLayer {
             return false; // closing: input is dropped
         }
         int left = UnreadInput.unread(data, length);
+        if (fromKept) {
+            keptUnseen = false;
+        }
         stalled = fresh == 0 && left == length;
         if (left == 0 || keptLimit == 0) {
             dropKept(); // all taken, or nothing is to be kept
@@ -418,15 +438,20 @@ final class TlsLayer {
         }
     }
 
-    /** Whether plaintext is kept that resuming should hand back. */
+    /** Whether plaintext is kept that resuming should hand back, or the end of input waits for it. */
     boolean hasKeptToRedeliver() {
-        return keptSize > 0 && !stalled;
+        return (keptSize > 0 && !stalled) || endAfterKept;
     }
 
-    /** Hands back the plaintext kept, without new input. */
+    /** Hands back the plaintext kept, without new input; then the end of input, if the peer's close_notify waited for it. */
     void redeliverKept() {
-        if (keptSize > 0 && channel.state() == StreamChannel.State.OPEN && !channel.isReadPaused()) {
-            handOver(keptView.clear().limit(keptSize), 0, true);
+        if (keptSize > 0 && !stalled && channel.state() == StreamChannel.State.OPEN && !channel.isReadPaused()
+                && !handOver(keptView.clear().limit(keptSize), 0, true)) {
+            return;
+        }
+        if (endAfterKept && !keptUnseen && channel.state() == StreamChannel.State.OPEN) {
+            endAfterKept = false;
+            channel.tlsEndOfInput();
         }
     }
 
@@ -475,6 +500,7 @@ final class TlsLayer {
                 }
                 spareCipher = cipher;
                 cipher = null;
+                channel.loop.counters().queued(-cipherPlain);
                 cipherPlain = 0;
             }
             if (!established || taskRunning || plain == null || plain.size() == 0) {
@@ -482,6 +508,7 @@ final class TlsLayer {
             }
             TlsBuffers buffers = io.tls();
             long taken = plain.take(buffers.outMemory, buffers.out.capacity(), io);
+            channel.loop.counters().queued(-taken); // out of the queue: counted again below while its records wait
             ByteBuffer batch = buffers.out.clear().limit((int) taken);
             if (!encrypt(batch, true)) {
                 return false;
@@ -581,8 +608,10 @@ final class TlsLayer {
             }
             cipher.append(memory.asSlice(written), length - written, io);
             cipherPlain += plain;
+            channel.loop.counters().queued(plain);
             if (first) {
                 channel.updateInterest();
+                return !channel.isClosedNow(); // (epoll_ctl failed)
             }
         }
         return true;
@@ -594,7 +623,9 @@ final class TlsLayer {
      */
     boolean closeOutbound() {
         if (!established) {
-            return true;
+            // Shut down before the handshake is done: the close_notify waits for it. Closing with
+            // nothing written: no TLS to end, the FIN goes now.
+            return channel.state() == StreamChannel.State.OPEN;
         }
         if (!outboundDone) {
             outboundDone = true;
