@@ -277,12 +277,30 @@ public final class EventLoopGroup implements AutoCloseable {
      * @throws IllegalStateException if called from one of the group's loops, or the group is closed
      */
     public Server listen(SocketAddress address, Tls tls, HandlerFactory handlers) throws ErrnoException {
-        Objects.requireNonNull(address, "address");
         Objects.requireNonNull(handlers, "handlers");
+        return listen(address, tls, loop -> handlers, Sharing.REUSE_PORT);
+    }
+
+    /**
+     * Listens on {@code address} for TLS connections, as {@link #listen(SocketAddress, Function,
+     * Sharing, ListenOption...)} with a {@link HandlerFactory} per loop: each connection does
+     * the handshake that {@code tls} sets up before its {@code onOpen}. See {@link Tls}.
+     *
+     * @param address where to listen
+     * @param tls the server side of TLS ({@link Tls#server})
+     * @param perLoop makes each loop's factory, on that loop's thread
+     * @param sharing how the loops share the port
+     * @param options as for {@link #listen(SocketAddress, ConnectionHandler, Sharing, ListenOption...)}
+     * @return the server, listening
+     * @throws ErrnoException as {@link #listen(SocketAddress, ConnectionHandler, Sharing, ListenOption...)}
+     * @throws IllegalArgumentException if {@code tls} is a client's
+     * @throws IllegalStateException if called from one of the group's loops, or the group is closed
+     * @throws NullPointerException if perLoop returns null
+     */
+    public Server listen(SocketAddress address, Tls tls, Function<EventLoop, ? extends HandlerFactory> perLoop,
+                         Sharing sharing, ListenOption... options) throws ErrnoException {
         EventLoop.serverSide(tls);
-        checkNotOwnLoop("listen");
-        ConnectionFactory connections = EventLoop.connections(handlers, tls);
-        return SharedPort.listen(this, address, everyLoop(loop -> connections), Sharing.REUSE_PORT, Set.of());
+        return listenPerLoop(address, perLoop, handlers -> EventLoop.connections(handlers, tls), sharing, options);
     }
 
     /**
@@ -308,6 +326,12 @@ public final class EventLoopGroup implements AutoCloseable {
      */
     public Server listen(SocketAddress address, Function<EventLoop, ? extends HandlerFactory> perLoop,
                          Sharing sharing, ListenOption... options) throws ErrnoException {
+        return listenPerLoop(address, perLoop, EventLoop::connections, sharing, options);
+    }
+
+    private Server listenPerLoop(SocketAddress address, Function<EventLoop, ? extends HandlerFactory> perLoop,
+                                 Function<HandlerFactory, ConnectionFactory> connections, Sharing sharing,
+                                 ListenOption... options) throws ErrnoException {
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(perLoop, "perLoop");
         Objects.requireNonNull(sharing, "sharing");
@@ -316,7 +340,7 @@ public final class EventLoopGroup implements AutoCloseable {
         Map<EventLoop, ConnectionFactory> factories = new IdentityHashMap<>();
         for (EventLoop loop : loops) {
             HandlerFactory handlers = LoopThreads.call(loop, () -> perLoop.apply(loop));
-            factories.put(loop, EventLoop.connections(Objects.requireNonNull(handlers, "perLoop returned null")));
+            factories.put(loop, connections.apply(Objects.requireNonNull(handlers, "perLoop returned null")));
         }
         return SharedPort.listen(this, address, factories, sharing, chosen);
     }

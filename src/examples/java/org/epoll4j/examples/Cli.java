@@ -6,11 +6,14 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
 import java.net.UnknownHostException;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Function;
 import org.epoll4j.EventLoop;
 import org.epoll4j.EventLoopGroup;
 import org.epoll4j.HandlerFactory;
+import org.epoll4j.Tls;
 import org.epoll4j.epoll.ErrnoException;
 import sun.misc.Signal;
 
@@ -85,6 +88,32 @@ final class Cli {
         }
     }
 
+    /**
+     * The server side of TLS from the PEM files of {@code --tls-cert} and {@code --tls-key}
+     * ({@code certFile} and {@code keyFile}), with ALPN for {@code protocols} if any, or null
+     * if neither file was given; a usage error if only one was, and exit 1, saying why, if
+     * they cannot serve.
+     */
+    Tls tls(String certFile, String keyFile, String... protocols) {
+        if (certFile == null && keyFile == null) {
+            return null;
+        }
+        if (certFile == null || keyFile == null) {
+            fail("--tls-cert and --tls-key go together");
+        }
+        try {
+            return Tls.server(TlsFiles.serverContext(Path.of(certFile), Path.of(keyFile)))
+                    .withApplicationProtocols(protocols);
+        } catch (TlsFiles.Unusable e) {
+            System.err.println(name + ": " + e.getMessage());
+            System.exit(1);
+            return null;
+        } catch (InvalidPathException e) {
+            fail("not a path: " + e.getInput());
+            return null;
+        }
+    }
+
     /** Exits 1, saying why the example cannot listen on {@code address}. */
     void cannotListen(SocketAddress address, ErrnoException e) {
         System.err.println(name + ": cannot listen on " + format(address) + ": " + e.getMessage());
@@ -92,16 +121,19 @@ final class Cli {
     }
 
     /**
-     * Serves {@code address} on a group of {@code threads} loops, each connection's handler
-     * made by the factory that {@code perLoop} makes for its loop, until SIGINT or SIGTERM;
+     * Serves {@code address} on a group of {@code threads} loops, with {@code tls} unless it
+     * is null, each connection's handler made by the factory that {@code perLoop} makes for
+     * its loop, until SIGINT or SIGTERM;
      * then closes everything and exits 0 (1 if it cannot listen).
      */
-    void serve(int threads, InetSocketAddress address, Function<EventLoop, HandlerFactory> perLoop)
+    void serve(int threads, InetSocketAddress address, Tls tls, Function<EventLoop, HandlerFactory> perLoop)
             throws ErrnoException, InterruptedException {
         try (EventLoopGroup group = EventLoopGroup.open(threads)) {
             String listening;
             try {
-                listening = format(group.listen(address, perLoop, EventLoopGroup.Sharing.REUSE_PORT).localAddress());
+                EventLoopGroup.Sharing sharing = EventLoopGroup.Sharing.REUSE_PORT;
+                listening = format((tls == null ? group.listen(address, perLoop, sharing)
+                        : group.listen(address, tls, perLoop, sharing)).localAddress());
             } catch (ErrnoException e) {
                 cannotListen(address, e);
                 return;

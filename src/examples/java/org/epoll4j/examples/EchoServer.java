@@ -12,6 +12,8 @@ import org.epoll4j.Datagram;
 import org.epoll4j.EventLoopGroup;
 import org.epoll4j.ListenOption;
 import org.epoll4j.LoopMetrics;
+import org.epoll4j.Server;
+import org.epoll4j.Tls;
 import org.epoll4j.UdpEndpoint;
 import org.epoll4j.epoll.ErrnoException;
 
@@ -32,7 +34,7 @@ public final class EchoServer {
     /** The longest UDP datagram over IPv4 (65,507 bytes) or IPv6 (65,527), and then some: none is cut. */
     private static final int MAX_DATAGRAM = 65_535;
     private static final String USAGE = """
-            usage: java -jar epoll4j-echo-server.jar [--host HOST] [--port PORT | --unix PATH] [--udp] [--threads N] [--sharing MODE] [--reuse-port] [--stats SECONDS]
+            usage: java -jar epoll4j-echo-server.jar [--host HOST] [--port PORT | --unix PATH] [--udp] [--threads N] [--sharing MODE] [--reuse-port] [--stats SECONDS] [--tls-cert PEM --tls-key PEM]
               --host HOST       address to listen on (default 127.0.0.1)
               --port PORT       port to listen on, 0 for any free port (default 7007)
               --unix PATH       listen on a Unix domain socket at PATH instead (a file, removed on exit)
@@ -42,6 +44,8 @@ public final class EchoServer {
               --reuse-port      share the port with other servers that ask to (SO_REUSEPORT); without
                                 it, a port where another socket listens fails with EADDRINUSE
               --stats SECONDS   print the loops' metrics every SECONDS (1 to 3600)
+              --tls-cert PEM    speak TLS, with this certificate chain (the server's first) ...
+              --tls-key PEM     ... and its private key (PKCS#8, unencrypted)
               --help            print this and exit""";
 
     private EchoServer() {}
@@ -57,8 +61,7 @@ public final class EchoServer {
                 listening = options.udp()
                         ? "udp " + Cli.format(group.bindUdp((InetSocketAddress) options.address(), MAX_DATAGRAM,
                                 EchoServer::echo, share).getFirst().localAddress())
-                        : Cli.format(group.listen(options.address(), new Echo(), options.sharing(), share)
-                                .localAddress());
+                        : Cli.format(listen(group, options, share).localAddress());
             } catch (ErrnoException e) {
                 cli.cannotListen(options.address(), e);
                 return;
@@ -69,6 +72,14 @@ public final class EchoServer {
             Cli.serveUntilSignalled(listening);
         } // closes the servers, connections and loops, and waits for their threads
         System.exit(0);
+    }
+
+    private static Server listen(EventLoopGroup group, Options options, ListenOption[] share) throws ErrnoException {
+        Echo echo = new Echo();
+        if (options.tls() == null) {
+            return group.listen(options.address(), echo, options.sharing(), share);
+        }
+        return group.listen(options.address(), options.tls(), loop -> connection -> echo, options.sharing(), share);
     }
 
     /** Prints one line of the group's metrics every {@code seconds}: levels now, counts over the interval. */
@@ -104,7 +115,7 @@ public final class EchoServer {
 
     /** What the command line asked for. */
     private record Options(SocketAddress address, int threads, EventLoopGroup.Sharing sharing, boolean reusePort,
-                           boolean udp, int statsSeconds) {}
+                           boolean udp, int statsSeconds, Tls tls) {}
 
     /** Echoes, and stops reading from a client while its echo waits above the high-water mark. */
     static final class Echo implements ConnectionHandler {
@@ -131,6 +142,8 @@ public final class EchoServer {
         boolean udp = false;
         boolean reusePort = false;
         int statsSeconds = 0;
+        String certFile = null;
+        String keyFile = null;
         for (String arg; (arg = cli.next()) != null; ) {
             switch (arg) {
                 case "--host" -> host = cli.value();
@@ -141,6 +154,8 @@ public final class EchoServer {
                 case "--udp" -> udp = true;
                 case "--reuse-port" -> reusePort = true;
                 case "--stats" -> statsSeconds = cli.number(1, 3600, "stats seconds");
+                case "--tls-cert" -> certFile = cli.value();
+                case "--tls-key" -> keyFile = cli.value();
                 default -> cli.fail("unknown argument: " + arg);
             }
         }
@@ -150,14 +165,19 @@ public final class EchoServer {
         if (unix != null && reusePort) {
             cli.fail("--reuse-port is for TCP and UDP ports, not --unix");
         }
+        if (udp && (certFile != null || keyFile != null)) {
+            cli.fail("TLS is for streams: --tls-cert and --tls-key do not go with --udp");
+        }
+        Tls tls = cli.tls(certFile, keyFile);
         if (unix != null) {
             try {
-                return new Options(UnixDomainSocketAddress.of(unix), threads, sharing, reusePort, false, statsSeconds);
+                return new Options(UnixDomainSocketAddress.of(unix), threads, sharing, reusePort, false, statsSeconds,
+                        tls);
             } catch (InvalidPathException e) {
                 cli.fail("not a path: " + unix);
             }
         }
-        return new Options(cli.address(host, port), threads, sharing, reusePort, udp, statsSeconds);
+        return new Options(cli.address(host, port), threads, sharing, reusePort, udp, statsSeconds, tls);
     }
 
     private static EventLoopGroup.Sharing sharing(Cli cli, String value) {

@@ -48,7 +48,7 @@ public final class RespServer {
         }
         InetSocketAddress address = cli.address(host, port);
         Keyspace keyspace = new Keyspace();
-        cli.serve(threads, address, loop -> {
+        cli.serve(threads, address, null, loop -> {
             ByteBuffer replies = ByteBuffer.allocateDirect(REPLY_BUFFER); // this loop's, reused by each call
             return connection -> new RespConnection(keyspace, replies);
         });
