@@ -33,7 +33,12 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import java.io.File;
 import java.net.InetSocketAddress;
+import javax.net.ssl.SSLException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -54,7 +59,10 @@ import java.util.concurrent.TimeUnit;
  * buffer whose duplicates every response sends; buffers come from the pooled direct allocator.
  * The Date value is formatted once a second by a task on one loop and read by all.
  * {@code --threads N} (default 1) sizes the {@link MultiThreadIoEventLoopGroup}, as in
- * {@link NettyEchoServer}. Serves until SIGTERM.
+ * {@link NettyEchoServer}. With {@code --tls-cert PEM --tls-key PEM}, HTTPS: an
+ * {@link io.netty.handler.ssl.SslHandler} first in each pipeline, with the JDK's provider
+ * (the engine epoll4j uses), as the peer of the epoll4j server's {@code --tls-cert}.
+ * Serves until SIGTERM.
  */
 public final class NettyHttpServer {
     private static final AsciiString SERVER = AsciiString.cached("netty");
@@ -74,8 +82,12 @@ public final class NettyHttpServer {
     private NettyHttpServer() {}
 
     /** Serves on {@code --host H --port P [--threads N]} until SIGTERM. */
-    public static void main(String[] args) throws InterruptedException {
-        ServerOptions options = ServerOptions.parse(args).allowOnly("NettyHttpServer", "--threads");
+    public static void main(String[] args) throws InterruptedException, SSLException {
+        ServerOptions options = ServerOptions.parse(args).allowOnly("NettyHttpServer", "--threads", "--tls-cert",
+                "--tls-key");
+        SslContext tls = options.tlsCert() == null ? null
+                : SslContextBuilder.forServer(new File(options.tlsCert()), new File(options.tlsKey()))
+                        .sslProvider(SslProvider.JDK).build();
         if (!Epoll.isAvailable()) {
             throw new IllegalStateException("Netty native epoll is unavailable", Epoll.unavailabilityCause());
         }
@@ -93,6 +105,9 @@ public final class NettyHttpServer {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel channel) {
+                        if (tls != null) {
+                            channel.pipeline().addLast(tls.newHandler(channel.alloc()));
+                        }
                         channel.pipeline().addLast(new HttpServerCodec(4096, 8192, 8192, false), plaintext);
                     }
                 })

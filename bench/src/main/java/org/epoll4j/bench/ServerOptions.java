@@ -38,7 +38,7 @@ import java.util.Set;
  * @param given the flags given on the command line
  */
 record ServerOptions(String host, int port, int threads, String unixPath, boolean udp, String executor,
-        int workers, Set<String> given) {
+        int workers, String tlsCert, String tlsKey, Set<String> given) {
 
     /** Backlog for every listener: 18,000 idle connections arrive in bursts. */
     static final int BACKLOG = 4096;
@@ -51,6 +51,8 @@ record ServerOptions(String host, int port, int threads, String unixPath, boolea
         boolean udp = false;
         String executor = null;
         int workers = Runtime.getRuntime().availableProcessors();
+        String tlsCert = null;
+        String tlsKey = null;
         List<String> given = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String flag = args[i];
@@ -63,8 +65,11 @@ record ServerOptions(String host, int port, int threads, String unixPath, boolea
                 case "--udp" -> udp = true;
                 case "--executor" -> executor = value(args, ++i, flag);
                 case "--workers" -> workers = Integer.parseInt(value(args, ++i, flag));
+                case "--tls-cert" -> tlsCert = value(args, ++i, flag);
+                case "--tls-key" -> tlsKey = value(args, ++i, flag);
                 default -> throw new IllegalArgumentException("unknown argument '" + flag + "'; usage: --host ADDR"
-                        + " --port PORT [--threads N] [--unix PATH] [--udp] [--executor pool|virtual] [--workers N]");
+                        + " --port PORT [--threads N] [--unix PATH] [--udp] [--executor pool|virtual] [--workers N]"
+                        + " [--tls-cert PEM --tls-key PEM]");
             }
         }
         if (port < 0 || port > 65535) {
@@ -76,7 +81,11 @@ record ServerOptions(String host, int port, int threads, String unixPath, boolea
         if (executor != null && !executor.equals("pool") && !executor.equals("virtual")) {
             throw new IllegalArgumentException("--executor must be pool or virtual, got " + executor);
         }
-        return new ServerOptions(host, port, threads, unixPath, udp, executor, workers, Set.copyOf(given));
+        if ((tlsCert == null) != (tlsKey == null)) {
+            throw new IllegalArgumentException("--tls-cert and --tls-key go together");
+        }
+        return new ServerOptions(host, port, threads, unixPath, udp, executor, workers, tlsCert, tlsKey,
+                Set.copyOf(given));
     }
 
     private static String value(String[] args, int i, String flag) {
