@@ -58,14 +58,27 @@ public final class Tls {
     private final List<String> applicationProtocols;
     private final Duration handshakeTimeout;
     private final Executor delegatedTasks;
+    /** What a server asks of clients' certificates; null: what the context's engines ask by default. */
+    private final ClientAuth clientAuth;
+
+    /** What a server asks of its clients' certificates (see {@link #withClientAuth}). */
+    public enum ClientAuth {
+        /** No certificate is asked for. */
+        NONE,
+        /** A certificate is asked for; a client without one is served all the same. */
+        WANT,
+        /** A certificate is required: a client without one (or with one not trusted) fails the handshake. */
+        NEED
+    }
 
     private Tls(SSLContext context, String serverName, List<String> applicationProtocols, Duration handshakeTimeout,
-                Executor delegatedTasks) {
+                Executor delegatedTasks, ClientAuth clientAuth) {
         this.context = context;
         this.serverName = serverName;
         this.applicationProtocols = applicationProtocols;
         this.handshakeTimeout = handshakeTimeout;
         this.delegatedTasks = delegatedTasks;
+        this.clientAuth = clientAuth;
     }
 
     /**
@@ -78,7 +91,7 @@ public final class Tls {
      */
     public static Tls server(SSLContext context) {
         return new Tls(Objects.requireNonNull(context, "context"), null, List.of(), DEFAULT_HANDSHAKE_TIMEOUT,
-                VIRTUAL_THREADS);
+                VIRTUAL_THREADS, null);
     }
 
     /**
@@ -104,7 +117,7 @@ public final class Tls {
             }
         }
         return new Tls(Objects.requireNonNull(context, "context"), serverName, List.of(), DEFAULT_HANDSHAKE_TIMEOUT,
-                VIRTUAL_THREADS);
+                VIRTUAL_THREADS, null);
     }
 
     /**
@@ -127,7 +140,7 @@ public final class Tls {
         if (names.stream().distinct().count() != names.size()) {
             throw new IllegalArgumentException("application protocol names must not repeat: " + names);
         }
-        return new Tls(context, serverName, names, handshakeTimeout, delegatedTasks);
+        return new Tls(context, serverName, names, handshakeTimeout, delegatedTasks, clientAuth);
     }
 
     /**
@@ -143,7 +156,7 @@ public final class Tls {
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("a handshake timeout must be positive: " + timeout);
         }
-        return new Tls(context, serverName, applicationProtocols, timeout, delegatedTasks);
+        return new Tls(context, serverName, applicationProtocols, timeout, delegatedTasks, clientAuth);
     }
 
     /**
@@ -156,7 +169,27 @@ public final class Tls {
      */
     public Tls withDelegatedTasks(Executor executor) {
         return new Tls(context, serverName, applicationProtocols, handshakeTimeout,
-                Objects.requireNonNull(executor, "executor"));
+                Objects.requireNonNull(executor, "executor"), clientAuth);
+    }
+
+    /**
+     * This server configuration asking clients for certificates as {@code auth} says,
+     * checked with the trust managers of the context; the handler reads the client's
+     * chain from {@link Connection#tlsSession()}'s peer certificates. A client is asked for
+     * none unless the context's engines ask by default.
+     *
+     * @param auth NONE, WANT or NEED
+     * @return a new configuration
+     * @throws IllegalStateException if this is the client side: servers ask, clients answer
+     *     with the key managers of their context
+     */
+    public Tls withClientAuth(ClientAuth auth) {
+        Objects.requireNonNull(auth, "auth");
+        if (isClient()) {
+            throw new IllegalStateException("client certificates are asked for by servers; a client sends the"
+                    + " one of its SSLContext's key managers: " + this);
+        }
+        return new Tls(context, serverName, applicationProtocols, handshakeTimeout, delegatedTasks, auth);
     }
 
     /**
@@ -203,6 +236,13 @@ public final class Tls {
         if (!applicationProtocols.isEmpty()) {
             parameters.setApplicationProtocols(applicationProtocols.toArray(String[]::new));
         }
+        if (clientAuth == ClientAuth.NONE) {
+            parameters.setNeedClientAuth(false); // (clears the "want" too)
+        } else if (clientAuth == ClientAuth.WANT) {
+            parameters.setWantClientAuth(true);
+        } else if (clientAuth == ClientAuth.NEED) {
+            parameters.setNeedClientAuth(true);
+        }
         engine.setSSLParameters(parameters);
         return engine;
     }
@@ -221,6 +261,7 @@ public final class Tls {
     public String toString() {
         return "Tls[" + (isClient() ? "client to " + serverName : "server")
                 + (applicationProtocols.isEmpty() ? "" : ", ALPN " + applicationProtocols)
+                + (clientAuth == null ? "" : ", client auth " + clientAuth)
                 + ", handshake timeout " + handshakeTimeout + "]";
     }
 }
