@@ -3,6 +3,7 @@ package org.epoll4j.examples;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -35,6 +36,8 @@ final class TlsFiles {
     private static final Pattern BLOCK = Pattern.compile(
             "-----BEGIN ([A-Z0-9 ]+)-----([A-Za-z0-9+/=\\s]*?)-----END \\1-----");
     private static final char[] NO_PASSWORD = new char[0];
+    /** A chain of a few certificates is a few KiB; /dev/zero is not a PEM file. */
+    private static final int MAX_FILE = 1 << 20;
 
     private TlsFiles() {}
 
@@ -127,7 +130,15 @@ final class TlsFiles {
     private static List<byte[]> blocks(Path file, String type) throws Unusable {
         String text;
         try {
-            text = Files.readString(file, StandardCharsets.US_ASCII);
+            byte[] bytes;
+            try (InputStream in = Files.newInputStream(file)) {
+                bytes = in.readNBytes(MAX_FILE + 1); // bounded: /dev/zero has no size, and no end
+            }
+            if (bytes.length > MAX_FILE) {
+                throw new Unusable(file + ": larger than " + MAX_FILE + " bytes, not a PEM file");
+            }
+            // Latin-1 reads any byte: text around the blocks (a BOM, "Bag Attributes") is skipped, not refused.
+            text = new String(bytes, StandardCharsets.ISO_8859_1);
         } catch (NoSuchFileException e) {
             throw new Unusable("no such file: " + file);
         } catch (IOException e) {

@@ -107,10 +107,7 @@ public final class IoContext implements AutoCloseable {
      * so a stale reference throws once the loop is closed.
      */
     public MemorySegment malloc(long size) {
-        MemorySegment memory = sys.malloc(size, arena);
-        // Zeroed: a handler's view of it must not show what another connection left in freed memory.
-        memory.fill((byte) 0);
-        return memory;
+        return sys.malloc(size, arena);
     }
 
     /** Frees memory from {@link #malloc}, which must not be used again. */

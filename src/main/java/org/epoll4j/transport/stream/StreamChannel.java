@@ -117,11 +117,21 @@ abstract sealed class StreamChannel extends StreamSocket permits StreamInput {
 
     /**
      * OPEN becomes CLOSING until queued output has gone out, or CLOSED at once if none is
-     * queued. Before a TLS handshake is done, CLOSING waits for it too: what was written
-     * before the close is sent.
+     * queued. Before a TLS handshake is done, CLOSING waits for it too, if something was
+     * written before the close; if nothing was, there is no handshake to finish (see
+     * {@link TlsLayer#abandon}).
      */
     final void requestClose() {
         if (state != State.OPEN) {
+            return;
+        }
+        if (tls != null && !tls.isEstablished()) {
+            if (queued() > 0) {
+                startClosing(); // the handshake goes on, for what was written before the close
+            } else {
+                tls.abandon(); // nothing to send: no handshake to finish
+                finishClose();
+            }
             return;
         }
         if (hasQueuedOutput()) {

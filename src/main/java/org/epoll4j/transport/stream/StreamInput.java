@@ -343,8 +343,14 @@ abstract sealed class StreamInput extends StreamChannel permits StreamOutput {
             closed(null, false); // a lingering close: the peer has finished too
             return;
         }
-        if (tls != null && state() == State.OPEN && !tls.inboundDone()) {
-            closed(tls.truncated(), false);
+        if (tls != null && takesInput() && !tls.inboundDone()) {
+            closed(tls.truncated(), false); // (before the handshake is done, closing or not: it cannot be)
+            return;
+        }
+        if (tls != null && tls.inboundDone()) {
+            // The handler heard of the end at the close_notify, or does once the plaintext
+            // kept before it is handed over (TlsLayer): the stream's end says nothing new.
+            updateInterest();
             return;
         }
         inputEndedNow();

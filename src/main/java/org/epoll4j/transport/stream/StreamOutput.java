@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.concurrent.Executor;
 import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLException;
 import org.epoll4j.Connection;
 import org.epoll4j.ConnectionHandler;
 import org.epoll4j.HandlerFactory;
@@ -109,8 +110,16 @@ public abstract sealed class StreamOutput extends StreamInput permits StreamRequ
      */
     final void acceptStaged(WriteQueue staged) {
         IoContext io = loop.io();
-        if (state() == State.CLOSED || (tls != null && tls.outputDone())) {
-            staged.clear(io); // closed, or TLS output is over: as for a write now, the bytes are refused
+        if (state() == State.CLOSED) {
+            staged.clear(io);
+            return;
+        }
+        if (tls != null && tls.outputDone()) {
+            // Taken before TLS output was over (the inbox refuses them since): they cannot go.
+            long unsent = staged.size();
+            staged.clear(io);
+            closed(new SSLException("TLS output is closed (close_notify was sent or received): " + unsent
+                    + " bytes written by other threads were not sent"), false);
             return;
         }
         if (queue == null && isConnected() && tls == null) {
@@ -322,6 +331,16 @@ public abstract sealed class StreamOutput extends StreamInput permits StreamRequ
         Inbox foreign = (Inbox) INBOX.getAndSet(this, Inbox.CLOSED);
         if (foreign != null && foreign != Inbox.OUTPUT_CLOSED) {
             foreign.shut();
+        }
+    }
+
+    /** Other threads' writes are refused from now on (TLS output is over). Loop thread. */
+    final void foreignOutputClosed() {
+        Inbox foreign = inbox;
+        if (foreign == null && !INBOX.compareAndSet(this, null, Inbox.OUTPUT_CLOSED)) {
+            inbox().closeOutput(); // another thread made one meanwhile
+        } else if (foreign != null && foreign != Inbox.OUTPUT_CLOSED && foreign != Inbox.CLOSED) {
+            foreign.closeOutput();
         }
     }
 

@@ -51,6 +51,8 @@ final class TlsLayer {
     private boolean established;
     /** A delegated task runs on the executor: the engine is not touched here meanwhile. */
     private boolean taskRunning;
+    /** Closed before the handshake was done with nothing written: no TLS to finish, the engine is left alone. */
+    private boolean abandoned;
     /** The peer's close_notify came: what follows it is dropped. */
     private boolean inboundDone;
     /** The peer's close_notify came after plaintext kept unseen: the end of input follows its hand-over. */
@@ -133,7 +135,24 @@ final class TlsLayer {
      */
     boolean takesInput() {
         StreamChannel.State state = channel.state();
-        return state == StreamChannel.State.OPEN || (state == StreamChannel.State.CLOSING && !established);
+        return !abandoned
+                && (state == StreamChannel.State.OPEN || (state == StreamChannel.State.CLOSING && !established));
+    }
+
+    /** Whether the peer's close_notify came and its end of input waits for kept plaintext to be handed over. */
+    boolean endsAfterKept() {
+        return endAfterKept;
+    }
+
+    /**
+     * The application closes before the handshake is done, with nothing written: there is
+     * nothing to send, so no handshake to finish. The engine is fed no more, the records it
+     * made for the handshake are dropped, and the FIN may go at once (the peer's handshake
+     * fails on it).
+     */
+    void abandon() {
+        abandoned = true;
+        dropOutputAndDeadline();
     }
 
     /** Whether the peer's close_notify came. */
@@ -417,7 +436,9 @@ final class TlsLayer {
         int needed = keptSize + n;
         if (kept == null || kept.byteSize() < needed) {
             IoContext io = channel.loop.io();
-            MemorySegment larger = io.malloc(Math.max(needed, keptLimit));
+            // What is needed, not the limit, and zeroed: the handler's view of it spans all of it.
+            MemorySegment larger = io.malloc(needed);
+            larger.fill((byte) 0);
             if (kept != null) {
                 MemorySegment.copy(kept, 0, larger, 0, keptSize);
                 io.free(kept);
@@ -530,7 +551,7 @@ final class TlsLayer {
                 while (src.hasRemaining() && out.remaining() >= TlsBuffers.MAX_PACKET) {
                     SSLEngineResult result = engine.wrap(src, out);
                     if (result.getStatus() == SSLEngineResult.Status.CLOSED) {
-                        outboundDone = true;
+                        outputOver();
                         channel.closed(new SSLException("TLS output is closed (close_notify was sent or received): "
                                 + src.remaining() + " bytes written were not sent"), false);
                         return false;
@@ -563,7 +584,7 @@ final class TlsLayer {
             SSLEngineResult result = engine.wrap(NOTHING, out);
             finished |= result.getHandshakeStatus() == HandshakeStatus.FINISHED;
             if (result.getStatus() == SSLEngineResult.Status.CLOSED) {
-                outboundDone = true;
+                outputOver();
             }
             if (result.bytesProduced() == 0) {
                 break;
@@ -623,12 +644,12 @@ final class TlsLayer {
      */
     boolean closeOutbound() {
         if (!established) {
-            // Shut down before the handshake is done: the close_notify waits for it. Closing with
-            // nothing written: no TLS to end, the FIN goes now.
-            return channel.state() == StreamChannel.State.OPEN;
+            // Shut down before the handshake is done: the close_notify waits for it. Abandoned
+            // (closed with nothing written): no TLS to end, the FIN goes now.
+            return !abandoned;
         }
         if (!outboundDone) {
-            outboundDone = true;
+            outputOver();
             engine.closeOutbound();
             try {
                 if (!wrapControl()) {
@@ -640,6 +661,14 @@ final class TlsLayer {
             }
         }
         return cipher != null;
+    }
+
+    /** TLS output is over: other threads' writes are refused from now on, as after a shutdownOutput. */
+    private void outputOver() {
+        if (!outboundDone) {
+            outboundDone = true;
+            channel.foreignOutputClosed();
+        }
     }
 
     // ------------------------------------------------------------ endings
@@ -675,8 +704,8 @@ final class TlsLayer {
         channel.closed(cause, false);
     }
 
-    /** The connection closed: its memory goes, and the handshake's deadline with it. */
-    void release() {
+    /** Cancels the handshake's deadline and drops the records waiting for the kernel. */
+    private void dropOutputAndDeadline() {
         if (handshakeDeadline != null) {
             handshakeDeadline.cancel();
             handshakeDeadline = null;
@@ -687,6 +716,11 @@ final class TlsLayer {
             cipher = null;
             cipherPlain = 0;
         }
+    }
+
+    /** The connection closed: its memory goes, and the handshake's deadline with it. */
+    void release() {
+        dropOutputAndDeadline();
         keptSize = 0;
         if (!deliveringKept && kept != null) {
             channel.loop.io().free(kept);
