@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 package org.epoll4j.bench;
 
+import io.netty.handler.ssl.JdkSslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -8,6 +12,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import javax.net.ssl.SSLContext;
 
 /**
  * HTTP/1.1 plaintext server on virtual threads and blocking sockets: the peer of
@@ -19,6 +24,8 @@ import java.net.SocketTimeoutException;
  * and writes all their responses with one write, then reads again. {@code --threads N}
  * (default 1) is the virtual-thread scheduler's parallelism: the carrier threads that run the
  * connections. The responses are {@link HttpResponses}, renewed each second for their Date.
+ * With {@code --tls-cert PEM --tls-key PEM}, HTTPS: the listener is the JDK's
+ * {@code SSLServerSocket} (the same engine as epoll4j's and Netty's, with the JDK provider).
  * Serves until SIGTERM.
  */
 public final class VirtualThreadHttpServer {
@@ -27,11 +34,15 @@ public final class VirtualThreadHttpServer {
 
     /** Serves on {@code --host H --port P [--threads N]} until SIGTERM. */
     public static void main(String[] args) throws IOException {
-        ServerOptions options = ServerOptions.parse(args).allowOnly("VirtualThreadHttpServer", "--threads");
+        ServerOptions options = ServerOptions.parse(args).allowOnly("VirtualThreadHttpServer", "--threads",
+                "--tls-cert", "--tls-key");
         // The JDK reads this once, when the first virtual thread starts: no virtual thread may start before.
         System.setProperty("jdk.virtualThreadScheduler.parallelism", Integer.toString(options.threads()));
         HttpResponses.renewEverySecond();
-        try (ServerSocket listener = new ServerSocket()) {
+        SSLContext tls = options.tlsCert() == null ? null : ((JdkSslContext) SslContextBuilder
+                .forServer(new File(options.tlsCert()), new File(options.tlsKey())).sslProvider(SslProvider.JDK)
+                .build()).context();
+        try (ServerSocket listener = tls == null ? new ServerSocket() : tls.getServerSocketFactory().createServerSocket()) {
             listener.setReuseAddress(true);
             listener.bind(options.address(), ServerOptions.BACKLOG);
             ServerOptions.announce((InetSocketAddress) listener.getLocalSocketAddress());
