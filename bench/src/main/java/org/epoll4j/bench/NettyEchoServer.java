@@ -4,8 +4,10 @@ package org.epoll4j.bench;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler.Sharable;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -14,7 +16,12 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import java.io.File;
 import java.net.InetSocketAddress;
+import javax.net.ssl.SSLException;
 
 /**
  * Echo server on Netty 4.2's native epoll transport.
@@ -33,8 +40,9 @@ public final class NettyEchoServer {
     private NettyEchoServer() {}
 
     /** Serves on {@code --host H --port P [--threads N] | --unix PATH | --udp} until SIGTERM. */
-    public static void main(String[] args) throws InterruptedException {
-        ServerOptions options = ServerOptions.parse(args).allowOnly("NettyEchoServer", "--threads", "--unix", "--udp");
+    public static void main(String[] args) throws InterruptedException, SSLException {
+        ServerOptions options = ServerOptions.parse(args).allowOnly("NettyEchoServer", "--threads", "--unix", "--udp",
+                "--tls-cert", "--tls-key");
         if (!Epoll.isAvailable()) {
             throw new IllegalStateException("Netty native epoll is unavailable", Epoll.unavailabilityCause());
         }
@@ -46,7 +54,7 @@ public final class NettyEchoServer {
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(loops)
                 .option(ChannelOption.SO_BACKLOG, ServerOptions.BACKLOG)
-                .childHandler(new Echo());
+                .childHandler(handler(options));
         Channel listener;
         if (options.unixPath() != null) {
             listener = bootstrap.channel(EpollServerDomainSocketChannel.class)
@@ -63,6 +71,22 @@ public final class NettyEchoServer {
             ServerOptions.announce((InetSocketAddress) listener.localAddress());
         }
         listener.closeFuture().sync();
+    }
+
+    /** The echo, after an SslHandler (the JDK provider: the engine epoll4j uses) with --tls-cert. */
+    private static ChannelHandler handler(ServerOptions options) throws SSLException {
+        Echo echo = new Echo();
+        if (options.tlsCert() == null) {
+            return echo;
+        }
+        SslContext tls = SslContextBuilder.forServer(new File(options.tlsCert()), new File(options.tlsKey()))
+                .sslProvider(SslProvider.JDK).build();
+        return new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel channel) {
+                channel.pipeline().addLast(tls.newHandler(channel.alloc()), echo);
+            }
+        };
     }
 
     @Sharable
