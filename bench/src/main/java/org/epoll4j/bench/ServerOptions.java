@@ -1,14 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 package org.epoll4j.bench;
 
+import io.netty.handler.ssl.JdkSslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import javax.net.ssl.SSLContext;
 
 /**
  * The command line of the benchmark echo servers.
@@ -104,6 +110,26 @@ record ServerOptions(String host, int port, int threads, String unixPath, boolea
             }
         }
         return this;
+    }
+
+    /**
+     * A blocking listener on {@link #address()}, bound and announced: the JDK's
+     * {@code SSLServerSocket} with --tls-cert (the JDK provider, through Netty's PEM reader),
+     * else a plain {@code ServerSocket}. For the virtual-thread servers.
+     */
+    ServerSocket blockingListener() throws IOException {
+        ServerSocket listener;
+        if (tlsCert == null) {
+            listener = new ServerSocket();
+        } else {
+            SSLContext context = ((JdkSslContext) SslContextBuilder.forServer(new File(tlsCert), new File(tlsKey))
+                    .sslProvider(SslProvider.JDK).build()).context();
+            listener = context.getServerSocketFactory().createServerSocket();
+        }
+        listener.setReuseAddress(true);
+        listener.bind(address(), BACKLOG);
+        announce((InetSocketAddress) listener.getLocalSocketAddress());
+        return listener;
     }
 
     InetSocketAddress address() {

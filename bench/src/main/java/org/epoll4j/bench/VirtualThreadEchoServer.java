@@ -1,17 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 package org.epoll4j.bench;
 
-import io.netty.handler.ssl.JdkSslContext;
-import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.handler.ssl.SslProvider;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import javax.net.ssl.SSLContext;
 
 /**
  * Echo server on virtual threads and blocking sockets: a virtual thread per connection reads
@@ -29,13 +23,7 @@ public final class VirtualThreadEchoServer {
                 "--tls-cert", "--tls-key");
         // The JDK reads this once, when the first virtual thread starts: no virtual thread may start before.
         System.setProperty("jdk.virtualThreadScheduler.parallelism", Integer.toString(options.threads()));
-        SSLContext tls = options.tlsCert() == null ? null : ((JdkSslContext) SslContextBuilder
-                .forServer(new File(options.tlsCert()), new File(options.tlsKey())).sslProvider(SslProvider.JDK)
-                .build()).context();
-        try (ServerSocket listener = tls == null ? new ServerSocket() : tls.getServerSocketFactory().createServerSocket()) {
-            listener.setReuseAddress(true);
-            listener.bind(options.address(), ServerOptions.BACKLOG);
-            ServerOptions.announce((InetSocketAddress) listener.getLocalSocketAddress());
+        try (ServerSocket listener = options.blockingListener()) {
             while (true) {
                 Socket socket = listener.accept();
                 socket.setTcpNoDelay(true);

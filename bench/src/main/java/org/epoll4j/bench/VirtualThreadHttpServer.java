@@ -1,18 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 package org.epoll4j.bench;
 
-import io.netty.handler.ssl.JdkSslContext;
-import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.handler.ssl.SslProvider;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
-import javax.net.ssl.SSLContext;
 
 /**
  * HTTP/1.1 plaintext server on virtual threads and blocking sockets: the peer of
@@ -39,13 +33,7 @@ public final class VirtualThreadHttpServer {
         // The JDK reads this once, when the first virtual thread starts: no virtual thread may start before.
         System.setProperty("jdk.virtualThreadScheduler.parallelism", Integer.toString(options.threads()));
         HttpResponses.renewEverySecond();
-        SSLContext tls = options.tlsCert() == null ? null : ((JdkSslContext) SslContextBuilder
-                .forServer(new File(options.tlsCert()), new File(options.tlsKey())).sslProvider(SslProvider.JDK)
-                .build()).context();
-        try (ServerSocket listener = tls == null ? new ServerSocket() : tls.getServerSocketFactory().createServerSocket()) {
-            listener.setReuseAddress(true);
-            listener.bind(options.address(), ServerOptions.BACKLOG);
-            ServerOptions.announce((InetSocketAddress) listener.getLocalSocketAddress());
+        try (ServerSocket listener = options.blockingListener()) {
             while (true) {
                 Socket socket = listener.accept();
                 socket.setTcpNoDelay(true);
